@@ -1,2 +1,69 @@
-"""sqlsynth: Text-to-SQL training data from databases, and a content-aware Text-to-SQL engine."""
+"""sqlsynth: Text-to-SQL training data from databases, and a content-aware Text-to-SQL engine.
+
+The public names below are imported on first use (PEP 562), so ``import sqlsynth`` stays
+fast and never pulls in torch, llama.cpp or database drivers.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 __version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    # databases
+    "DatabaseManager": "sqlsynth.db",
+    "ExecResult": "sqlsynth.db",
+    "ExecStatus": "sqlsynth.db",
+    "results_match": "sqlsynth.db",
+    # models
+    "APILLMServing_request": "sqlsynth.llm",
+    "LocalModelServing": "sqlsynth.llm",
+    "OpenAIChat": "sqlsynth.llm",
+    "OpenAIEmbeddings": "sqlsynth.llm",
+    "LocalChat": "sqlsynth.llm",
+    "LocalEmbeddings": "sqlsynth.llm",
+    # storage
+    "FileStorage": "sqlsynth.storage",
+    # operators
+    "SQLGenerator": "sqlsynth.operators.generate",
+    "SQLVariationGenerator": "sqlsynth.operators.generate",
+    "Text2SQLQuestionGenerator": "sqlsynth.operators.generate",
+    "Text2SQLPromptGenerator": "sqlsynth.operators.generate",
+    "Text2SQLCoTGenerator": "sqlsynth.operators.generate",
+    "SQLExecutabilityFilter": "sqlsynth.operators.filter",
+    "SQLExecutionFilter": "sqlsynth.operators.filter",
+    "Text2SQLCorrespondenceFilter": "sqlsynth.operators.filter",
+    "Text2SQLCoTVotingGenerator": "sqlsynth.operators.filter",
+    "SQLComponentClassifier": "sqlsynth.operators.eval",
+    "SQLExecutionClassifier": "sqlsynth.operators.eval",
+    # prompt templates
+    "SelectSQLGeneratorPrompt": "sqlsynth.prompts",
+    "SQLVariationGeneratorPrompt": "sqlsynth.prompts",
+    "Text2SQLQuestionGeneratorPrompt": "sqlsynth.prompts",
+    "Text2SQLPromptGeneratorPrompt": "sqlsynth.prompts",
+    "Text2SQLCotGeneratorPrompt": "sqlsynth.prompts",
+    "Text2SQLCorrespondenceFilterPrompt": "sqlsynth.prompts",
+    # pipelines, engine, evaluation
+    "Text2SQLGeneration_APIPipeline": "sqlsynth.pipelines",
+    "Text2SQLRefine_APIPipeline": "sqlsynth.pipelines",
+    "RunConfig": "sqlsynth.config",
+    "ContentAwareEngine": "sqlsynth.engine",
+    "evaluate": "sqlsynth.eval",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sqlsynth' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,235 @@
+"""The two Text-to-SQL data pipelines, wired as the reference wires them.
+
+Wiring only: which operators, in which order, with which keys. ``forward()`` records the steps
+inside ``FileStorage.streaming()`` so rows flow through all steps at once; every step still
+writes its own file, and a rerun resumes from the last finished step with cached LLM answers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlsynth.config import RunConfig
+from sqlsynth.operators.eval import SQLComponentClassifier, SQLExecutionClassifier
+from sqlsynth.operators.filter import (
+    SQLExecutabilityFilter,
+    Text2SQLCoTVotingGenerator,
+    Text2SQLCorrespondenceFilter,
+)
+from sqlsynth.operators.generate import (
+    SQLGenerator,
+    SQLVariationGenerator,
+    Text2SQLCoTGenerator,
+    Text2SQLPromptGenerator,
+    Text2SQLQuestionGenerator,
+)
+from sqlsynth.pipelines import factory
+from sqlsynth.prompts import (
+    SelectSQLGeneratorPrompt,
+    SQLVariationGeneratorPrompt,
+    Text2SQLCorrespondenceFilterPrompt,
+    Text2SQLCotGeneratorPrompt,
+    Text2SQLPromptGeneratorPrompt,
+    Text2SQLQuestionGeneratorPrompt,
+)
+from sqlsynth.storage import FileStorage
+
+SQL_KEY = "SQL"
+DB_ID_KEY = "db_id"
+QUESTION_KEY = "question"
+EVIDENCE_KEY = "evidence"
+
+
+class _Text2SQLPipelineBase:
+    """Shared parts: configuration, storage, models, and the seven question-to-label steps."""
+
+    first_entry_default = "empty.jsonl"
+
+    def __init__(
+        self,
+        db_root_path: str = "",
+        *,
+        config: RunConfig | None = None,
+        llm_serving: Any = None,
+        embedding_serving: Any = None,
+        database_manager: Any = None,
+        execution_solver: Any = None,
+        first_entry_file_name: str | None = None,
+    ) -> None:
+        cfg = config or RunConfig()
+        if db_root_path:
+            cfg = cfg.merged({"db": db_root_path})
+        self.config = cfg
+        self.db_root_path = cfg.db or factory.example_databases()
+        self.database_manager = database_manager or factory.make_database_manager(cfg)
+        self.llm_serving = llm_serving or factory.make_chat_model(cfg)
+        self.embedding_serving = embedding_serving or factory.make_embedding_model(cfg)
+        self.storage = FileStorage(
+            first_entry_file_name=first_entry_file_name or self._first_entry(cfg),
+            cache_path=cfg.out,
+            file_name_prefix=cfg.file_name_prefix,
+            cache_type=cfg.cache_type,
+            seed=cfg.seed,
+            concurrency=cfg.concurrency,
+        )
+        db = self.database_manager
+        self.question_generator = Text2SQLQuestionGenerator(
+            llm_serving=self.llm_serving,
+            embedding_serving=self.embedding_serving,
+            database_manager=db,
+            question_candidates_num=cfg.question_candidates,
+            prompt_template=Text2SQLQuestionGeneratorPrompt(),
+        )
+        self.correspondence_filter = Text2SQLCorrespondenceFilter(
+            llm_serving=self.llm_serving,
+            database_manager=db,
+            prompt_template=Text2SQLCorrespondenceFilterPrompt(),
+        )
+        self.prompt_generator = Text2SQLPromptGenerator(
+            database_manager=db, prompt_template=Text2SQLPromptGeneratorPrompt()
+        )
+        self.cot_generator = Text2SQLCoTGenerator(
+            llm_serving=self.llm_serving,
+            database_manager=db,
+            sampling_num=cfg.cot_samples,
+            prompt_template=Text2SQLCotGeneratorPrompt(),
+        )
+        self.cot_voter = Text2SQLCoTVotingGenerator(
+            database_manager=db, min_valid_candidates=cfg.min_valid_candidates
+        )
+        self.component_classifier = SQLComponentClassifier(
+            difficulty_thresholds=[2, 4, 6], difficulty_labels=["easy", "medium", "hard", "extra"]
+        )
+        self.execution_classifier = SQLExecutionClassifier(
+            llm_serving=self.llm_serving,
+            database_manager=db,
+            num_generations=cfg.execution_generations,
+            difficulty_thresholds=[2, 5, 9],
+            difficulty_labels=["extra", "hard", "medium", "easy"],
+            solver=execution_solver,
+        )
+
+    def _first_entry(self, cfg: RunConfig) -> str:
+        from sqlsynth.examples import example_file
+
+        return cfg.input or str(example_file(self.first_entry_default))
+
+    def _question_to_labels(self) -> None:
+        """Steps shared by both pipelines, from question generation to the two difficulties."""
+        self.question_generator.run(
+            storage=self.storage.step(),
+            input_sql_key=SQL_KEY,
+            input_db_id_key=DB_ID_KEY,
+            output_question_key=QUESTION_KEY,
+            output_evidence_key=EVIDENCE_KEY,
+        )
+        self.correspondence_filter.run(
+            storage=self.storage.step(),
+            input_sql_key=SQL_KEY,
+            input_db_id_key=DB_ID_KEY,
+            input_question_key=QUESTION_KEY,
+            input_evidence_key=EVIDENCE_KEY,
+        )
+        self.prompt_generator.run(
+            storage=self.storage.step(),
+            input_question_key=QUESTION_KEY,
+            input_db_id_key=DB_ID_KEY,
+            input_evidence_key=EVIDENCE_KEY,
+            output_prompt_key="prompt",
+        )
+        self.cot_generator.run(
+            storage=self.storage.step(),
+            input_sql_key=SQL_KEY,
+            input_question_key=QUESTION_KEY,
+            input_db_id_key=DB_ID_KEY,
+            input_evidence_key=EVIDENCE_KEY,
+            output_cot_key="cot_reasoning",
+        )
+        self.cot_voter.run(
+            storage=self.storage.step(),
+            input_cot_responses_key="cot_responses",
+            input_db_id_key=DB_ID_KEY,
+            output_cot_key="cot_reasoning",
+        )
+        self.component_classifier.run(
+            storage=self.storage.step(),
+            input_sql_key=SQL_KEY,
+            output_difficulty_key="sql_component_difficulty",
+        )
+        self.execution_classifier.run(
+            storage=self.storage.step(),
+            input_sql_key=SQL_KEY,
+            input_db_id_key=DB_ID_KEY,
+            input_prompt_key="prompt",
+            output_difficulty_key="sql_execution_difficulty",
+        )
+
+    def summary(self) -> Any:
+        return self.storage.summary()
+
+
+class Text2SQLGeneration_APIPipeline(_Text2SQLPipelineBase):  # noqa: N801 - reference name
+    """Synthesis: SQL from the databases themselves, then questions, prompts, CoT and labels."""
+
+    def __init__(self, db_root_path: str = "", **kwargs: Any) -> None:
+        super().__init__(db_root_path, **kwargs)
+        self.sql_generator = SQLGenerator(
+            llm_serving=self.llm_serving,
+            database_manager=self.database_manager,
+            generate_num=self.config.generate_num,
+            prompt_template=SelectSQLGeneratorPrompt(),
+            seed=self.config.seed,
+        )
+        self.sql_executability_filter = SQLExecutabilityFilter(
+            database_manager=self.database_manager
+        )
+
+    def forward(self) -> None:
+        with self.storage.streaming():
+            self.sql_generator.run(
+                storage=self.storage.step(),
+                output_sql_key=SQL_KEY,
+                output_db_id_key=DB_ID_KEY,
+                output_sql_complexity_key="sql_complexity_type",
+            )
+            self.sql_executability_filter.run(
+                storage=self.storage.step(), input_sql_key=SQL_KEY, input_db_id_key=DB_ID_KEY
+            )
+            self._question_to_labels()
+
+
+class Text2SQLRefine_APIPipeline(_Text2SQLPipelineBase):  # noqa: N801 - reference name
+    """Refinement: existing {db_id, SQL} rows, filtered and varied, then the same seven steps."""
+
+    first_entry_default = "refine_input.jsonl"
+
+    def __init__(self, db_root_path: str = "", **kwargs: Any) -> None:
+        super().__init__(db_root_path, **kwargs)
+        self.sql_executability_filter = SQLExecutabilityFilter(
+            database_manager=self.database_manager
+        )
+        self.sql_variation_generator = SQLVariationGenerator(
+            llm_serving=self.llm_serving,
+            database_manager=self.database_manager,
+            num_variations=self.config.num_variations,
+            prompt_template=SQLVariationGeneratorPrompt(),
+        )
+        self.sql_executability_filter_after_variation = SQLExecutabilityFilter(
+            database_manager=self.database_manager
+        )
+
+    def forward(self) -> None:
+        with self.storage.streaming():
+            self.sql_executability_filter.run(
+                storage=self.storage.step(), input_sql_key=SQL_KEY, input_db_id_key=DB_ID_KEY
+            )
+            self.sql_variation_generator.run(
+                storage=self.storage.step(),
+                input_sql_key=SQL_KEY,
+                input_db_id_key=DB_ID_KEY,
+                output_sql_variation_type_key="sql_variation_type",
+            )
+            self.sql_executability_filter_after_variation.run(
+                storage=self.storage.step(), input_sql_key=SQL_KEY, input_db_id_key=DB_ID_KEY
+            )
+            self._question_to_labels()
