@@ -1,0 +1,165 @@
+"""What each ``sqlsynth`` subcommand does, as plain functions of parsed arguments."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlsynth.config import CONFIG_FILE_NAME, RunConfig
+
+ConfigMaker = Callable[..., RunConfig]
+
+#: the reference's documented output fields, in its order; other input fields follow
+FINAL_FIELDS = [
+    "db_id", "question", "question_type", "evidence", "SQL", "sql_variation_type",
+    "sql_complexity_type", "prompt", "cot_reasoning", "sql_component_difficulty",
+    "sql_execution_difficulty",
+]
+FINAL_FILE = "final.jsonl"
+
+
+def cmd_init(args: argparse.Namespace, make_config: ConfigMaker) -> int:
+    from sqlsynth.scaffold import write_scaffold
+
+    for path in write_scaffold(Path(args.dir), force=args.force):
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace, make_config: ConfigMaker) -> int:
+    from sqlsynth.pipelines.factory import make_database_manager
+
+    db = make_database_manager(make_config(args))
+    render = {
+        "create": db.render_create_statements,
+        "inserts": db.render_sample_inserts,
+        "compact": db.render_schema_with_examples,
+    }[args.format]
+    for db_id in db.list_databases():
+        print(f"-- database: {db_id} ({db.engine_name})")
+        print(render(db_id))
+        print()
+    return 0
+
+
+def _run_pipeline(pipeline_cls: Any, cfg: RunConfig) -> Path:
+    from sqlsynth.report import print_run_summary
+
+    pipeline = pipeline_cls(config=cfg)
+    try:
+        pipeline.forward()
+    finally:
+        print_run_summary(pipeline)
+    final = write_final(Path(cfg.out), cfg.file_name_prefix, cfg.cache_type)
+    print(f"final rows: {final}", file=sys.stderr)
+    return final
+
+
+def cmd_generate(args: argparse.Namespace, make_config: ConfigMaker) -> int:
+    from sqlsynth.pipelines import Text2SQLGeneration_APIPipeline
+
+    _run_pipeline(Text2SQLGeneration_APIPipeline, make_config(args))
+    return 0
+
+
+def cmd_refine(args: argparse.Namespace, make_config: ConfigMaker) -> int:
+    from sqlsynth.pipelines import Text2SQLRefine_APIPipeline
+
+    cfg = make_config(args)
+    if not Path(cfg.input).is_file():
+        raise FileNotFoundError(f"refine input not found: {cfg.input}")
+    _run_pipeline(Text2SQLRefine_APIPipeline, cfg)
+    return 0
+
+
+def last_step_file(out: Path, prefix: str, cache_type: str) -> Path | None:
+    """The highest-numbered step file of a run folder."""
+    pattern = re.compile(rf"^{re.escape(prefix)}_step(\d+)\.{re.escape(cache_type)}$")
+    steps = [(int(m.group(1)), p) for p in out.glob("*") if (m := pattern.match(p.name))]
+    return max(steps)[1] if steps else None
+
+
+def order_fields(row: dict[str, Any]) -> dict[str, Any]:
+    """Reference fields first, in the reference's order, then every other field the row had."""
+    ordered = {k: row[k] for k in FINAL_FIELDS if k in row}
+    ordered.update({k: v for k, v in row.items() if k not in ordered})
+    return ordered
+
+
+def write_final(out: Path, prefix: str, cache_type: str) -> Path:
+    from sqlsynth.storage import read_rows
+
+    last = last_step_file(out, prefix, cache_type)
+    rows = read_rows(last) if last else []
+    final = out / FINAL_FILE
+    tmp = final.with_suffix(".tmp")
+    with tmp.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(order_fields(row), ensure_ascii=False) + "\n")
+    tmp.replace(final)
+    return final
+
+
+def _rows_for_export(path: Path) -> list[dict[str, Any]]:
+    from sqlsynth.storage import read_rows
+
+    if path.is_dir():
+        candidate = path / FINAL_FILE
+        if not candidate.exists():
+            raise FileNotFoundError(f"{path} has no {FINAL_FILE}; run generate/refine first")
+        path = candidate
+    return [order_fields(r) for r in read_rows(path)]
+
+
+def cmd_export(args: argparse.Namespace, make_config: ConfigMaker) -> int:
+    from sqlsynth.export import export_rows
+
+    rows = _rows_for_export(Path(args.input))
+    summary = export_rows(rows, Path(args.out), args.format)
+    print(f"exported {summary.written} rows to {args.out} ({args.format})")
+    if summary.skipped:
+        print(f"skipped {summary.skipped}: {summary.reasons}")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace, make_config: ConfigMaker) -> int:
+    from sqlsynth.engine.cli import run_ask
+
+    cfg = make_config(args)
+    return run_ask(cfg, question=args.question, questions_file=args.questions,
+                   out=args.out, show_trace=args.trace, knowledge_file=args.knowledge)
+
+
+def cmd_eval(args: argparse.Namespace, make_config: ConfigMaker) -> int:
+    from sqlsynth.eval.cli import run_eval
+
+    cfg = make_config(args)
+    return run_eval(cfg, pred=args.pred, gold=args.gold, questions=args.questions,
+                    json_out=args.json_out, out=args.out)
+
+
+def cmd_demo(args: argparse.Namespace, make_config: ConfigMaker) -> int:
+    """Synthesis on the bundled databases with the embedded local model, then an export."""
+    from sqlsynth.export import export_rows
+    from sqlsynth.pipelines import Text2SQLGeneration_APIPipeline
+
+    out = Path(args.out)
+    cfg = RunConfig(
+        db="", out=str(out), generate_num=args.generate_num, base_url="",
+        question_candidates=2, cot_samples=2, execution_generations=3, concurrency=1,
+    )
+    final = _run_pipeline(Text2SQLGeneration_APIPipeline, cfg)
+    rows = _rows_for_export(final)
+    export_dir = out / "llamafactory"
+    if export_dir.exists():
+        shutil.rmtree(export_dir)
+    summary = export_rows(rows, export_dir, "llamafactory-alpaca")
+    print(f"demo: {len(rows)} final rows; LLaMA-Factory export: {summary.written} rows in {export_dir}")
+    print(f"demo: edit {CONFIG_FILE_NAME} (sqlsynth init) to point at your databases and endpoint")
+    return 0
