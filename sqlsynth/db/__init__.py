@@ -1,0 +1,37 @@
+"""Databases: discovery, schema, safe execution of untrusted SQL, result comparison.
+
+Drivers (pymysql, psycopg) are imported only when an engine that needs them is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "DatabaseManager": "sqlsynth.db.manager",
+    "ExecResult": "sqlsynth.db.result",
+    "ExecStatus": "sqlsynth.db.result",
+    "results_match": "sqlsynth.db.compare",
+    "result_signature": "sqlsynth.db.compare",
+    "query_orders_output": "sqlsynth.db.compare",
+    "normalize_value": "sqlsynth.db.compare",
+    "Schema": "sqlsynth.db.schema",
+    "Table": "sqlsynth.db.schema",
+    "Column": "sqlsynth.db.schema",
+    "ForeignKey": "sqlsynth.db.schema",
+    "check_read_only": "sqlsynth.db.guard",
+    "GuardDecision": "sqlsynth.db.guard",
+    "parse_database_url": "sqlsynth.db.url",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sqlsynth.db' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,131 @@
+"""Execution-result equality, used for execution accuracy and for grouping votes.
+
+Semantics of `results_match(gold, pred, ordered=...)`:
+
+* Only two OK results can match; any failure status matches nothing.
+* Columns are matched by position; names and aliases are ignored, but the column counts
+  must be equal.
+* Rows are compared as multisets (duplicates count) unless `ordered`, in which case the
+  sequences must be equal. Use `ordered=query_orders_output(gold_sql, dialect)`.
+* Values are normalised before comparing:
+  - NULL equals NULL;
+  - numbers compare numerically across int/float/Decimal/bool (1 == 1.0 == Decimal('1.0'),
+    True == 1); non-integral numbers are rounded to 6 significant digits, i.e. a relative
+    tolerance of about 1e-6;
+  - bytes are decoded as UTF-8 when possible (so b'abc' == 'abc'), otherwise compared raw;
+  - dates/times compare by their ISO text, so a datetime equals the string SQLite stores;
+  - strings compare exactly (case and whitespace matter).
+* Truncated results are compared on the rows they hold.
+
+`result_signature(res, ordered=...)` gives a hashable key with `sig(a) == sig(b)` exactly
+when `results_match(a, b)`; it is None for failed results, which vote for nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from collections import Counter
+from collections.abc import Hashable
+from decimal import Decimal, InvalidOperation
+
+from sqlsynth.db.result import ExecResult
+
+SIGNIFICANT_DIGITS = 6
+
+
+def normalize_value(value: object) -> Hashable:
+    """A canonical, hashable form of one cell (see the module docstring)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, (float, Decimal)):
+        return _normalize_number(value)
+    if isinstance(value, memoryview):
+        value = value.tobytes()
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            return ("bytes", bytes(value))
+    if isinstance(value, _dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, (_dt.date, _dt.time)):
+        return value.isoformat()
+    if isinstance(value, _dt.timedelta):
+        return _normalize_number(value.total_seconds())
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple)):
+        return tuple(normalize_value(v) for v in value)
+    try:
+        hash(value)
+    except TypeError:
+        return repr(value)
+    return str(value)
+
+
+def _normalize_number(value: float | Decimal) -> Hashable:
+    try:
+        if isinstance(value, Decimal):
+            if not value.is_finite():
+                return str(value).lower()
+            if value == value.to_integral_value():
+                return int(value)
+            value = float(value)
+    except (InvalidOperation, OverflowError):
+        return str(value)
+    if math.isnan(value) or math.isinf(value):
+        return str(value)
+    if value.is_integer():
+        return int(value)
+    return float(f"{value:.{SIGNIFICANT_DIGITS}g}")
+
+
+def _rows(res: ExecResult) -> list[tuple]:
+    return [tuple(normalize_value(v) for v in row) for row in res.rows]
+
+
+def _width(res: ExecResult) -> int:
+    if res.columns:
+        return len(res.columns)
+    return len(res.rows[0]) if res.rows else 0
+
+
+def results_match(gold: ExecResult, pred: ExecResult, *, ordered: bool) -> bool:
+    """Whether two execution results are the same answer (see the module docstring)."""
+    if not (gold.ok and pred.ok):
+        return False
+    if _width(gold) != _width(pred) or len(gold.rows) != len(pred.rows):
+        return False
+    if ordered:
+        return _rows(gold) == _rows(pred)
+    return Counter(_rows(gold)) == Counter(_rows(pred))
+
+
+def result_signature(res: ExecResult, *, ordered: bool) -> Hashable:
+    """Hashable key consistent with `results_match`; None for failed results."""
+    if not res.ok:
+        return None
+    rows = _rows(res)
+    if ordered:
+        return (_width(res), True, tuple(rows))
+    counted = sorted(Counter(rows).items(), key=repr)
+    return (_width(res), False, tuple(counted))
+
+
+def query_orders_output(sql: str, dialect: str) -> bool:
+    """True when the top-level query has ORDER BY (its row order is part of the answer)."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        root = sqlglot.parse_one(sql, read=dialect)
+    except sqlglot.errors.SqlglotError:
+        return False
+    while isinstance(root, exp.Subquery) and not root.args.get("order"):
+        root = root.this
+    return root is not None and bool(root.args.get("order"))

@@ -1,0 +1,184 @@
+"""What every engine provides, and the shared run loop (deadline, row cap, size cap).
+
+Engine methods here run SQL *without* the statement guard: they are the second wall
+(read-only connections) and are only reached through `DatabaseManager`, which guards first.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+from sqlsynth.db.pool import PooledConnection
+from sqlsynth.db.result import ExecResult, ExecStatus
+from sqlsynth.db.schema import Table
+from sqlsynth.db.watchdog import WATCHDOG
+
+FETCH_CHUNK = 1000
+BACKUP_GRACE = 0.5  # seconds after the deadline before the client-side interrupt fires
+
+
+@dataclass
+class RunLimits:
+    timeout: float
+    max_rows: int
+    max_bytes: int
+
+
+class RowBudget:
+    """Counts fetched rows/bytes against the limits, so fetching can stop early."""
+
+    def __init__(self, limits: RunLimits, deadline: float) -> None:
+        self.limits = limits
+        self.deadline = deadline
+        self.rows: list[tuple] = []
+        self.bytes = 0
+        self.truncated = False
+        self.too_large = False
+
+    def add(self, chunk: list) -> bool:
+        """Take a chunk of rows; False once a limit is hit and fetching should stop."""
+        for row in chunk:
+            if len(self.rows) >= self.limits.max_rows:
+                self.truncated = True
+                return False
+            self.bytes += row_size(row)
+            if self.bytes > self.limits.max_bytes:
+                self.too_large = True
+                return False
+            self.rows.append(tuple(row))
+        if time.monotonic() > self.deadline:
+            raise QueryDeadlineExceeded("result fetching exceeded the time limit")
+        return True
+
+
+class QueryDeadlineExceeded(Exception):
+    """Raised on the client when the deadline passes between fetches."""
+
+
+def row_size(row: Any) -> int:
+    size = 16
+    for v in row:
+        if isinstance(v, (str, bytes, bytearray, memoryview)):
+            size += len(v) + 8
+        else:
+            size += 16
+    return size
+
+
+class Engine(ABC):
+    """One database server (or SQLite folder); connections are per db_id."""
+
+    db_type: str
+    dialect: str
+    engine_name: str
+
+    def __init__(self, config: dict) -> None:
+        self.config = dict(config)
+
+    # -- discovery -------------------------------------------------------------------------
+    @abstractmethod
+    def list_databases(self) -> list[str]: ...
+
+    # -- connections -----------------------------------------------------------------------
+    @abstractmethod
+    def connect(self, db_id: str) -> Any:
+        """A connection to db_id with the engine's read-only wall already up."""
+
+    @abstractmethod
+    def close_connection(self, conn: Any) -> None: ...
+
+    def server_version(self) -> str:
+        return ""
+
+    # -- introspection ---------------------------------------------------------------------
+    @abstractmethod
+    def introspect(self, conn: Any, db_id: str) -> list[Table]:
+        """Tables with columns, keys and comments (no samples)."""
+
+    @abstractmethod
+    def column_samples_sql(self, table: str, column: str, scan: int) -> str:
+        """Trusted SQL selecting non-null values of one column from the first `scan` rows."""
+
+    @abstractmethod
+    def table_rows_sql(self, table: str, n: int) -> str: ...
+
+    # -- execution -------------------------------------------------------------------------
+    def run(
+        self, handle: PooledConnection, sql: str, limits: RunLimits, *, explain: bool = False
+    ) -> ExecResult:
+        """Run (or EXPLAIN) one statement under the limits; never raises for SQL errors."""
+        start = time.monotonic()
+        deadline = start + limits.timeout
+        conn = handle.raw
+        alarm = WATCHDOG.arm(deadline + BACKUP_GRACE, lambda: self.interrupt(conn))
+        try:
+            columns, budget = self._run(conn, sql, limits, deadline, explain)
+        except Exception as exc:  # noqa: BLE001 - driver errors of every kind become statuses
+            fired = WATCHDOG.disarm(alarm)
+            elapsed = time.monotonic() - start
+            timed_out = fired or time.monotonic() >= deadline
+            status = self.classify_error(exc, timed_out=timed_out)
+            if isinstance(exc, QueryDeadlineExceeded):
+                status = ExecStatus.TIMEOUT
+            if not self._recover(conn) or fired:
+                handle.discard = True
+            return ExecResult(
+                status=status, elapsed=elapsed, error=_message(exc), error_class=type(exc).__name__
+            )
+        if WATCHDOG.disarm(alarm):
+            handle.discard = True
+        elapsed = time.monotonic() - start
+        if budget.truncated or budget.too_large:
+            handle.discard = handle.discard or self.discard_after_partial_fetch
+        if budget.too_large:
+            return ExecResult(
+                status=ExecStatus.TOO_LARGE,
+                columns=columns,
+                elapsed=elapsed,
+                error=f"result exceeds {limits.max_bytes} bytes",
+                error_class="ResultTooLarge",
+            )
+        return ExecResult(
+            status=ExecStatus.OK,
+            columns=columns,
+            rows=tuple(budget.rows),
+            elapsed=elapsed,
+            truncated=budget.truncated,
+        )
+
+    discard_after_partial_fetch = False
+
+    @abstractmethod
+    def _run(
+        self, conn: Any, sql: str, limits: RunLimits, deadline: float, explain: bool
+    ) -> tuple[tuple[str, ...], RowBudget]: ...
+
+    @abstractmethod
+    def _recover(self, conn: Any) -> bool:
+        """Bring a connection back to a clean state after an error; False if it is broken."""
+
+    @abstractmethod
+    def interrupt(self, conn: Any) -> None:
+        """Client-side backup: stop whatever `conn` is running (called from another thread)."""
+
+    @abstractmethod
+    def classify_error(self, exc: Exception, *, timed_out: bool) -> ExecStatus: ...
+
+
+def _message(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text or type(exc).__name__
+
+
+def fetch_into(cursor: Any, budget: RowBudget) -> None:
+    """Fetch from a DB-API cursor in chunks until exhausted or a limit is hit."""
+    want = min(FETCH_CHUNK, budget.limits.max_rows + 1)
+    while True:
+        chunk = cursor.fetchmany(want)
+        if not chunk:
+            return
+        if not budget.add(chunk):
+            return

@@ -1,0 +1,236 @@
+"""MySQL and MariaDB through pymysql (imported lazily).
+
+Every visible database except the system ones is a db_id, optionally restricted by the
+config's `database` / `databases`. Read-only wall: the session's transactions are READ ONLY
+and every query runs inside `START TRANSACTION READ ONLY` followed by a rollback. Time limit:
+`max_statement_time` (MariaDB, seconds) or `max_execution_time` (MySQL, milliseconds), with a
+`KILL QUERY` from a second connection as backup.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from typing import Any
+
+from sqlsynth.db.engines.base import Engine, RowBudget, fetch_into
+from sqlsynth.db.result import ExecStatus
+from sqlsynth.db.schema import Column, ForeignKey, Table, quote_ident
+
+SYSTEM_DATABASES = frozenset({"information_schema", "mysql", "performance_schema", "sys"})
+
+_SYNTAX = {1064, 1149}  # ER_PARSE_ERROR, ER_SYNTAX_ERROR
+_FORBIDDEN = {1792, 1290, 1142, 1143, 1044, 1045, 1227, 1370, 1465}
+_TIMEOUT = {3024, 1969, 1317, 1028}  # max_execution_time, max_statement_time, killed
+
+
+def _configured_databases(config: dict) -> list[str] | None:
+    names = config.get("databases")
+    if names is None and config.get("database"):
+        names = [config["database"]]
+    if isinstance(names, str):
+        names = [n.strip() for n in names.split(",") if n.strip()]
+    return list(names) if names else None
+
+
+class MySQLEngine(Engine):
+    db_type = "mysql"
+    dialect = "mysql"
+    engine_name = "MySQL"
+
+    discard_after_partial_fetch = True  # an unbuffered result cannot be abandoned cheaply
+
+    def __init__(self, config: dict) -> None:
+        super().__init__(config)
+        self.only = _configured_databases(config)
+        self._flavour: str | None = None
+        self._version = ""
+
+    def _connect_args(self, database: str | None) -> dict:
+        c = self.config
+        args: dict[str, Any] = {
+            "host": c.get("host", "localhost"),
+            "port": int(c.get("port") or 3306),
+            "user": c.get("user") or c.get("username") or "root",
+            "password": c.get("password") or "",
+            "charset": c.get("charset", "utf8mb4"),
+            "autocommit": True,
+            "connect_timeout": int(c.get("connect_timeout", 10)),
+        }
+        if c.get("unix_socket"):
+            args["unix_socket"] = c["unix_socket"]
+        if database:
+            args["database"] = database
+        return args
+
+    def _raw_connect(self, database: str | None = None):
+        import pymysql
+
+        return pymysql.connect(**self._connect_args(database))
+
+    def _detect(self, conn) -> None:
+        if self._flavour is None:
+            with conn.cursor() as cur:
+                cur.execute("SELECT VERSION()")
+                self._version = str(cur.fetchone()[0])
+            self._flavour = "mariadb" if "mariadb" in self._version.lower() else "mysql"
+            if self._flavour == "mariadb":
+                self.engine_name = "MariaDB"
+
+    @property
+    def is_mariadb(self) -> bool:
+        return self._flavour == "mariadb"
+
+    def server_version(self) -> str:
+        if self._flavour is None:
+            conn = self._raw_connect()
+            try:
+                self._detect(conn)
+            finally:
+                conn.close()
+        return self._version
+
+    def list_databases(self) -> list[str]:
+        conn = self._raw_connect()
+        try:
+            self._detect(conn)
+            with conn.cursor() as cur:
+                cur.execute("SHOW DATABASES")
+                names = [r[0] for r in cur.fetchall()]
+        finally:
+            conn.close()
+        visible = [n for n in names if n.lower() not in SYSTEM_DATABASES]
+        if self.only is not None:
+            visible = [n for n in visible if n in self.only]
+        return sorted(visible)
+
+    def connect(self, db_id: str):
+        conn = self._raw_connect(db_id)
+        self._detect(conn)
+        with conn.cursor() as cur:
+            cur.execute("SET SESSION TRANSACTION READ ONLY")
+        conn._sqlsynth_limit = None  # last time limit set on this session
+        return conn
+
+    def close_connection(self, conn) -> None:
+        with contextlib.suppress(Exception):  # already broken: nothing left to release
+            conn.close()
+
+    def _set_limit(self, conn, timeout: float) -> None:
+        if self.is_mariadb:
+            value = f"{max(timeout, 0.001):.3f}"
+            stmt = f"SET SESSION max_statement_time = {value}"
+        else:
+            value = str(max(1, math.ceil(timeout * 1000)))
+            stmt = f"SET SESSION max_execution_time = {value}"
+        if conn._sqlsynth_limit != value:
+            with conn.cursor() as cur:
+                cur.execute(stmt)
+            conn._sqlsynth_limit = value
+
+    def _run(self, conn, sql, limits, deadline, explain):
+        import pymysql.cursors
+
+        self._set_limit(conn, limits.timeout)
+        with conn.cursor() as cur:
+            cur.execute("START TRANSACTION READ ONLY")
+        cur = conn.cursor(pymysql.cursors.SSCursor)
+        cur.execute(f"EXPLAIN {sql}" if explain else sql)
+        columns = tuple(d[0] for d in cur.description or ())
+        budget = RowBudget(limits, deadline)
+        fetch_into(cur, budget)
+        if not (budget.truncated or budget.too_large):  # else the connection is discarded
+            cur.close()
+            conn.rollback()
+        return columns, budget
+
+    def _recover(self, conn) -> bool:
+        try:
+            conn.rollback()
+            return True
+        except Exception:  # noqa: BLE001 - any failure here means the connection is unusable
+            return False
+
+    def interrupt(self, conn) -> None:
+        killer = self._raw_connect()
+        try:
+            with killer.cursor() as cur:
+                cur.execute(f"KILL QUERY {int(conn.thread_id())}")
+        finally:
+            killer.close()
+
+    def classify_error(self, exc: Exception, *, timed_out: bool) -> ExecStatus:
+        code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
+        if code in _TIMEOUT:
+            return ExecStatus.TIMEOUT
+        if code in _SYNTAX:
+            return ExecStatus.SYNTAX_ERROR
+        if code in _FORBIDDEN:
+            return ExecStatus.FORBIDDEN
+        if timed_out and code in (2013, 2006):  # connection lost while being killed
+            return ExecStatus.TIMEOUT
+        return ExecStatus.RUNTIME_ERROR
+
+    # -- introspection ---------------------------------------------------------------------
+    def introspect(self, conn, db_id: str) -> list[Table]:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT TABLE_NAME, TABLE_COMMENT FROM information_schema.TABLES "
+                "WHERE TABLE_SCHEMA = %s AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
+                (db_id,),
+            )
+            table_rows = cur.fetchall()
+            cur.execute(
+                "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_COMMENT "
+                "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s "
+                "ORDER BY TABLE_NAME, ORDINAL_POSITION",
+                (db_id,),
+            )
+            col_rows = cur.fetchall()
+            cur.execute(
+                "SELECT TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, REFERENCED_TABLE_NAME, "
+                "REFERENCED_COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE "
+                "WHERE TABLE_SCHEMA = %s AND (CONSTRAINT_NAME = 'PRIMARY' "
+                "OR REFERENCED_TABLE_NAME IS NOT NULL) "
+                "ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION",
+                (db_id,),
+            )
+            key_rows = cur.fetchall()
+        conn.rollback()
+        tables = {
+            name: Table(name=name, columns=[], comment=comment or None)
+            for name, comment in table_rows
+        }
+        for tname, cname, ctype, nullable, comment in col_rows:
+            if tname in tables:
+                tables[tname].columns.append(
+                    Column(
+                        name=cname,
+                        type=str(ctype).upper(),
+                        nullable=nullable == "YES",
+                        comment=comment or None,
+                    )
+                )
+        fks: dict[tuple[str, str], ForeignKey] = {}
+        for tname, cons, cname, ref_table, ref_col in key_rows:
+            if tname not in tables:
+                continue
+            if cons == "PRIMARY":
+                tables[tname].primary_key.append(cname)
+                continue
+            fk = fks.get((tname, cons))
+            if fk is None:
+                fk = fks[(tname, cons)] = ForeignKey(
+                    columns=[], ref_table=ref_table, ref_columns=[]
+                )
+                tables[tname].foreign_keys.append(fk)
+            fk.columns.append(cname)
+            fk.ref_columns.append(ref_col)
+        return list(tables.values())
+
+    def column_samples_sql(self, table: str, column: str, scan: int) -> str:
+        t, c = quote_ident(table, "mysql"), quote_ident(column, "mysql")
+        return f"SELECT {c} FROM {t} WHERE {c} IS NOT NULL LIMIT {int(scan)}"
+
+    def table_rows_sql(self, table: str, n: int) -> str:
+        return f"SELECT * FROM {quote_ident(table, 'mysql')} LIMIT {int(n)}"

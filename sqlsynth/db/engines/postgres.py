@@ -1,0 +1,244 @@
+"""PostgreSQL through psycopg 3 (imported lazily).
+
+db_id rule: each connectable non-template database except `postgres` (unless named in the
+config's `database` / `databases`) gives db_id = its name, covering its `public` schema; each
+other user schema holding tables gives db_id `database.schema`. When a database has tables
+only outside `public` and in a single schema, that schema is still exposed as
+`database.schema` (no guessing).
+
+Read-only wall: `default_transaction_read_only=on` for the session and every query inside a
+`READ ONLY` transaction that is rolled back. Time limit: `SET LOCAL statement_timeout`, with
+a client-side cancel as backup. Rows stream through a server-side cursor so the row cap
+really bounds memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import math
+
+from sqlsynth.db.engines.base import Engine, RowBudget, fetch_into
+from sqlsynth.db.result import ExecStatus
+from sqlsynth.db.schema import Column, ForeignKey, Table, quote_ident
+
+MAINTENANCE_DB = "postgres"
+_SYSTEM_SCHEMA_FILTER = (
+    "n.nspname NOT IN ('pg_catalog', 'information_schema') "
+    "AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'"
+)
+_cursor_names = itertools.count()
+
+
+def _configured_databases(config: dict) -> list[str] | None:
+    names = config.get("databases")
+    if names is None and (config.get("database") or config.get("dbname")):
+        names = [config.get("database") or config.get("dbname")]
+    if isinstance(names, str):
+        names = [n.strip() for n in names.split(",") if n.strip()]
+    return list(names) if names else None
+
+
+class PostgresEngine(Engine):
+    db_type = "postgres"
+    dialect = "postgres"
+    engine_name = "PostgreSQL"
+
+    def __init__(self, config: dict) -> None:
+        super().__init__(config)
+        self.only = _configured_databases(config)
+        self._targets: dict[str, tuple[str, str]] | None = None  # db_id -> (database, schema)
+        self._version = ""
+
+    def _raw_connect(self, database: str, *, read_only: bool = True):
+        import psycopg
+
+        c = self.config
+        options = "-c default_transaction_read_only=on" if read_only else ""
+        conn = psycopg.connect(
+            host=c.get("host", "localhost"),
+            port=int(c.get("port") or 5432),
+            user=c.get("user") or c.get("username") or "postgres",
+            password=c.get("password") or None,
+            dbname=database,
+            connect_timeout=int(c.get("connect_timeout", 10)),
+            options=options,
+            autocommit=False,
+        )
+        conn.read_only = True
+        return conn
+
+    def server_version(self) -> str:
+        if not self._version:
+            conn = self._raw_connect(self._maintenance_db())
+            try:
+                self._version = str(conn.execute("SELECT version()").fetchone()[0])
+            finally:
+                conn.close()
+        return self._version
+
+    def _maintenance_db(self) -> str:
+        return (self.only or [MAINTENANCE_DB])[0] if self.only else MAINTENANCE_DB
+
+    def _discover(self) -> dict[str, tuple[str, str]]:
+        conn = self._raw_connect(self._maintenance_db())
+        try:
+            rows = conn.execute(
+                "SELECT datname FROM pg_database WHERE NOT datistemplate AND datallowconn "
+                "AND has_database_privilege(datname, 'CONNECT') ORDER BY datname"
+            ).fetchall()
+            self._version = str(conn.execute("SELECT version()").fetchone()[0])
+        finally:
+            conn.close()
+        names = [r[0] for r in rows]
+        if self.only is not None:
+            names = [n for n in names if n in self.only]
+        else:
+            names = [n for n in names if n != MAINTENANCE_DB]
+        targets: dict[str, tuple[str, str]] = {}
+        for name in names:
+            conn = self._raw_connect(name)
+            try:
+                schemas = [
+                    r[0]
+                    for r in conn.execute(
+                        "SELECT DISTINCT n.nspname FROM pg_class c "
+                        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                        f"WHERE c.relkind IN ('r', 'p') AND {_SYSTEM_SCHEMA_FILTER} "
+                        "ORDER BY 1"
+                    ).fetchall()
+                ]
+            finally:
+                conn.close()
+            if "public" in schemas or not schemas:
+                targets[name] = (name, "public")
+            for schema in schemas:
+                if schema != "public":
+                    targets[f"{name}.{schema}"] = (name, schema)
+        return targets
+
+    def list_databases(self) -> list[str]:
+        if self._targets is None:
+            self._targets = self._discover()
+        return sorted(self._targets)
+
+    def connect(self, db_id: str):
+        if self._targets is None:
+            self.list_databases()
+        database, schema = self._targets[db_id]
+        conn = self._raw_connect(database)
+        conn.execute(
+            "SELECT set_config('search_path', %s, false)",
+            (quote_ident(schema, "postgres") if schema != "public" else "public",),
+        )
+        conn.commit()
+        conn._sqlsynth_schema = schema
+        return conn
+
+    def close_connection(self, conn) -> None:
+        with contextlib.suppress(Exception):  # already broken: nothing left to release
+            conn.close()
+
+    def _run(self, conn, sql, limits, deadline, explain):
+        ms = max(1, math.ceil(limits.timeout * 1000))
+        conn.execute(f"SET LOCAL statement_timeout = {ms}")
+        if explain:
+            cur = conn.cursor()
+            cur.execute(f"EXPLAIN {sql}")
+        else:
+            cur = conn.cursor(name=f"sqlsynth_{next(_cursor_names)}")
+            cur.execute(sql)
+        try:
+            columns = tuple(d.name for d in cur.description or ())
+            budget = RowBudget(limits, deadline)
+            fetch_into(cur, budget)
+        finally:
+            cur.close()
+        conn.rollback()
+        return columns, budget
+
+    def _recover(self, conn) -> bool:
+        try:
+            conn.rollback()
+            return not conn.closed
+        except Exception:  # noqa: BLE001 - any failure here means the connection is unusable
+            return False
+
+    def interrupt(self, conn) -> None:
+        conn.cancel()
+
+    def classify_error(self, exc: Exception, *, timed_out: bool) -> ExecStatus:
+        state = getattr(exc, "sqlstate", None) or ""
+        if state == "57014" or (timed_out and state.startswith("57")):
+            return ExecStatus.TIMEOUT
+        if state == "42601":
+            return ExecStatus.SYNTAX_ERROR
+        if state in ("25006", "42501"):
+            return ExecStatus.FORBIDDEN
+        return ExecStatus.RUNTIME_ERROR
+
+    # -- introspection ---------------------------------------------------------------------
+    def introspect(self, conn, db_id: str) -> list[Table]:
+        schema = conn._sqlsynth_schema
+        rels = conn.execute(
+            "SELECT c.oid, c.relname, obj_description(c.oid, 'pg_class') FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = %s AND c.relkind IN ('r', 'p') AND NOT c.relispartition "
+            "ORDER BY c.relname",
+            (schema,),
+        ).fetchall()
+        tables: list[Table] = []
+        by_oid: dict[int, Table] = {}
+        for oid, name, comment in rels:
+            cols = conn.execute(
+                "SELECT a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull, "
+                "col_description(a.attrelid, a.attnum) FROM pg_attribute a "
+                "WHERE a.attrelid = %s AND a.attnum > 0 AND NOT a.attisdropped "
+                "ORDER BY a.attnum",
+                (oid,),
+            ).fetchall()
+            table = Table(
+                name=name,
+                columns=[
+                    Column(name=n, type=t.upper(), nullable=bool(nl), comment=cm)
+                    for n, t, nl, cm in cols
+                ],
+                comment=comment,
+            )
+            tables.append(table)
+            by_oid[oid] = table
+        cons = conn.execute(
+            "SELECT con.contype, con.conrelid, ft.relname, "
+            "ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(n, i) "
+            "      JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n "
+            "      ORDER BY k.i), "
+            "ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(n, i) "
+            "      JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n "
+            "      ORDER BY k.i) "
+            "FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "LEFT JOIN pg_class ft ON ft.oid = con.confrelid "
+            "WHERE n.nspname = %s AND con.contype IN ('p', 'f') ORDER BY con.conname",
+            (schema,),
+        ).fetchall()
+        conn.rollback()
+        for kind, relid, ref_table, cols, ref_cols in cons:
+            table = by_oid.get(relid)
+            if table is None:
+                continue
+            if kind == "p":
+                table.primary_key = list(cols)
+            else:
+                table.foreign_keys.append(
+                    ForeignKey(
+                        columns=list(cols), ref_table=ref_table, ref_columns=list(ref_cols or [])
+                    )
+                )
+        return tables
+
+    def column_samples_sql(self, table: str, column: str, scan: int) -> str:
+        t, c = quote_ident(table, "postgres"), quote_ident(column, "postgres")
+        return f"SELECT {c} FROM {t} WHERE {c} IS NOT NULL LIMIT {int(scan)}"
+
+    def table_rows_sql(self, table: str, n: int) -> str:
+        return f"SELECT * FROM {quote_ident(table, 'postgres')} LIMIT {int(n)}"

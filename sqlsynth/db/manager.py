@@ -1,0 +1,372 @@
+"""`DatabaseManager`: the one entry point the rest of sqlsynth uses to reach databases.
+
+It owns discovery, cached schemas, per-database connection pools (which also bound
+concurrency per database), the statement guard in front of every untrusted statement, and a
+single-flight result cache so identical (db_id, sql) pairs run once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from sqlsynth.db.engines.base import Engine, RunLimits
+from sqlsynth.db.guard import check_read_only
+from sqlsynth.db.pool import ConnectionPool
+from sqlsynth.db.result import ExecResult, ExecStatus
+from sqlsynth.db.schema import (
+    Schema,
+    render_create_statements,
+    render_inserts,
+    render_schema_with_examples,
+)
+
+_DB_TYPES = {
+    "sqlite": "sqlite",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "postgres": "postgres",
+    "postgresql": "postgres",
+    "pg": "postgres",
+}
+SAMPLE_SCAN_ROWS = 200  # sample values are picked among the first rows holding a value
+SAMPLE_TIMEOUT = 5.0
+
+
+def _make_engine(db_type: str, config: dict) -> Engine:
+    if db_type == "sqlite":
+        from sqlsynth.db.engines.sqlite import SQLiteEngine
+
+        return SQLiteEngine(config)
+    if db_type == "mysql":
+        from sqlsynth.db.engines.mysql import MySQLEngine
+
+        return MySQLEngine(config)
+    from sqlsynth.db.engines.postgres import PostgresEngine
+
+    return PostgresEngine(config)
+
+
+class DatabaseManager:
+    """Discovery, schema, safe execution and batch execution over one engine."""
+
+    def __init__(
+        self,
+        db_type: str = "sqlite",
+        config: dict | None = None,
+        *,
+        timeout: float = 10.0,
+        max_rows: int = 10_000,
+        max_result_bytes: int = 32 * 2**20,
+        max_workers: int = 8,
+        per_db_concurrency: int = 4,
+        sample_values: int = 3,
+        cache_size: int = 100_000,
+    ) -> None:
+        key = _DB_TYPES.get(str(db_type).lower())
+        if key is None:
+            raise ValueError(f"db_type must be sqlite, mysql or postgres, got {db_type!r}")
+        self.db_type = key
+        self.config = dict(config or {})
+        self.engine = _make_engine(key, self.config)
+        self.dialect = self.engine.dialect
+        self.timeout = float(timeout)
+        self.max_rows = int(max_rows)
+        self.max_result_bytes = int(max_result_bytes)
+        self.per_db_concurrency = int(per_db_concurrency)
+        self.sample_values = int(sample_values)
+        self.stats = {"executions": 0, "explains": 0, "cache_hits": 0, "forbidden": 0}
+        self._max_workers = int(max_workers)
+        self._executor: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._pools: dict[str, ConnectionPool] = {}
+        self._schemas: dict[str, Schema] = {}
+        self._schema_locks: dict[str, threading.Lock] = {}
+        self._cache: OrderedDict[tuple, ExecResult] = OrderedDict()
+        self._cache_size = int(cache_size)
+        self._inflight: dict[tuple, Future] = {}
+        self._selected: list[str] | None = None
+        self._known: list[str] | None = None
+
+    @property
+    def engine_name(self) -> str:
+        return self.engine.engine_name
+
+    # -- construction ----------------------------------------------------------------------
+    @classmethod
+    def from_url(cls, url: str, **kw: Any) -> DatabaseManager:
+        from sqlsynth.db.url import parse_database_url
+
+        db_type, config = parse_database_url(url)
+        return cls(db_type, config, **kw)
+
+    @classmethod
+    def from_path_or_url(cls, target: str | Path, **kw: Any) -> DatabaseManager:
+        text = str(target)
+        if "://" in text:
+            return cls.from_url(text, **kw)
+        return cls("sqlite", {"root_path": text}, **kw)
+
+    # -- discovery -------------------------------------------------------------------------
+    def list_databases(self) -> list[str]:
+        if self._known is None:
+            self._known = self.engine.list_databases()
+        if self._selected is not None:
+            return [d for d in self._known if d in self._selected]
+        return list(self._known)
+
+    def select_databases(self, db_ids: Iterable[str]) -> None:
+        """Restrict discovery (and execution) to these db_ids; unknown ones are an error."""
+        wanted = list(dict.fromkeys(db_ids))
+        if self._known is None:
+            self._known = self.engine.list_databases()
+        missing = [d for d in wanted if d not in self._known]
+        if missing:
+            raise ValueError(f"unknown db_id(s) {missing}; available: {self._known}")
+        self._selected = wanted
+
+    def database_exists(self, db_id: str) -> bool:
+        return db_id in self.list_databases()
+
+    def server_version(self) -> str:
+        return self.engine.server_version()
+
+    # -- connections -----------------------------------------------------------------------
+    def _pool(self, db_id: str) -> ConnectionPool:
+        with self._lock:
+            pool = self._pools.get(db_id)
+            if pool is None:
+                pool = self._pools[db_id] = ConnectionPool(
+                    lambda: self.engine.connect(db_id),
+                    self.engine.close_connection,
+                    self.per_db_concurrency,
+                )
+            return pool
+
+    def _raw_run(self, db_id: str, sql: str, limits: RunLimits, explain: bool) -> ExecResult:
+        """Run trusted or already-guarded SQL on a pooled connection."""
+        try:
+            with self._pool(db_id).connection() as handle:
+                return self.engine.run(handle, sql, limits, explain=explain)
+        except Exception as exc:  # noqa: BLE001 - connection failures, not SQL errors
+            return ExecResult.failure(
+                ExecStatus.RUNTIME_ERROR, f"connection failed: {exc}", type(exc).__name__
+            )
+
+    # -- schema ----------------------------------------------------------------------------
+    def get_schema(self, db_id: str) -> Schema:
+        if not self.database_exists(db_id):
+            raise KeyError(f"unknown db_id {db_id!r}")
+        with self._lock:
+            lock = self._schema_locks.setdefault(db_id, threading.Lock())
+        with lock:
+            if db_id not in self._schemas:
+                self._schemas[db_id] = self._load_schema(db_id)
+            return self._schemas[db_id]
+
+    def _load_schema(self, db_id: str) -> Schema:
+        with self._pool(db_id).connection() as handle:
+            try:
+                tables = self.engine.introspect(handle.raw, db_id)
+            except BaseException:
+                handle.discard = True
+                raise
+        limits = RunLimits(SAMPLE_TIMEOUT, SAMPLE_SCAN_ROWS, self.max_result_bytes)
+        if self.sample_values > 0:
+            for table in tables:
+                for col in table.columns:
+                    sql = self.engine.column_samples_sql(table.name, col.name, SAMPLE_SCAN_ROWS)
+                    res = self._raw_run(db_id, sql, limits, False)
+                    col.samples = _distinct_first((r[0] for r in res.rows), self.sample_values)
+        return Schema(db_id=db_id, tables=tables, dialect=self.dialect)
+
+    def render_create_statements(self, db_id: str) -> str:
+        return render_create_statements(self.get_schema(db_id))
+
+    def render_sample_inserts(self, db_id: str, rows_per_table: int = 3) -> str:
+        schema = self.get_schema(db_id)
+        parts = []
+        for table in schema.tables:
+            res = self.sample_rows(db_id, table.name, rows_per_table)
+            if res.ok and res.rows:
+                parts.append(render_inserts(table, res.columns, res.rows, self.dialect))
+        return "\n\n".join(parts)
+
+    def render_schema_with_examples(self, db_id: str) -> str:
+        return render_schema_with_examples(self.get_schema(db_id), self.engine_name)
+
+    def sample_rows(self, db_id: str, table: str, n: int = 3) -> ExecResult:
+        schema = self.get_schema(db_id)
+        found = schema.table(table)
+        if found is None:
+            return ExecResult.failure(
+                ExecStatus.RUNTIME_ERROR, f"no table {table!r} in {db_id!r}", "KeyError"
+            )
+        sql = self.engine.table_rows_sql(found.name, n)
+        return self._raw_run(db_id, sql, RunLimits(SAMPLE_TIMEOUT, n, self.max_result_bytes), False)
+
+    # -- safe execution --------------------------------------------------------------------
+    def execute(
+        self, db_id: str, sql: str, *, timeout: float | None = None, max_rows: int | None = None
+    ) -> ExecResult:
+        """Run untrusted SQL safely; identical requests are answered from the cache."""
+        key, job = self._job(db_id, sql, timeout, max_rows, explain=False)
+        fut, owner = self._claim(key)
+        if owner:
+            self._resolve(key, fut, job)
+        return fut.result()
+
+    def explain(self, db_id: str, sql: str) -> ExecResult:
+        """Whether the statement would run (parse, names, types), without executing it."""
+        key, job = self._job(db_id, sql, None, None, explain=True)
+        fut, owner = self._claim(key)
+        if owner:
+            self._resolve(key, fut, job)
+        return fut.result()
+
+    async def aexecute(
+        self, db_id: str, sql: str, *, timeout: float | None = None, max_rows: int | None = None
+    ) -> ExecResult:
+        return await self._asubmit(*self._job(db_id, sql, timeout, max_rows, explain=False))
+
+    async def aexplain(self, db_id: str, sql: str) -> ExecResult:
+        return await self._asubmit(*self._job(db_id, sql, None, None, explain=True))
+
+    def execute_many(self, pairs: Sequence[tuple[str, str]], **kw: Any) -> list[ExecResult]:
+        futures = []
+        for db_id, sql in pairs:
+            key, job = self._job(db_id, sql, kw.get("timeout"), kw.get("max_rows"), explain=False)
+            futures.append(self._submit(key, job))
+        return [f.result() for f in futures]
+
+    async def aexecute_many(self, pairs: Sequence[tuple[str, str]], **kw: Any) -> list[ExecResult]:
+        futures = []
+        for db_id, sql in pairs:
+            key, job = self._job(db_id, sql, kw.get("timeout"), kw.get("max_rows"), explain=False)
+            futures.append(asyncio.wrap_future(self._submit(key, job)))
+        return list(await asyncio.gather(*futures))
+
+    def _job(
+        self, db_id: str, sql: str, timeout: float | None, max_rows: int | None, *, explain: bool
+    ) -> tuple[tuple, Callable[[], ExecResult]]:
+        limits = RunLimits(
+            timeout=self.timeout if timeout is None else float(timeout),
+            max_rows=self.max_rows if max_rows is None else int(max_rows),
+            max_bytes=self.max_result_bytes,
+        )
+        key = ("explain" if explain else "run", db_id, sql, limits.timeout, limits.max_rows)
+
+        def job() -> ExecResult:
+            start = time.monotonic()
+            if not self.database_exists(db_id):
+                return ExecResult.failure(
+                    ExecStatus.UNKNOWN_DB,
+                    f"unknown db_id {db_id!r}",
+                    elapsed=time.monotonic() - start,
+                )
+            decision = check_read_only(sql, self.dialect)
+            if not decision.allowed:
+                with self._lock:
+                    self.stats["forbidden"] += 1
+                return ExecResult.failure(
+                    decision.status,
+                    decision.reason or "rejected",
+                    "GuardRejected",
+                    time.monotonic() - start,
+                )
+            with self._lock:
+                self.stats["explains" if explain else "executions"] += 1
+            return self._raw_run(db_id, decision.sql, limits, explain)
+
+        return key, job
+
+    # -- single-flight cache ---------------------------------------------------------------
+    def _claim(self, key: tuple) -> tuple[Future, bool]:
+        """The future for `key`, and whether the caller must compute it."""
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                self.stats["cache_hits"] += 1
+                fut: Future = Future()
+                fut.set_result(cached)
+                return fut, False
+            fut = self._inflight.get(key)
+            if fut is not None:
+                self.stats["cache_hits"] += 1
+                return fut, False
+            fut = self._inflight[key] = Future()
+            return fut, True
+
+    def _resolve(self, key: tuple, fut: Future, job: Callable[[], ExecResult]) -> None:
+        try:
+            result = job()
+        except BaseException as exc:  # noqa: BLE001 - handed to every waiter, then re-raised
+            with self._lock:
+                self._inflight.pop(key, None)
+            fut.set_exception(exc)
+            return
+        with self._lock:
+            self._inflight.pop(key, None)
+            self._cache[key] = result
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        fut.set_result(result)
+
+    def _submit(self, key: tuple, job: Callable[[], ExecResult]) -> Future:
+        fut, owner = self._claim(key)
+        if owner:
+            self._pool_executor().submit(self._resolve, key, fut, job)
+        return fut
+
+    async def _asubmit(self, key: tuple, job: Callable[[], ExecResult]) -> ExecResult:
+        return await asyncio.wrap_future(self._submit(key, job))
+
+    def _pool_executor(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(
+                    self._max_workers, thread_name_prefix="sqlsynth-db"
+                )
+            return self._executor
+
+    def clear_cache(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+    def close(self) -> None:
+        with self._lock:
+            executor, self._executor = self._executor, None
+            pools, self._pools = list(self._pools.values()), {}
+        if executor is not None:
+            executor.shutdown(wait=True)
+        for pool in pools:
+            pool.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"DatabaseManager(db_type={self.db_type!r}, dialect={self.dialect!r})"
+
+
+def _distinct_first(values: Iterable, n: int) -> list:
+    seen: list = []
+    keys: set = set()
+    for v in values:
+        k = repr(v)
+        if k not in keys:
+            keys.add(k)
+            seen.append(v)
+            if len(seen) >= n:
+                break
+    return seen
