@@ -1,0 +1,160 @@
+"""``Text2SQLQuestionGenerator``: the natural-language question each query answers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+
+from sqlsynth.llm.errors import LLMUnavailableError
+from sqlsynth.operators.base import Reject, Row, RowOutcome, StepContext
+from sqlsynth.operators.generate._common import (
+    GenerateOperator,
+    achat_or_reject,
+    draw_llm_seed,
+    is_blank,
+)
+from sqlsynth.prompts.base import chat_messages
+from sqlsynth.prompts.question_generation import (
+    KNOWLEDGE_STYLES,
+    QUESTION_STYLES,
+    Text2SQLQuestionGeneratorPrompt,
+    parse_question_response,
+)
+
+
+def medoid_index(vectors: Sequence[Sequence[float]]) -> int:
+    """Index of the vector with the smallest summed cosine distance to all others.
+
+    The candidate closest to the rest is the one the samples agree on; stray or odd
+    candidates lose. Ties go to the earliest index. Zero vectors count as distance 1.
+    """
+    matrix = np.asarray(vectors, dtype=np.float64)
+    if matrix.ndim != 2 or len(matrix) == 0:
+        raise ValueError(f"expected a non-empty list of equal-length vectors, got {matrix.shape}")
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    unit = np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
+    distances = 1.0 - unit @ unit.T
+    return int(np.argmin(distances.sum(axis=1)))
+
+
+class Text2SQLQuestionGenerator(GenerateOperator):
+    """One question (and evidence) per query, in a style drawn with the row's generator.
+
+    Reads ``SQL`` and ``db_id``. Asks for ``question_candidates_num`` candidates in one request
+    (``n=``), parses each strictly (``<question>``/``<evidence>`` blocks; see
+    ``parse_question_response``), and keeps the medoid of the parsed candidates by cosine
+    distance of their embeddings (one embedding call per row; with one or two candidates the
+    first is kept). Writes ``question``, ``evidence`` and ``question_type`` (the style).
+
+    Vague and Metaphorical questions always carry evidence that explains their wording in
+    database terms; other styles carry a one-line hint only when one is needed, else "".
+    Rows that already have a non-empty question keep it without any request; their evidence
+    is kept, or set to "" when missing.
+    """
+
+    default_keys: ClassVar[dict[str, str]] = {
+        "input_sql_key": "SQL",
+        "input_db_id_key": "db_id",
+        "output_question_key": "question",
+        "output_evidence_key": "evidence",
+        "output_question_type_key": "question_type",
+    }
+
+    def __init__(
+        self,
+        llm_serving: Any,
+        embedding_serving: Any,
+        database_manager: Any,
+        question_candidates_num: int = 5,
+        prompt_template: Any = None,
+        *,
+        temperature: float = 0.8,
+        max_tokens: int | None = None,
+    ) -> None:
+        super().__init__(database_manager)
+        if question_candidates_num < 1:
+            raise ValueError(f"question_candidates_num must be >= 1, got {question_candidates_num}")
+        self.llm_serving = llm_serving
+        self.embedding_serving = embedding_serving
+        self.question_candidates_num = question_candidates_num
+        self.prompt_template = prompt_template or Text2SQLQuestionGeneratorPrompt()
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+
+    def required_input_keys(self) -> list[str]:
+        return [self.keys["input_sql_key"], self.keys["input_db_id_key"]]
+
+    def _parse(self, text: str, needs_evidence: bool) -> tuple[str, str] | None:
+        parse = getattr(self.prompt_template, "parse_response", None)
+        if parse is None:
+            return parse_question_response(text, needs_evidence=needs_evidence)
+        return parse(text, needs_evidence=needs_evidence)
+
+    async def _choose(self, candidates: list[tuple[str, str]]) -> int | Reject:
+        """Index of the medoid candidate, embedding each distinct question once."""
+        if len(candidates) <= 2:
+            return 0
+        distinct = list(dict.fromkeys(q for q, _ in candidates))
+        if len(distinct) == 1:
+            return 0
+        try:
+            vectors = await self.embedding_serving.aembed(distinct)
+        except LLMUnavailableError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one request failed: reject the row, go on
+            return Reject("embedding_error", f"{type(exc).__name__}: {exc}")
+        if len(vectors) != len(distinct):
+            return Reject("embedding_error", f"{len(vectors)} embeddings for {len(distinct)} texts")
+        by_text = dict(zip(distinct, vectors))
+        return medoid_index([by_text[q] for q, _ in candidates])
+
+    async def aprocess_row(self, row: Row, ctx: StepContext) -> RowOutcome:
+        db_key = self.keys["input_db_id_key"]
+        q_key = self.keys["output_question_key"]
+        ev_key = self.keys["output_evidence_key"]
+        type_key = self.keys["output_question_type_key"]
+        rejected = self.check_row(row, db_key)
+        if rejected is not None:
+            return rejected
+        if not is_blank(row.get(q_key)):
+            kept = dict(row)
+            kept[ev_key] = row.get(ev_key) or ""
+            kept.setdefault(type_key, None)
+            return [kept]
+        db_id = str(row[db_key])
+        schema = self.schema_text("render_schema_with_examples", db_id)
+        if isinstance(schema, Reject):
+            return schema
+        rng = ctx.rng_for(row)
+        style = rng.choice(list(QUESTION_STYLES))
+        needs_evidence = style in KNOWLEDGE_STYLES
+        user = self.prompt_template.build_prompt(
+            engine=self.engine_name,
+            schema=schema,
+            sql=str(row[self.keys["input_sql_key"]]),
+            style=style,
+            needs_evidence=needs_evidence,
+        )
+        answers = await achat_or_reject(
+            self.llm_serving,
+            chat_messages(self.prompt_template, user),
+            n=self.question_candidates_num,
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+            seed=draw_llm_seed(rng),
+        )
+        if isinstance(answers, Reject):
+            return answers
+        candidates = [p for a in answers if (p := self._parse(a, needs_evidence)) is not None]
+        if not candidates:
+            return Reject(
+                "no_parseable_question",
+                f"none of {len(answers)} candidates followed the format (style {style})",
+            )
+        chosen = await self._choose(candidates)
+        if isinstance(chosen, Reject):
+            return chosen
+        question, evidence = candidates[chosen]
+        return [{**row, q_key: question, ev_key: evidence, type_key: style}]

@@ -1,0 +1,139 @@
+"""``SQLGenerator``: new SELECT queries written from each database's schema and rows."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import Any, ClassVar
+
+from sqlsynth.operators.base import Reject, Row, RowOutcome, StepContext
+from sqlsynth.operators.generate._common import (
+    GenerateOperator,
+    achat_or_reject,
+    clip,
+    draw_llm_seed,
+)
+from sqlsynth.prompts.base import chat_messages
+from sqlsynth.prompts.sql_functions import functions_for
+from sqlsynth.prompts.sql_generation import COMPLEXITY_LEVELS, SelectSQLGeneratorPrompt
+from sqlsynth.sql import extract_sql, sql_template
+
+
+class SQLGenerator(GenerateOperator):
+    """Source step: ``generate_num`` queries per selected database.
+
+    Reads no input rows: ``plan_sources`` makes one seed row ``{db_id, slot}`` per database and
+    slot, in database order. Each prompt draws, from the row's generator, a complexity level,
+    0-2 engine functions to suggest and a target column count, and shows the CREATE statements
+    plus a few INSERT rows so filters use real values.
+
+    Writes ``{SQL, db_id, sql_complexity_type}`` (``output_sql_key``, ``output_db_id_key``,
+    ``output_sql_complexity_key``). Rows whose SQL has the same literal-normalised template as an
+    earlier row of the same database are dropped by the runner as duplicates.
+
+    ``seed`` salts every draw (the run's seed comes from the step context), so two generators
+    with different seeds write different prompts for the same slots.
+    """
+
+    default_keys: ClassVar[dict[str, str]] = {
+        "output_sql_key": "SQL",
+        "output_db_id_key": "db_id",
+        "output_sql_complexity_key": "sql_complexity_type",
+    }
+
+    def __init__(
+        self,
+        llm_serving: Any,
+        database_manager: Any,
+        generate_num: int,
+        prompt_template: Any = None,
+        *,
+        seed: int = 42,
+        temperature: float = 0.8,
+        max_tokens: int | None = None,
+        sample_rows_per_table: int = 2,
+        max_functions: int = 2,
+        column_counts: Sequence[int] = (1, 1, 2, 2, 3, 4),
+    ) -> None:
+        super().__init__(database_manager)
+        if generate_num < 0:
+            raise ValueError(f"generate_num must be >= 0, got {generate_num}")
+        self.llm_serving = llm_serving
+        self.generate_num = generate_num
+        self.prompt_template = prompt_template or SelectSQLGeneratorPrompt()
+        self.seed = seed
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+        self.sample_rows_per_table = sample_rows_per_table
+        self.max_functions = max_functions
+        self.column_counts = tuple(column_counts)
+
+    def plan_sources(self, ctx: StepContext) -> list[Row]:
+        return [
+            {"db_id": db_id, "slot": slot}
+            for db_id in self.database_manager.list_databases()
+            for slot in range(self.generate_num)
+        ]
+
+    def dedup_key(self, row: Row) -> Hashable | None:
+        sql = row.get(self.keys["output_sql_key"])
+        if not isinstance(sql, str):
+            return None
+        return (row.get(self.keys["output_db_id_key"]), sql_template(sql, self.dialect))
+
+    def draw_prompt_choices(self, row: Row, ctx: StepContext) -> dict[str, Any]:
+        """The prompt's random parts for one seed row; pure in (run seed, operator seed, row)."""
+        rng = ctx.rng_for(row, salt=f"seed={self.seed}")
+        complexity = rng.choice(list(COMPLEXITY_LEVELS))
+        catalogue = list(functions_for(getattr(self.database_manager, "db_type", "sqlite")).items())
+        count = rng.randint(0, min(self.max_functions, len(catalogue)))
+        functions = rng.sample(catalogue, count)
+        column_count = rng.choice(self.column_counts) if self.column_counts else 1
+        return {
+            "complexity": complexity,
+            "functions": functions,
+            "column_count": column_count,
+            "llm_seed": draw_llm_seed(rng),
+        }
+
+    async def aprocess_row(self, row: Row, ctx: StepContext) -> RowOutcome:
+        db_id = row.get("db_id")
+        if not isinstance(db_id, str) or not self.database_manager.database_exists(db_id):
+            return Reject("unknown_db_id", f"field 'db_id': no database {db_id!r}")
+        choices = self.draw_prompt_choices(row, ctx)
+        schema = self.schema_text("render_create_statements", db_id)
+        if isinstance(schema, Reject):
+            return schema
+        samples = self.schema_text(
+            "render_sample_inserts", db_id, rows_per_table=self.sample_rows_per_table
+        )
+        if isinstance(samples, Reject):
+            return samples
+        user = self.prompt_template.build_prompt(
+            engine=self.engine_name,
+            schema=schema,
+            sample_rows=samples,
+            complexity=choices["complexity"],
+            functions=choices["functions"],
+            column_count=choices["column_count"],
+        )
+        answers = await achat_or_reject(
+            self.llm_serving,
+            chat_messages(self.prompt_template, user),
+            n=1,
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+            seed=choices["llm_seed"],
+        )
+        if isinstance(answers, Reject):
+            return answers
+        answer = answers[0] if answers else ""
+        sql = extract_sql(answer)
+        if not sql:
+            return Reject("no_sql_block", f"answer without a fenced SQL block: {clip(answer)!r}")
+        return [
+            {
+                self.keys["output_sql_key"]: sql,
+                self.keys["output_db_id_key"]: db_id,
+                self.keys["output_sql_complexity_key"]: choices["complexity"],
+            }
+        ]

@@ -1,0 +1,144 @@
+"""``SQLVariationGenerator``: rewrites of each input query, one kind of change per rewrite."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Hashable
+from typing import Any, ClassVar
+
+from sqlsynth.operators.base import Reject, Row, RowOutcome, StepContext
+from sqlsynth.operators.generate._common import (
+    GenerateOperator,
+    achat_or_reject,
+    clip,
+    draw_llm_seed,
+    normalized_sql,
+)
+from sqlsynth.prompts.base import chat_messages
+from sqlsynth.prompts.sql_variation import VARIATION_KINDS, SQLVariationGeneratorPrompt
+from sqlsynth.sql import extract_sql
+
+#: fields that describe the original query and would be wrong on a rewrite of it
+SQL_BOUND_FIELDS = (
+    "question",
+    "evidence",
+    "question_type",
+    "sql_complexity_type",
+    "prompt",
+    "cot_responses",
+    "cot_reasoning",
+    "sql_component_difficulty",
+    "sql_execution_difficulty",
+)
+
+
+def pick_variation_kinds(rng: random.Random, count: int) -> list[str]:
+    """``count`` kinds: a shuffled round of all six kinds, repeated as often as needed, so no
+    kind repeats before every kind has been used once."""
+    kinds: list[str] = []
+    while len(kinds) < count:
+        round_ = list(VARIATION_KINDS)
+        rng.shuffle(round_)
+        kinds.extend(round_)
+    return kinds[:count]
+
+
+class SQLVariationGenerator(GenerateOperator):
+    """``num_variations`` rewrites per input row, each of one kind drawn with the row's generator.
+
+    Reads ``SQL`` and ``db_id`` (``input_sql_key``, ``input_db_id_key``). Writes the original row
+    first (when ``keep_original``; its ``sql_variation_type`` is None, as the reference leaves
+    originals untyped), then one row per successful rewrite: a copy of the input row with the new
+    SQL and its kind in ``output_sql_variation_type_key``. Fields that describe the original
+    query (question, evidence, difficulties, ...; see ``SQL_BOUND_FIELDS``) are not copied onto
+    rewrites. The rewrites are requested concurrently, one request per rewrite.
+
+    A rewrite without a fenced SQL block is left out; if every rewrite fails and the original
+    is not kept, the row is rejected with the reasons. Rows with the same (db_id, normalised
+    SQL) as an earlier row are dropped by the runner as duplicates.
+    """
+
+    default_keys: ClassVar[dict[str, str]] = {
+        "input_sql_key": "SQL",
+        "input_db_id_key": "db_id",
+        "output_sql_variation_type_key": "sql_variation_type",
+    }
+
+    def __init__(
+        self,
+        llm_serving: Any,
+        database_manager: Any,
+        num_variations: int = 5,
+        prompt_template: Any = None,
+        *,
+        keep_original: bool = True,
+        temperature: float = 0.8,
+        max_tokens: int | None = None,
+    ) -> None:
+        super().__init__(database_manager)
+        if num_variations < 0:
+            raise ValueError(f"num_variations must be >= 0, got {num_variations}")
+        self.llm_serving = llm_serving
+        self.num_variations = num_variations
+        self.prompt_template = prompt_template or SQLVariationGeneratorPrompt()
+        self.keep_original = keep_original
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+
+    def required_input_keys(self) -> list[str]:
+        return [self.keys["input_sql_key"], self.keys["input_db_id_key"]]
+
+    def dedup_key(self, row: Row) -> Hashable | None:
+        sql = row.get(self.keys["input_sql_key"])
+        if not isinstance(sql, str):
+            return None
+        return (row.get(self.keys["input_db_id_key"]), normalized_sql(sql, self.dialect))
+
+    async def _one_variation(self, schema: str, sql: str, kind: str, llm_seed: int) -> str | Reject:
+        user = self.prompt_template.build_prompt(
+            engine=self.engine_name, schema=schema, sql=sql, variation_type=kind
+        )
+        answers = await achat_or_reject(
+            self.llm_serving,
+            chat_messages(self.prompt_template, user),
+            n=1,
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+            seed=llm_seed,
+        )
+        if isinstance(answers, Reject):
+            return answers
+        answer = answers[0] if answers else ""
+        return extract_sql(answer) or Reject("no_sql_block", clip(answer))
+
+    async def aprocess_row(self, row: Row, ctx: StepContext) -> RowOutcome:
+        sql_key = self.keys["input_sql_key"]
+        db_key = self.keys["input_db_id_key"]
+        type_key = self.keys["output_sql_variation_type_key"]
+        rejected = self.check_row(row, db_key)
+        if rejected is not None:
+            return rejected
+        sql, db_id = str(row[sql_key]), str(row[db_key])
+        out: list[Row] = [{**row, type_key: None}] if self.keep_original else []
+        if self.num_variations == 0:
+            return out or Reject("no_variation", "num_variations=0 and keep_original=False")
+        schema = self.schema_text("render_schema_with_examples", db_id)
+        if isinstance(schema, Reject):
+            return out or schema
+        rng = ctx.rng_for(row)
+        kinds = pick_variation_kinds(rng, self.num_variations)
+        seeds = [draw_llm_seed(rng) for _ in kinds]
+        results = await asyncio.gather(
+            *(self._one_variation(schema, sql, k, s) for k, s in zip(kinds, seeds))
+        )
+        base = {k: v for k, v in row.items() if k not in SQL_BOUND_FIELDS}
+        failures: list[str] = []
+        for kind, result in zip(kinds, results):
+            if isinstance(result, Reject):
+                failures.append(f"{kind}: {result.reason}")
+            else:
+                out.append({**base, sql_key: result, type_key: kind})
+        if not out:
+            return Reject("no_variation", "; ".join(failures))
+        return out
