@@ -78,7 +78,8 @@ def export_rows(
     it) or a folder that receives ``<dataset_name>.json`` and ``dataset_info.json``.
     """
     if fmt not in EXPORT_FORMATS:
-        raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
+        choices = ", ".join(EXPORT_FORMATS)
+        raise ValueError(f"unknown export format {fmt!r}; choose one of {choices}")
     out = Path(out_path)
     summary = ExportSummary()
     plain = _plain_rows(rows, summary)
