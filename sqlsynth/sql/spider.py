@@ -377,6 +377,8 @@ class _Builder:
             not_op, node = True, unparen(node.this)
         if isinstance(node, exp.Escape):
             node = node.this
+        if node.args.get("negate"):  # sqlglot keeps some NOT forms (NOT LIKE) as a flag
+            not_op = True
         op = COMPARISONS.get(type(node))
         if op is not None:
             return (not_op, op, self.val_unit(node.this, scope),
