@@ -1,0 +1,357 @@
+"""The streaming runner: every row flows through all steps on its own.
+
+A row is a task that awaits step i's ``aprocess_row`` and then goes straight on to step i+1, so
+one slow LLM answer holds back only its own row, not a whole step: the run takes about the total
+work divided by the concurrency rather than the sum of each step's slowest request.
+
+Determinism comes from positions, never from completion order. Input row j has position
+``(j,)``; output i of a row at position p has ``p + (i,)``. Step outputs are handed over sorted
+by position, and a step that deduplicates releases its outputs in position order (a reorder
+buffer), so "the first row per key" is the same whatever finished first. Positions are internal:
+they are never written to files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import heapq
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlsynth.llm.errors import LLMUnavailableError
+from sqlsynth.operators.base import Operator, Reject, Row, StepContext
+
+Position = tuple[int, ...]
+
+#: rows admitted into the stream at once when the caller does not say
+DEFAULT_MAX_IN_FLIGHT = 64
+
+
+@dataclass
+class StreamStep:
+    """One operator with the context it runs in (its global step number, name and seed)."""
+
+    operator: Operator
+    ctx: StepContext
+
+
+@dataclass
+class StepStats:
+    """What one step did in this run."""
+
+    step: int
+    name: str
+    rows_in: int = 0
+    rows_out: int = 0
+    rejects: Counter[str] = field(default_factory=Counter)
+    started_at: float | None = None
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "name": self.name,
+            "rows_in": self.rows_in,
+            "rows_out": self.rows_out,
+            "rejects": dict(sorted(self.rejects.items())),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+StepDone = Callable[[int, list[Row], StepStats], None]
+RejectSink = Callable[[int, Position, Row, Reject], None]
+
+
+def is_source(op: Operator) -> bool:
+    """Whether the operator creates its rows (overrides ``plan_sources``)."""
+    return type(op).plan_sources is not Operator.plan_sources
+
+
+def _has_dedup(op: Operator) -> bool:
+    return type(op).dedup_key is not Operator.dedup_key
+
+
+def progress_enabled() -> bool:
+    """Progress bars only on a terminal, and never when ``SQLSYNTH_PROGRESS=0``."""
+    if os.environ.get("SQLSYNTH_PROGRESS", "").strip() == "0":
+        return False
+    return sys.stderr.isatty()
+
+
+class _Bars:
+    """One tqdm bar per step; the total becomes known when the step's input is complete."""
+
+    def __init__(self, steps: Sequence[StreamStep], enabled: bool) -> None:
+        self.bars: list[Any] = []
+        if not enabled:
+            return
+        from tqdm import tqdm
+
+        for i, step in enumerate(steps):
+            label = f"step{step.ctx.step_index} {step.ctx.step_name}"
+            self.bars.append(tqdm(desc=label, total=None, position=i, leave=True, unit="row"))
+
+    def advance(self, i: int) -> None:
+        if self.bars:
+            self.bars[i].update(1)
+
+    def set_total(self, i: int, total: int) -> None:
+        if self.bars:
+            self.bars[i].total = total
+            self.bars[i].refresh()
+
+    def close(self) -> None:
+        for bar in self.bars:
+            bar.close()
+
+
+class _Stream:
+    def __init__(
+        self,
+        steps: Sequence[StreamStep],
+        max_in_flight: int,
+        on_step_done: StepDone | None,
+        on_reject: RejectSink | None,
+        progress: bool,
+    ) -> None:
+        n = len(steps)
+        self.steps = steps
+        self.n = n
+        self.required = [tuple(s.operator.required_input_keys()) for s in steps]
+        self.dedup = [_has_dedup(s.operator) for s in steps]
+        self.any_dedup = any(self.dedup)
+        self.active: list[set[Position]] = [set() for _ in range(n)]
+        self.buffer: list[list[tuple[Position, int, Row]]] = [[] for _ in range(n)]
+        self.seen: list[set[Hashable]] = [set() for _ in range(n)]
+        self.outputs: list[list[tuple[Position, Row]]] = [[] for _ in range(n)]
+        self.complete = [False] * n
+        self.stats = [StepStats(s.ctx.step_index, s.ctx.step_name) for s in steps]
+        self.admission_done = False
+        self.live: dict[int, int] = {}
+        self.slots = asyncio.Semaphore(max(1, max_in_flight))
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.finished = asyncio.Event()
+        self.fatal: BaseException | None = None
+        self.on_step_done = on_step_done
+        self.on_reject = on_reject
+        self.bars = _Bars(steps, progress)
+
+    # ------------------------------------------------------------------ driving the stream
+
+    async def run(self, rows: Iterable[Row]) -> list[StepStats]:
+        try:
+            for j, row in enumerate(rows):
+                await self.slots.acquire()
+                if self.fatal is not None:
+                    break
+                self.live[j] = 1
+                self._enter(0, (j,), row, j)
+            self.admission_done = True
+            if self.fatal is None:
+                self._settle()
+            if not self.finished.is_set():
+                await self.finished.wait()
+            if self.fatal is not None:
+                raise self.fatal
+            return self.stats
+        finally:
+            pending = [t for t in self.tasks if not t.done()]
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+            self.bars.close()
+
+    def _abort(self, exc: BaseException) -> None:
+        """Stop everything at once: no more admissions, every row task cancelled."""
+        if self.fatal is None:
+            self.fatal = exc
+        current = asyncio.current_task()
+        for task in self.tasks:
+            if task is not current:
+                task.cancel()
+        self.slots.release()
+        self.finished.set()
+
+    # ------------------------------------------------------------------ row movement
+
+    def _enter(self, s: int, pos: Position, row: Row, root: int) -> None:
+        if s == self.n:
+            self._unlive(root)
+            return
+        stats = self.stats[s]
+        if stats.started_at is None:
+            stats.started_at = time.perf_counter()
+        stats.rows_in += 1
+        self.active[s].add(pos)
+        task = asyncio.create_task(self._process(s, pos, row, root))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _process(self, s: int, pos: Position, row: Row, root: int) -> None:
+        step = self.steps[s]
+        try:
+            missing = [k for k in self.required[s] if row.get(k) is None]
+            if missing:
+                outcome: list[Row] | Reject = Reject("missing_field", missing[0])
+            else:
+                # a private copy: an operator that edits its input in place must not change
+                # the rows already recorded for the previous step's file
+                outcome = await step.operator.aprocess_row(copy.deepcopy(row), step.ctx)
+            if not isinstance(outcome, (list, Reject)):
+                outcome = Reject("error:BadOutcome", f"aprocess_row returned {type(outcome)!r}")
+        except LLMUnavailableError as exc:
+            self._abort(exc)
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one bad row must not end the run
+            outcome = Reject(f"error:{type(exc).__name__}", str(exc)[:1000])
+        try:
+            self._finish(s, pos, row, root, outcome)
+        except BaseException as exc:  # noqa: BLE001 - a failing writer or callback ends the run
+            self._abort(exc)
+
+    def _finish(
+        self, s: int, pos: Position, row: Row, root: int, outcome: list[Row] | Reject
+    ) -> None:
+        self.active[s].discard(pos)
+        self.bars.advance(s)
+        if isinstance(outcome, Reject):
+            self._reject(s, pos, row, outcome)
+        else:
+            self.live[root] += len(outcome)
+            for i, out in enumerate(outcome):
+                child = pos + (i,)
+                if self.dedup[s]:
+                    heapq.heappush(self.buffer[s], (child, root, out))
+                else:
+                    self._emit(s, child, out, root)
+        self._unlive(root)
+        self._settle()
+
+    def _emit(self, s: int, pos: Position, row: Row, root: int) -> None:
+        self.outputs[s].append((pos, row))
+        self.stats[s].rows_out += 1
+        self._enter(s + 1, pos, row, root)
+
+    def _release(self, s: int, pos: Position, row: Row, root: int) -> None:
+        """A deduplicating step lets a row go, in position order: first of its key wins."""
+        try:
+            key = self.steps[s].operator.dedup_key(row)
+        except Exception as exc:  # noqa: BLE001 - rejected with the exception's class
+            self._reject(s, pos, row, Reject(f"error:{type(exc).__name__}", str(exc)[:1000]))
+            self._unlive(root)
+            return
+        if key is not None and key in self.seen[s]:
+            self._reject(s, pos, row, Reject("duplicate", repr(key)[:300]))
+            self._unlive(root)
+            return
+        if key is not None:
+            self.seen[s].add(key)
+        self._emit(s, pos, row, root)
+
+    def _reject(self, s: int, pos: Position, row: Row, reject: Reject) -> None:
+        self.stats[s].rejects[reject.reason] += 1
+        if self.on_reject is not None:
+            self.on_reject(s, pos, row, reject)
+
+    def _unlive(self, root: int) -> None:
+        self.live[root] -= 1
+        if self.live[root] == 0:
+            del self.live[root]
+            self.slots.release()
+
+    # ------------------------------------------------------------------ ordering & completion
+
+    def _settle(self) -> None:
+        if self.any_dedup:
+            self._pump()
+        self._check_complete()
+
+    def _pump(self) -> None:
+        """Release buffered rows that no unfinished earlier-positioned row can precede.
+
+        Descendants of position p sort between p and p's next sibling, so the smallest position
+        still pending in steps 0..s bounds every output step s can still produce.
+        """
+        floor: Position | None = None
+        for s in range(self.n):
+            if self.active[s]:
+                low = min(self.active[s])
+                floor = low if floor is None or low < floor else floor
+            if self.dedup[s]:
+                heap = self.buffer[s]
+                while heap and (floor is None or heap[0][0] < floor):
+                    pos, root, row = heapq.heappop(heap)
+                    self._release(s, pos, row, root)
+                # what stays buffered sorts at or after ``floor``: the bound holds downstream
+
+    def _check_complete(self) -> None:
+        for s in range(self.n):
+            if self.complete[s]:
+                continue
+            upstream_done = self.admission_done if s == 0 else self.complete[s - 1]
+            if not (upstream_done and not self.active[s] and not self.buffer[s]):
+                return
+            self.complete[s] = True
+            stats = self.stats[s]
+            stats.seconds = (
+                time.perf_counter() - stats.started_at if stats.started_at is not None else 0.0
+            )
+            self.bars.set_total(s, stats.rows_in)
+            self.outputs[s].sort(key=lambda item: item[0])
+            rows = [row for _, row in self.outputs[s]]
+            self.outputs[s] = []
+            if self.on_step_done is not None:
+                self.on_step_done(s, rows, stats)
+        self.finished.set()
+
+
+async def run_stream(
+    steps: Sequence[StreamStep],
+    input_rows: Iterable[Row],
+    *,
+    concurrency: int = DEFAULT_MAX_IN_FLIGHT,
+    on_step_done: StepDone | None = None,
+    on_reject: RejectSink | None = None,
+    progress: bool | None = None,
+) -> list[StepStats]:
+    """Run ``steps`` as one stream over ``input_rows``; returns per-step statistics.
+
+    ``concurrency`` bounds the input rows in flight (with all their descendants), so memory stays
+    flat; LLM clients keep their own request limits. ``on_step_done(i, rows, stats)`` is called
+    once per step, in step order, when step ``i`` and all steps before it are complete, with the
+    step's output rows sorted by position. ``on_reject(i, position, row, reject)`` is called as
+    rows are dropped. If the first step is a source (overrides ``plan_sources``) its planned rows
+    replace ``input_rows``; later steps may not be sources (split the stream there).
+    ``LLMUnavailableError`` aborts the run and is re-raised; any other exception from a row
+    rejects that row with reason ``error:<ExceptionClass>``.
+    """
+    if not steps:
+        return []
+    for step in steps[1:]:
+        if is_source(step.operator):
+            raise ValueError(
+                f"{step.ctx.step_name} (step {step.ctx.step_index}) creates rows and must start "
+                "a stream; run it in a stream of its own"
+            )
+    first = steps[0]
+    if is_source(first.operator):
+        planned = first.operator.plan_sources(first.ctx)
+        if planned is not None:
+            input_rows = planned
+    stream = _Stream(
+        steps,
+        concurrency,
+        on_step_done,
+        on_reject,
+        progress_enabled() if progress is None else progress,
+    )
+    return await stream.run(input_rows)

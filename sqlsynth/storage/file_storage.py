@@ -1,0 +1,329 @@
+"""``FileStorage``: step files on disk, a manifest for resuming, and the rejects file.
+
+Reference-compatible: ``FileStorage(first_entry_file_name, cache_path, file_name_prefix,
+cache_type)`` and ``op.run(storage=storage.step(), ...)``. Step k reads the first entry file
+(k = 1) or step k-1's file and writes ``{cache_path}/{prefix}_step{k}.{cache_type}``.
+
+Outside ``streaming()`` a ``run()`` executes its step at once. Inside it, runs are only
+recorded; on leaving the block they execute as one stream (see ``sqlsynth.pipelines.runner``).
+Either way the files are identical, and a rerun reuses every step whose manifest entry is done
+and whose fingerprint (input, seed and the configuration of it and every earlier step) matches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlsynth.operators.base import Operator, Reject, Row, StepContext
+from sqlsynth.storage.fingerprint import describe_operator, digest, file_digest
+from sqlsynth.storage.formats import (
+    check_format,
+    format_for,
+    read_numbered_rows,
+    read_rows,
+    validate_required,
+    write_rows_atomic,
+)
+from sqlsynth.storage.manifest import Manifest
+from sqlsynth.storage.rejects import RejectsLog
+
+#: rows in flight per unit of LLM concurrency when a concurrency is given
+ROWS_PER_LLM_SLOT = 4
+
+
+class StorageStep:
+    """The handle ``storage.step()`` returns; operators call ``run_operator`` on it."""
+
+    def __init__(self, storage: FileStorage, index: int) -> None:
+        self.storage = storage
+        self.index = index
+
+    @property
+    def input_path(self) -> Path:
+        return self.storage.input_path(self.index)
+
+    @property
+    def output_path(self) -> Path:
+        return self.storage.step_path(self.index)
+
+    def read(self) -> list[Row]:
+        """This step's input rows (empty for a missing or empty first entry file)."""
+        return self.storage.read_input(self.index)
+
+    def run_operator(self, op: Operator) -> None:
+        self.storage._submit(op, self.index)
+
+    def __repr__(self) -> str:
+        return f"StorageStep({self.index}, {str(self.output_path)!r})"
+
+
+class FileStorage:
+    """Step files, manifest, rejects and per-step statistics of one run folder."""
+
+    def __init__(
+        self,
+        first_entry_file_name: str,
+        cache_path: str = "./cache",
+        file_name_prefix: str = "dataflow_cache_step",
+        cache_type: str = "jsonl",
+        *,
+        seed: int = 42,
+        concurrency: int | None = None,
+    ) -> None:
+        self.first_entry_file_name = first_entry_file_name
+        self.cache_path = cache_path
+        self.file_name_prefix = file_name_prefix
+        self.cache_type = check_format(cache_type)
+        self.seed = seed
+        self.concurrency = concurrency
+        self._last_index = 0
+        self._recorded: list[tuple[Operator, int]] | None = None
+        self._summary: dict[int, dict[str, Any]] = {}
+        self._fingerprints: dict[int, str] = {}
+
+    # ------------------------------------------------------------------ paths and reading
+
+    @property
+    def cache_dir(self) -> Path:
+        return Path(self.cache_path)
+
+    def step_path(self, index: int) -> Path:
+        return self.cache_dir / f"{self.file_name_prefix}_step{index}.{self.cache_type}"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.cache_dir / f"{self.file_name_prefix}_manifest.json"
+
+    @property
+    def rejects_path(self) -> Path:
+        return self.cache_dir / f"{self.file_name_prefix}_rejects.jsonl"
+
+    def input_path(self, index: int) -> Path:
+        if index <= 1:
+            return Path(self.first_entry_file_name) if self.first_entry_file_name else Path()
+        return self.step_path(index - 1)
+
+    def _input_format(self, index: int) -> str:
+        if index <= 1:
+            return format_for(self.first_entry_file_name, self.cache_type)
+        return self.cache_type
+
+    def read_input(self, index: int) -> list[Row]:
+        path = self.input_path(index)
+        if index <= 1 and not self.first_entry_file_name:
+            return []
+        return read_rows(path, self._input_format(index))
+
+    @property
+    def max_in_flight(self) -> int:
+        from sqlsynth.pipelines.runner import DEFAULT_MAX_IN_FLIGHT
+
+        if self.concurrency:
+            return max(1, ROWS_PER_LLM_SLOT * self.concurrency)
+        return DEFAULT_MAX_IN_FLIGHT
+
+    # ------------------------------------------------------------------ reference API
+
+    def step(self) -> StorageStep:
+        """The next step's handle: step 1 reads the first entry file, step k reads step k-1."""
+        self._last_index += 1
+        return StorageStep(self, self._last_index)
+
+    @contextlib.contextmanager
+    def streaming(self) -> Iterator[FileStorage]:
+        """Record the ``run()`` calls inside the block; run them as one stream on exit."""
+        if self._recorded is not None:
+            raise RuntimeError("FileStorage.streaming() blocks cannot be nested")
+        self._recorded = []
+        try:
+            yield self
+        except BaseException:
+            self._recorded = None
+            raise
+        recorded, self._recorded = self._recorded, None
+        if recorded:
+            self._execute(recorded)
+
+    def summary(self) -> list[dict[str, Any]]:
+        """Per step: rows in/out, rejects by reason, seconds, and ``resumed`` for reused steps."""
+        return [dict(self._summary[k]) for k in sorted(self._summary)]
+
+    # ------------------------------------------------------------------ execution
+
+    def _submit(self, op: Operator, index: int) -> None:
+        if self._recorded is not None:
+            self._recorded.append((op, index))
+        else:
+            self._execute([(op, index)])
+
+    def _context(self, op: Operator, index: int) -> StepContext:
+        return StepContext(step_index=index, step_name=op.step_name, seed=self.seed)
+
+    def _base_fingerprint(self, first: int, manifest: Manifest) -> str:
+        if first == 1:
+            source = (
+                file_digest(self.first_entry_file_name) if self.first_entry_file_name else "none"
+            )
+            return digest("input", source, self.seed, self.cache_type)
+        if first - 1 in self._fingerprints:
+            return self._fingerprints[first - 1]
+        entry = manifest.entry(first - 1)
+        if entry is None or not entry.get("done") or not self.step_path(first - 1).exists():
+            raise RuntimeError(
+                f"step {first} needs {self.step_path(first - 1)}, which no finished step wrote"
+            )
+        return str(entry["fingerprint"])
+
+    def _execute(self, recorded: Sequence[tuple[Operator, int]]) -> None:
+        indices = [index for _, index in recorded]
+        if indices != list(range(indices[0], indices[0] + len(indices))):
+            raise RuntimeError(f"steps must run in order without gaps, got {indices}")
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        manifest = Manifest(self.manifest_path)
+
+        fingerprint = self._base_fingerprint(indices[0], manifest)
+        todo: list[tuple[Operator, int, str]] = []
+        for op, index in recorded:
+            fingerprint = digest(fingerprint, op.step_name, op.keys, describe_operator(op))
+            self._fingerprints[index] = fingerprint
+            reusable = not todo and manifest.is_reusable(index, fingerprint, self.step_path(index))
+            if reusable:
+                entry = manifest.entry(index) or {}
+                self._summary[index] = {**_summary_of(entry), "resumed": True}
+            else:
+                todo.append((op, index, fingerprint))
+        if not todo:
+            return
+
+        first = todo[0][1]
+        # files of this and later steps from an earlier run are stale from here on
+        stale = {k for k in manifest.steps if k >= first} | {index for _, index, _ in todo}
+        manifest.drop_from(first)
+        for op, index, fp in todo:
+            manifest.put(index, _entry(op, index, fp, self.step_path(index), done=False))
+        manifest.save()
+        for index in sorted(stale):
+            self.step_path(index).unlink(missing_ok=True)
+        rejects = RejectsLog(self.rejects_path)
+        rejects.start(first)
+        try:
+            for segment in _segments(todo):
+                self._run_segment(segment, manifest, rejects)
+        finally:
+            rejects.finish()
+            _close_operators([op for op, _, _ in todo])
+
+    def _run_segment(
+        self,
+        segment: Sequence[tuple[Operator, int, str]],
+        manifest: Manifest,
+        rejects: RejectsLog,
+    ) -> None:
+        from sqlsynth.pipelines.runner import StreamStep, is_source, run_stream
+
+        first_op, first_index, _ = segment[0]
+        steps = [StreamStep(op, self._context(op, index)) for op, index, _ in segment]
+        rows: list[Row] = []
+        if not is_source(first_op) and (first_index > 1 or self.first_entry_file_name):
+            path = self.input_path(first_index)
+            numbered = read_numbered_rows(path, self._input_format(first_index))
+            validate_required(path, numbered, first_op.required_input_keys())
+            rows = [row for _, row in numbered]
+
+        def on_reject(i: int, position: tuple[int, ...], row: Row, reject: Reject) -> None:
+            ctx = steps[i].ctx
+            rejects.add(ctx.step_index, ctx.step_name, position, reject.reason, reject.detail,
+                        row)
+
+        def on_step_done(i: int, out_rows: list[Row], stats: Any) -> None:
+            op, index, fp = segment[i]
+            write_rows_atomic(self.step_path(index), out_rows, self.cache_type)
+            counts = stats.as_dict()
+            entry = _entry(op, index, fp, self.step_path(index), done=True)
+            entry.update({k: counts[k] for k in ("rows_in", "rows_out", "rejects", "seconds")})
+            manifest.put(index, entry)
+            manifest.save()
+            self._summary[index] = {**counts, "resumed": False}
+
+        coro = run_stream(
+            steps,
+            rows,
+            concurrency=self.max_in_flight,
+            on_step_done=on_step_done,
+            on_reject=on_reject,
+        )
+        _run_coroutine(coro)
+
+
+def _segments(
+    todo: Sequence[tuple[Operator, int, str]],
+) -> list[list[tuple[Operator, int, str]]]:
+    """Split before every source step after the first: a source ignores its input stream."""
+    from sqlsynth.pipelines.runner import is_source
+
+    segments: list[list[tuple[Operator, int, str]]] = []
+    for item in todo:
+        if not segments or is_source(item[0]):
+            segments.append([item])
+        else:
+            segments[-1].append(item)
+    return segments
+
+
+def _entry(op: Operator, index: int, fingerprint: str, path: Path, *, done: bool) -> dict:
+    return {
+        "step": index,
+        "operator": op.step_name,
+        "keys": dict(op.keys),
+        "fingerprint": fingerprint,
+        "file": path.name,
+        "done": done,
+    }
+
+
+def _summary_of(entry: dict[str, Any]) -> dict[str, Any]:
+    """The summary() view of a manifest entry (a step reused from an earlier run)."""
+    out: dict[str, Any] = {"step": entry.get("step"), "name": entry.get("operator")}
+    for key in ("rows_in", "rows_out", "rejects", "seconds"):
+        if key in entry:
+            out[key] = entry[key]
+    return out
+
+
+def _close_operators(ops: Sequence[Operator]) -> None:
+    async def close_all() -> None:
+        for op in ops:
+            await op.aclose()
+
+    with contextlib.suppress(Exception):
+        _run_coroutine(close_all())
+
+
+def _run_coroutine(coro: Any) -> Any:
+    """Run a coroutine to completion, also when called from inside a running event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    result: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            result["value"] = asyncio.run(coro)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            result["error"] = exc
+
+    thread = threading.Thread(target=target, name="sqlsynth-step")
+    thread.start()
+    thread.join()
+    if "error" in result:
+        raise result["error"]
+    return result.get("value")
+
+
+__all__ = ["FileStorage", "StorageStep"]

@@ -1,0 +1,73 @@
+"""The rejects file: one JSON line per dropped row, with the step and the reason.
+
+Lines are appended (and flushed) as rows are dropped, so a killed run still shows why rows
+left. When a run (re)starts at step k, lines of steps >= k are removed first: they will be
+produced again, so a resumed run never doubles them. At the end of a run the lines of the steps
+it ran are rewritten in position order, making the file independent of completion order.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, TextIO
+
+from sqlsynth.storage.formats import write_bytes_atomic
+
+
+class RejectsLog:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._handle: TextIO | None = None
+        self._kept: list[str] = []
+        self._new: list[tuple[int, tuple[int, ...], str]] = []
+
+    def start(self, first_step: int) -> None:
+        """Keep only lines of steps before ``first_step`` and open the file for appending."""
+        self.close()
+        self._kept = [line for line in self._read_lines() if _step_of(line) < first_step]
+        self._new = []
+        self._rewrite(self._kept)
+        self._handle = self.path.open("a", encoding="utf-8")
+
+    def add(self, step: int, step_name: str, position: tuple[int, ...], reason: str,
+            detail: str, row: dict[str, Any]) -> None:
+        line = json.dumps(
+            {"step": step, "step_name": step_name, "reason": reason, "detail": detail,
+             "row": row},
+            ensure_ascii=False,
+            default=str,
+        )
+        self._new.append((step, position, line))
+        if self._handle is not None:
+            self._handle.write(line + "\n")
+            self._handle.flush()
+
+    def finish(self) -> None:
+        """Rewrite this run's lines in (step, position) order."""
+        self.close()
+        ordered = [line for _, _, line in sorted(self._new, key=lambda t: (t[0], t[1]))]
+        self._rewrite(self._kept + ordered)
+        self._kept, self._new = self._kept + ordered, []
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+    def _read_lines(self) -> list[str]:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        return [line for line in text.splitlines() if line.strip()]
+
+    def _rewrite(self, lines: list[str]) -> None:
+        write_bytes_atomic(self.path, "".join(line + "\n" for line in lines).encode("utf-8"))
+
+
+def _step_of(line: str) -> int:
+    try:
+        return int(json.loads(line)["step"])
+    except (ValueError, KeyError, TypeError):
+        return 1 << 30  # unreadable (e.g. cut off by a kill): drop it
