@@ -31,40 +31,46 @@ def make_database_manager(cfg: RunConfig) -> Any:
     return manager
 
 
-def llm_cache_path(cfg: RunConfig) -> str | None:
+def llm_cache(cfg: RunConfig) -> Any:
+    """One response cache per run folder, shared by chat and embeddings (None = off)."""
     if not cfg.llm_cache:
         return None
-    return cfg.llm_cache_path or str(Path(cfg.out) / "llm_cache.sqlite")
+    from sqlsynth.llm import ResponseCache
+
+    path = Path(cfg.llm_cache_path or Path(cfg.out) / "llm_cache.sqlite")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return ResponseCache(path)
 
 
-def make_chat_model(cfg: RunConfig) -> Any:
+def make_chat_model(cfg: RunConfig, cache: Any = None) -> Any:
     from sqlsynth.llm import LocalChat, OpenAIChat
 
-    cache_path = llm_cache_path(cfg)
+    cache = cache if cache is not None else llm_cache(cfg)
     if cfg.base_url:
         return OpenAIChat(
+            cfg.model,
             base_url=cfg.base_url,
-            model=cfg.model,
             api_key_env=cfg.api_key_env,
+            temperature=cfg.temperature,
             max_concurrency=cfg.concurrency,
             timeout=cfg.request_timeout,
-            cache_path=cache_path,
+            cache=cache,
         )
-    return LocalChat(model_path=cfg.local_model_path or None, cache_path=cache_path)
+    return LocalChat(cfg.local_model_path or None, temperature=cfg.temperature, cache=cache)
 
 
-def make_embedding_model(cfg: RunConfig) -> Any:
+def make_embedding_model(cfg: RunConfig, cache: Any = None) -> Any:
     from sqlsynth.llm import LocalEmbeddings, OpenAIEmbeddings
 
-    cache_path = llm_cache_path(cfg)
+    cache = cache if cache is not None else llm_cache(cfg)
     base_url = cfg.embedding_base_url or cfg.base_url
     if base_url:
         return OpenAIEmbeddings(
+            cfg.embedding_model,
             base_url=base_url,
-            model=cfg.embedding_model,
             api_key_env=cfg.api_key_env,
             max_concurrency=cfg.concurrency,
             timeout=cfg.request_timeout,
-            cache_path=cache_path,
+            cache=cache,
         )
-    return LocalEmbeddings(cache_path=cache_path)
+    return LocalEmbeddings(cache=cache)

@@ -62,8 +62,9 @@ class _Text2SQLPipelineBase:
         self.config = cfg
         self.db_root_path = cfg.db or factory.example_databases()
         self.database_manager = database_manager or factory.make_database_manager(cfg)
-        self.llm_serving = llm_serving or factory.make_chat_model(cfg)
-        self.embedding_serving = embedding_serving or factory.make_embedding_model(cfg)
+        cache = factory.llm_cache(cfg) if llm_serving is None or embedding_serving is None else None
+        self.llm_serving = llm_serving or factory.make_chat_model(cfg, cache)
+        self.embedding_serving = embedding_serving or factory.make_embedding_model(cfg, cache)
         self.storage = FileStorage(
             first_entry_file_name=first_entry_file_name or self._first_entry(cfg),
             cache_path=cfg.out,

@@ -1,0 +1,108 @@
+"""A scripted 'model' that answers every pipeline prompt plausibly, for tests and benchmarks.
+
+It recognises which step a request comes from by the prompt's wording and answers in that
+step's format, with SQL built from the tables and columns it finds in the prompt's schema, so a
+whole pipeline runs end to end against the scripted HTTP server with no real model. Answers are
+a pure function of the request, so reruns and resumed runs see the same text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+_CREATE = re.compile(r"CREATE TABLE\s+[\"`]?(\w+)[\"`]?\s*\((.*?)\n\)", re.DOTALL | re.IGNORECASE)
+_FENCED_SQL = re.compile(r"```sql\s*(.*?)```", re.DOTALL | re.IGNORECASE)
+_SQL_IN_QUESTION = re.compile(r"\[\[(.*?)\]\]", re.DOTALL)
+_SKIP_WORDS = {"PRIMARY", "FOREIGN", "UNIQUE", "CONSTRAINT", "CHECK", "KEY"}
+
+
+def _digest(*parts: Any) -> int:
+    return int(hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:12], 16)
+
+
+def _user_text(body: dict[str, Any]) -> str:
+    messages = body.get("messages") or []
+    for message in reversed(messages):
+        if message.get("role") == "user":
+            content = message.get("content")
+            return content if isinstance(content, str) else str(content)
+    return ""
+
+
+def _tables(prompt: str) -> list[tuple[str, list[str]]]:
+    tables = []
+    for name, body in _CREATE.findall(prompt):
+        columns = []
+        for line in body.splitlines():
+            words = line.strip().split()
+            if words and words[0].strip('"`,').upper() not in _SKIP_WORDS:
+                columns.append(words[0].strip('"`,'))
+        if columns:
+            tables.append((name, columns))
+    return tables
+
+
+def synthetic_query(prompt: str, salt: Any) -> str:
+    """A valid query over one of the prompt's tables; different salts give different shapes."""
+    tables = _tables(prompt)
+    if not tables:
+        return "SELECT 1"
+    pick = _digest(prompt[:2000], salt)
+    name, columns = tables[pick % len(tables)]
+    col = columns[(pick // 7) % len(columns)]
+    shape = (pick // 101) % 4
+    if shape == 0:
+        return f'SELECT COUNT(*) FROM "{name}"'
+    if shape == 1:
+        return f'SELECT DISTINCT "{col}" FROM "{name}" ORDER BY "{col}" LIMIT 5'
+    if shape == 2:
+        return f'SELECT "{col}", COUNT(*) FROM "{name}" GROUP BY "{col}"'
+    return f'SELECT MIN("{col}"), MAX("{col}") FROM "{name}"'
+
+
+class PipelineResponder:
+    """Call with a chat request body; returns one answer per requested choice.
+
+    ``solve_rate`` is the share of execution-classifier attempts that reproduce the gold query
+    (the rest answer a different query), so difficulty labels vary realistically.
+    """
+
+    def __init__(self, solve_rate: float = 0.6) -> None:
+        self.solve_rate = solve_rate
+
+    def __call__(self, body: dict[str, Any]) -> list[str]:
+        prompt = _user_text(body)
+        n = int(body.get("n") or 1)
+        seed = body.get("seed")
+        return [self.answer(prompt, (seed, i)) for i in range(n)]
+
+    def answer(self, prompt: str, salt: Any) -> str:
+        if "<question>" in prompt:
+            return self._question(prompt, salt)
+        if "VERDICT" in prompt:
+            return "The query returns exactly what the question asks for.\nVERDICT: YES"
+        if "Hint, a correct query" in prompt:
+            sql = _FENCED_SQL.findall(prompt)[-1].strip()
+            return (
+                "First find the table that holds the requested data, then apply the filters "
+                f"and the output columns the question names.\n```sql\n{sql}\n```"
+            )
+        if prompt.startswith("Task: write a"):
+            gold = _SQL_IN_QUESTION.findall(prompt)
+            if gold and (_digest(prompt, salt) % 100) < self.solve_rate * 100:
+                return f"Reasoning done.\n```sql\n{gold[-1].strip()}\n```"
+            return f"Reasoning done.\n```sql\n{synthetic_query(prompt, salt)}\n```"
+        if "Original query:" in prompt:
+            return f"```sql\n{synthetic_query(prompt, ('variation', salt))}\n```"
+        return f"```sql\n{synthetic_query(prompt, salt)}\n```"
+
+    @staticmethod
+    def _question(prompt: str, salt: Any) -> str:
+        sql = _FENCED_SQL.findall(prompt)[-1].strip()
+        # The query rides along in the question so the solver step can reproduce it.
+        return (
+            f"<question>Which values does this request return [[{sql}]]?</question>\n"
+            "<evidence>The request names tables and columns directly.</evidence>"
+        )
