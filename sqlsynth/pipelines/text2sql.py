@@ -7,6 +7,7 @@ writes its own file, and a rerun resumes from the last finished step with cached
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from sqlsynth.config import RunConfig
@@ -55,11 +56,13 @@ class _Text2SQLPipelineBase:
         database_manager: Any = None,
         execution_solver: Any = None,
         first_entry_file_name: str | None = None,
+        streaming: bool = True,
     ) -> None:
         cfg = config or RunConfig()
         if db_root_path:
             cfg = cfg.merged({"db": db_root_path})
         self.config = cfg
+        self.streaming = streaming
         self.db_root_path = cfg.db or factory.example_databases()
         self.database_manager = database_manager or factory.make_database_manager(cfg)
         cache = factory.llm_cache(cfg) if llm_serving is None or embedding_serving is None else None
@@ -165,6 +168,10 @@ class _Text2SQLPipelineBase:
             output_difficulty_key="sql_execution_difficulty",
         )
 
+    def _steps(self) -> AbstractContextManager[Any]:
+        """Streaming (all steps at once) by default; step by step when ``streaming=False``."""
+        return self.storage.streaming() if self.streaming else nullcontext()
+
     def summary(self) -> Any:
         return self.storage.summary()
 
@@ -186,7 +193,7 @@ class Text2SQLGeneration_APIPipeline(_Text2SQLPipelineBase):  # noqa: N801 - ref
         )
 
     def forward(self) -> None:
-        with self.storage.streaming():
+        with self._steps():
             self.sql_generator.run(
                 storage=self.storage.step(),
                 output_sql_key=SQL_KEY,
@@ -220,7 +227,7 @@ class Text2SQLRefine_APIPipeline(_Text2SQLPipelineBase):  # noqa: N801 - referen
         )
 
     def forward(self) -> None:
-        with self.storage.streaming():
+        with self._steps():
             self.sql_executability_filter.run(
                 storage=self.storage.step(), input_sql_key=SQL_KEY, input_db_id_key=DB_ID_KEY
             )
