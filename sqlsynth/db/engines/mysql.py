@@ -109,6 +109,12 @@ class MySQLEngine(Engine):
         self._detect(conn)
         with conn.cursor() as cur:
             cur.execute("SET SESSION TRANSACTION READ ONLY")
+            # MariaDB silently cuts recursive CTEs after 1000 rounds and MySQL fails at 1000;
+            # lift both so results match the other engines and only the time limit applies.
+            if self.is_mariadb:
+                cur.execute("SET SESSION max_recursive_iterations = 4294967295")
+            else:
+                cur.execute("SET SESSION cte_max_recursion_depth = 4294967295")
         conn._sqlsynth_limit = None  # last time limit set on this session
         return conn
 

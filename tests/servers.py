@@ -1,0 +1,258 @@
+"""Throwaway MariaDB and PostgreSQL servers for tests.
+
+Each server lives in a fresh temporary directory, listens on a random loopback port, gets a
+user with a password, and is stopped and deleted by `stop()`. When the server binaries are
+missing the caller skips — except under CI=true, where a missing server is a failure.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+USER = "sqlsynth"
+PASSWORD = "s3cret-pw"
+START_TIMEOUT = 60.0
+
+
+class ServerUnavailable(RuntimeError):
+    """The server binaries are missing or the server did not start."""
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip locally; fail under CI, which must really exercise the servers."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason} (CI=true: server tests must run)")
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    kind: str  # "mysql" | "postgres"
+    host: str
+    port: int
+    user: str
+    password: str
+    workdir: Path
+    process: subprocess.Popen
+    admin: dict = field(default_factory=dict)  # superuser connection arguments
+    version: str = ""
+
+    def config(self, **extra: object) -> dict:
+        return {
+            "host": self.host,
+            "port": self.port,
+            "user": self.user,
+            "password": self.password,
+            **extra,
+        }
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def _wait_for(check, what: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServerUnavailable(f"{what} exited with {process.returncode}: {_tail(log)}")
+        try:
+            check()
+            return
+        except Exception as exc:  # noqa: BLE001 - any failure means "not ready yet"
+            last = exc
+            time.sleep(0.2)
+    raise ServerUnavailable(f"{what} did not become ready: {last}; {_tail(log)}")
+
+
+def _tail(path: Path, n: int = 2000) -> str:
+    try:
+        return path.read_text(errors="replace")[-n:]
+    except OSError:
+        return "(no log)"
+
+
+# -- MariaDB -------------------------------------------------------------------------------
+def start_mariadb() -> Server:
+    install = shutil.which("mariadb-install-db") or shutil.which("mysql_install_db")
+    daemon = (
+        shutil.which("mariadbd")
+        or shutil.which("mysqld")
+        or _first("/usr/sbin/mariadbd", "/usr/sbin/mysqld")
+    )
+    if not install or not daemon:
+        raise ServerUnavailable(
+            "MariaDB binaries (mariadb-install-db, mariadbd) not found; "
+            "run scripts/install_servers.sh"
+        )
+    import pymysql
+
+    work = Path(tempfile.mkdtemp(prefix="sqlsynth-mariadb-"))
+    data, sock, log = work / "data", work / "mysqld.sock", work / "error.log"
+    as_root = ["--user=root"] if os.geteuid() == 0 else []
+    subprocess.run(
+        [
+            install,
+            "--no-defaults",
+            f"--datadir={data}",
+            "--auth-root-authentication-method=normal",
+            "--skip-test-db",
+            *as_root,
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            daemon,
+            "--no-defaults",
+            f"--datadir={data}",
+            f"--socket={sock}",
+            f"--port={port}",
+            "--bind-address=127.0.0.1",
+            f"--pid-file={work / 'mysqld.pid'}",
+            f"--log-error={log}",
+            "--skip-name-resolve",
+            "--skip-log-bin",
+            "--innodb-buffer-pool-size=32M",
+            "--max-connections=200",
+            *as_root,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    admin = {"unix_socket": str(sock), "user": "root", "password": ""}
+
+    def ping() -> None:
+        pymysql.connect(**admin, connect_timeout=2).close()
+
+    try:
+        _wait_for(ping, "mariadbd", proc, log)
+        conn = pymysql.connect(**admin, autocommit=True)
+        with conn.cursor() as cur:
+            cur.execute(f"CREATE USER '{USER}'@'%' IDENTIFIED BY '{PASSWORD}'")
+            cur.execute(f"GRANT ALL PRIVILEGES ON *.* TO '{USER}'@'%'")
+            cur.execute("SELECT VERSION()")
+            version = cur.fetchone()[0]
+        conn.close()
+    except BaseException:
+        proc.kill()
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return Server("mysql", "127.0.0.1", port, USER, PASSWORD, work, proc, admin, version)
+
+
+# -- PostgreSQL ----------------------------------------------------------------------------
+def _pg_bin(name: str) -> str | None:
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return found[-1] if found else shutil.which(name)
+
+
+def start_postgres() -> Server:
+    initdb, postgres = _pg_bin("initdb"), _pg_bin("postgres")
+    if not initdb or not postgres:
+        raise ServerUnavailable(
+            "PostgreSQL binaries (initdb, postgres) not found; run scripts/install_servers.sh"
+        )
+    import psycopg
+
+    work = Path(tempfile.mkdtemp(prefix="sqlsynth-pg-"))
+    as_postgres: list[str] = []
+    if os.geteuid() == 0:  # postgres refuses to run as root
+        shutil.chown(work, "postgres", "postgres")
+        as_postgres = ["runuser", "-u", "postgres", "--"]
+    data, log = work / "data", work / "postgres.log"
+    subprocess.run(
+        [
+            *as_postgres,
+            initdb,
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    port = free_port()
+    with open(log, "wb") as fh:
+        pass
+    if as_postgres:
+        shutil.chown(log, "postgres", "postgres")
+    proc = subprocess.Popen(
+        [
+            *as_postgres,
+            postgres,
+            "-D",
+            str(data),
+            "-k",
+            str(work),
+            "-p",
+            str(port),
+            "-h",
+            "127.0.0.1",
+            "-c",
+            "fsync=off",
+            "-c",
+            "max_connections=200",
+            "-c",
+            "shared_buffers=32MB",
+            "-c",
+            f"log_directory={work}",
+            "-c",
+            "logging_collector=off",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=open(log, "ab"),  # noqa: SIM115 - owned by the child
+    )
+    admin = {"host": str(work), "port": port, "user": "postgres", "dbname": "postgres"}
+
+    def ping() -> None:
+        psycopg.connect(**admin, connect_timeout=2).close()
+
+    try:
+        _wait_for(ping, "postgres", proc, log)
+        with psycopg.connect(**admin, autocommit=True) as conn:
+            conn.execute(f"CREATE ROLE {USER} LOGIN CREATEDB PASSWORD '{PASSWORD}'")
+            version = conn.execute("SELECT version()").fetchone()[0]
+    except BaseException:
+        proc.kill()
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return Server("postgres", "127.0.0.1", port, USER, PASSWORD, work, proc, admin, version)
+
+
+def _first(*paths: str) -> str | None:
+    return next((p for p in paths if os.path.exists(p)), None)
