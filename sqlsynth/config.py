@@ -31,7 +31,7 @@ class RunConfig:
     db_ids: list[str] = field(default_factory=list)
     out: str = "./cache"
     input: str = ""  # refine: the {db_id, SQL} rows
-    file_name_prefix: str = "sqlsynth_step"
+    file_name_prefix: str = "sqlsynth"
     cache_type: str = "jsonl"
     seed: int = 42
 
