@@ -107,8 +107,21 @@ def _append_line(path: Path, line: str) -> None:
         handle.write(line)
 
 
+def _drop_partial_tail(path: Path) -> None:
+    """A run killed mid-write leaves a line without its newline: cut it so appends stay clean."""
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    data = path.read_bytes()
+    if data.endswith(b"\n"):
+        return
+    cut = data.rfind(b"\n") + 1
+    with path.open("r+b") as handle:
+        handle.truncate(cut)
+
+
 def _answered_ids(output: Path) -> dict[Any, dict]:
     done: dict[Any, dict] = {}
+    _drop_partial_tail(output)
     if output.exists():
         with output.open(encoding="utf-8") as handle:
             for line in handle:
