@@ -207,8 +207,7 @@ def start_postgres() -> Server:
         timeout=120,
     )
     port = free_port()
-    with open(log, "wb") as fh:
-        pass
+    log.touch()
     if as_postgres:
         shutil.chown(log, "postgres", "postgres")
     proc = subprocess.Popen(
