@@ -1,0 +1,105 @@
+"""``SQLExecutionClassifier``: difficulty from how often a solver reproduces the result."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from sqlsynth.db.compare import query_orders_output, results_match
+from sqlsynth.llm.errors import LLMError, LLMUnavailableError
+from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepContext
+from sqlsynth.operators.eval._labels import check_thresholds, label_for
+from sqlsynth.operators.eval.solvers import PromptSolver, Solver
+from sqlsynth.operators.filter._common import dialect_of, missing_field, unknown_db
+
+GOLD_ERROR = "gold_error"
+
+
+class SQLExecutionClassifier(Operator):
+    """Reads ``SQL``, ``db_id`` and ``prompt`` (plus ``question``/``evidence`` for solvers
+    that use them); writes ``sql_execution_difficulty``.
+
+    The solver answers the row ``num_generations`` times; each answer is executed and counted
+    correct when its result matches the gold SQL's (``results_match``, ordered when the gold
+    query orders its output). The count c maps through the thresholds like the reference:
+    c <= t[0] gives labels[0], c <= t[1] gives labels[1], ..., above all gives the last label.
+    With the defaults ([2, 5, 9], extra/hard/medium/easy) and 10 generations: 0-2 correct is
+    ``extra``, 3-5 ``hard``, 6-9 ``medium``, all 10 ``easy`` - the more often it is solved,
+    the easier. A gold SQL that does not run gets the label ``gold_error`` (no solver call).
+    """
+
+    default_keys: ClassVar[dict[str, str]] = {
+        "input_sql_key": "SQL",
+        "input_db_id_key": "db_id",
+        "input_prompt_key": "prompt",
+        "input_question_key": "question",
+        "input_evidence_key": "evidence",
+        "output_difficulty_key": "sql_execution_difficulty",
+    }
+
+    def __init__(
+        self,
+        llm_serving: Any,
+        database_manager: Any,
+        num_generations: int = 10,
+        difficulty_thresholds: Sequence[float] = (2, 5, 9),
+        difficulty_labels: Sequence[str] = ("extra", "hard", "medium", "easy"),
+        *,
+        solver: Solver | None = None,
+    ) -> None:
+        super().__init__()
+        if num_generations < 1:
+            raise ValueError(f"num_generations must be >= 1, got {num_generations}")
+        check_thresholds(difficulty_thresholds, difficulty_labels)
+        if solver is None and llm_serving is None:
+            raise ValueError("SQLExecutionClassifier needs llm_serving or a solver")
+        self.llm_serving = llm_serving
+        self.database_manager = database_manager
+        self.num_generations = int(num_generations)
+        self.difficulty_thresholds = list(difficulty_thresholds)
+        self.difficulty_labels = list(difficulty_labels)
+        self.solver = solver if solver is not None else PromptSolver(llm_serving)
+
+    def required_input_keys(self) -> list[str]:
+        keys = [self.keys["input_sql_key"], self.keys["input_db_id_key"]]
+        if isinstance(self.solver, PromptSolver):
+            keys.append(self.keys["input_prompt_key"])
+        return keys
+
+    def label(self, correct: int) -> str:
+        return label_for(correct, self.difficulty_thresholds, self.difficulty_labels)
+
+    async def aprocess_row(self, row: Row, ctx: StepContext) -> RowOutcome:
+        rejected = missing_field(row, self.required_input_keys())
+        if rejected is not None:
+            return rejected
+        db_id = str(row[self.keys["input_db_id_key"]])
+        rejected = unknown_db(self.database_manager, db_id)
+        if rejected is not None:
+            return rejected
+        out_key = self.keys["output_difficulty_key"]
+        gold_sql = str(row[self.keys["input_sql_key"]])
+        gold = await self.database_manager.aexecute(db_id, gold_sql)
+        if not gold.ok:
+            return [{**row, out_key: GOLD_ERROR}]
+
+        try:
+            candidates = await self.solver.agenerate_sql(
+                db_id=db_id,
+                question=str(row.get(self.keys["input_question_key"]) or ""),
+                evidence=str(row.get(self.keys["input_evidence_key"]) or ""),
+                prompt=str(row.get(self.keys["input_prompt_key"]) or ""),
+                n=self.num_generations,
+            )
+        except LLMUnavailableError:
+            raise
+        except LLMError as exc:
+            return Reject("llm_error", f"{type(exc).__name__}: {exc}")
+
+        unique = list(dict.fromkeys(sql for sql in candidates if sql))
+        results = await self.database_manager.aexecute_many([(db_id, sql) for sql in unique])
+        ordered = query_orders_output(gold_sql, dialect_of(self.database_manager))
+        matches = {sql: results_match(gold, res, ordered=ordered)
+                   for sql, res in zip(unique, results)}
+        correct = sum(1 for sql in candidates if sql and matches[sql])
+        return [{**row, out_key: self.label(correct)}]

@@ -1,0 +1,56 @@
+"""Row checks shared by the filter and evaluation operators.
+
+Every check returns a ``Reject`` naming what is wrong (or None), so the operators stay a
+straight line of "check, then do".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlsynth.db.result import ExecResult, ExecStatus
+from sqlsynth.operators.base import Reject, Row
+
+#: reject reason for each failed execution / EXPLAIN status
+STATUS_REASONS: dict[ExecStatus, str] = {
+    ExecStatus.SYNTAX_ERROR: "syntax_error",
+    ExecStatus.RUNTIME_ERROR: "runtime_error",
+    ExecStatus.TIMEOUT: "timeout",
+    ExecStatus.FORBIDDEN: "forbidden",
+    ExecStatus.UNKNOWN_DB: "unknown_db_id",
+    ExecStatus.TOO_LARGE: "too_large",
+}
+
+
+def is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def clip(text: str | None, limit: int = 300) -> str:
+    """A one-line excerpt for a reject's detail."""
+    flat = " ".join(str(text or "").split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def missing_field(row: Row, keys: list[str]) -> Reject | None:
+    for key in keys:
+        if is_blank(row.get(key)):
+            return Reject("missing_field", f"field {key!r} is missing or empty")
+    return None
+
+
+def unknown_db(database_manager: Any, db_id: Any) -> Reject | None:
+    if not database_manager.database_exists(str(db_id)):
+        return Reject("unknown_db_id", f"no database {db_id!r}")
+    return None
+
+
+def failed_execution(res: ExecResult) -> Reject:
+    """The reject for a failed execution or EXPLAIN, with the engine's message."""
+    reason = STATUS_REASONS.get(res.status, str(getattr(res.status, "value", res.status)))
+    detail = clip(f"{res.error_class}: {res.error}" if res.error_class else res.error)
+    return Reject(reason, detail)
+
+
+def dialect_of(database_manager: Any) -> str:
+    return str(getattr(database_manager, "dialect", "sqlite"))

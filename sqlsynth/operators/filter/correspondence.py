@@ -1,0 +1,92 @@
+"""``Text2SQLCorrespondenceFilter``: an LLM judge of whether question and SQL agree."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from sqlsynth.llm.errors import LLMError, LLMUnavailableError
+from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepContext
+from sqlsynth.operators.filter._common import clip, missing_field, unknown_db
+from sqlsynth.prompts.base import chat_messages
+from sqlsynth.prompts.correspondence import Text2SQLCorrespondenceFilterPrompt, parse_verdict
+
+_SEED_RANGE = 2**31 - 1
+
+
+class Text2SQLCorrespondenceFilter(Operator):
+    """Reads ``SQL``, ``question``, ``evidence`` (optional) and ``db_id``; keeps the row
+    unchanged when the judge answers that the SQL answers the question on this schema.
+
+    The judge must end its answer with exactly one ``VERDICT: YES`` / ``VERDICT: NO`` line
+    (see ``sqlsynth.prompts.correspondence``); it is asked at temperature 0 with a seed
+    derived from the row, so reruns hit the response cache. Reject reasons:
+    ``judged_inconsistent`` (detail: the judge's reason), ``unparseable_verdict`` (detail: the
+    end of the answer), ``llm_error``, ``missing_field``, ``unknown_db_id``, ``schema_error``.
+    """
+
+    default_keys: ClassVar[dict[str, str]] = {
+        "input_sql_key": "SQL",
+        "input_db_id_key": "db_id",
+        "input_question_key": "question",
+        "input_evidence_key": "evidence",
+    }
+
+    def __init__(self, llm_serving: Any, database_manager: Any, prompt_template: Any = None,
+                 *, max_tokens: int | None = None) -> None:
+        super().__init__()
+        self.llm_serving = llm_serving
+        self.database_manager = database_manager
+        self.prompt_template = prompt_template or Text2SQLCorrespondenceFilterPrompt()
+        self.max_tokens = max_tokens
+        self._schemas: dict[str, str] = {}
+
+    def required_input_keys(self) -> list[str]:
+        return [self.keys["input_sql_key"], self.keys["input_db_id_key"],
+                self.keys["input_question_key"]]
+
+    def _schema(self, db_id: str) -> str | Reject:
+        if db_id not in self._schemas:
+            try:
+                self._schemas[db_id] = self.database_manager.render_schema_with_examples(db_id)
+            except Exception as exc:  # noqa: BLE001 - a broken database rejects its rows only
+                return Reject("schema_error", f"db_id {db_id!r}: {type(exc).__name__}: {exc}")
+        return self._schemas[db_id]
+
+    async def aprocess_row(self, row: Row, ctx: StepContext) -> RowOutcome:
+        rejected = missing_field(row, self.required_input_keys())
+        if rejected is not None:
+            return rejected
+        db_id = str(row[self.keys["input_db_id_key"]])
+        rejected = unknown_db(self.database_manager, db_id)
+        if rejected is not None:
+            return rejected
+        schema = self._schema(db_id)
+        if isinstance(schema, Reject):
+            return schema
+        user = self.prompt_template.build_prompt(
+            engine=str(getattr(self.database_manager, "engine_name", "SQLite")),
+            schema=schema,
+            question=str(row[self.keys["input_question_key"]]),
+            evidence=str(row.get(self.keys["input_evidence_key"]) or ""),
+            sql=str(row[self.keys["input_sql_key"]]),
+        )
+        try:
+            answers = await self.llm_serving.achat(
+                chat_messages(self.prompt_template, user),
+                n=1,
+                temperature=0.0,
+                max_tokens=self.max_tokens,
+                seed=ctx.rng_for(row).randrange(_SEED_RANGE),
+            )
+        except LLMUnavailableError:
+            raise
+        except LLMError as exc:
+            return Reject("llm_error", f"{type(exc).__name__}: {exc}")
+        answer = answers[0] if answers else ""
+        parse = getattr(self.prompt_template, "parse_verdict", parse_verdict)
+        verdict = parse(answer)
+        if verdict is None:
+            return Reject("unparseable_verdict", clip(answer[-300:]))
+        if not verdict.consistent:
+            return Reject("judged_inconsistent", clip(verdict.reason, 500))
+        return [row]

@@ -1,0 +1,44 @@
+"""``SQLExecutabilityFilter``: keep SQL the engine can plan, without running it."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepContext
+from sqlsynth.operators.filter._common import failed_execution, is_blank, unknown_db
+
+
+class SQLExecutabilityFilter(Operator):
+    """Reads ``SQL`` and ``db_id``; keeps the row unchanged when the SQL is one read-only
+    SELECT/WITH statement that the engine's EXPLAIN accepts (names, types, syntax), so bad SQL
+    is dropped without paying for its execution.
+
+    Reject reasons: ``empty_sql``, ``unknown_db_id``, ``forbidden`` (not a single read-only
+    query), ``syntax_error``, ``runtime_error`` (unknown table/column, type errors), and
+    ``timeout`` if planning itself hangs.
+    """
+
+    default_keys: ClassVar[dict[str, str]] = {
+        "input_sql_key": "SQL",
+        "input_db_id_key": "db_id",
+    }
+
+    def __init__(self, database_manager: Any) -> None:
+        super().__init__()
+        self.database_manager = database_manager
+
+    def required_input_keys(self) -> list[str]:
+        return [self.keys["input_sql_key"], self.keys["input_db_id_key"]]
+
+    async def aprocess_row(self, row: Row, ctx: StepContext) -> RowOutcome:
+        sql = row.get(self.keys["input_sql_key"])
+        if is_blank(sql) or not isinstance(sql, str):
+            return Reject("empty_sql", f"field {self.keys['input_sql_key']!r} holds no SQL")
+        db_id = str(row[self.keys["input_db_id_key"]])
+        rejected = unknown_db(self.database_manager, db_id)
+        if rejected is not None:
+            return rejected
+        res = await self.database_manager.aexplain(db_id, sql)
+        if not res.ok:
+            return failed_execution(res)
+        return [row]
