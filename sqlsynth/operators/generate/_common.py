@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlsynth.llm.errors import LLMUnavailableError
 from sqlsynth.operators.base import Operator, Reject, Row
+from sqlsynth.prompts.base import chat_messages
 from sqlsynth.sql import SQLParseError, parse_single
 
 _SEED_RANGE = 2**31 - 1
@@ -73,14 +74,35 @@ class SchemaTexts:
 
 
 class GenerateOperator(Operator):
-    """Base of the generation operators: shared input checks before any LLM call."""
+    """Base of the generation operators: input checks, schema text and the LLM request."""
 
-    database_manager: Any
-
-    def __init__(self, database_manager: Any) -> None:
+    def __init__(
+        self,
+        database_manager: Any,
+        prompt_template: Any,
+        *,
+        llm_serving: Any = None,
+        temperature: float = 0.8,
+        max_tokens: int | None = None,
+    ) -> None:
         super().__init__()
         self.database_manager = database_manager
+        self.prompt_template = prompt_template
+        self.llm_serving = llm_serving
+        self.temperature = temperature
+        self.max_tokens = max_tokens
         self.schema_texts = SchemaTexts(database_manager)
+
+    async def ask(self, user_text: str, *, n: int, seed: int) -> list[str] | Reject:
+        """``n`` answers to the template's system message plus ``user_text``."""
+        return await achat_or_reject(
+            self.llm_serving,
+            chat_messages(self.prompt_template, user_text),
+            n=n,
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+            seed=seed,
+        )
 
     @property
     def dialect(self) -> str:
@@ -99,6 +121,13 @@ class GenerateOperator(Operator):
         if not self.database_manager.database_exists(str(db_id)):
             return Reject("unknown_db_id", f"field {db_id_key!r}: no database {db_id!r}")
         return None
+
+    def checked_schema(self, row: Row, db_id_key: str) -> str | Reject:
+        """The compact schema (with example values) of a row that passes ``check_row``."""
+        rejected = self.check_row(row, db_id_key)
+        if rejected is not None:
+            return rejected
+        return self.schema_text("render_schema_with_examples", str(row[db_id_key]))
 
     def schema_text(self, method: str, db_id: str, **kwargs: Any) -> str | Reject:
         try:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from sqlsynth.operators.base import Reject, Row, RowOutcome, StepContext
-from sqlsynth.operators.generate._common import GenerateOperator, achat_or_reject, draw_llm_seed
-from sqlsynth.prompts.base import chat_messages
+from sqlsynth.operators.generate._common import GenerateOperator, draw_llm_seed
 from sqlsynth.prompts.cot_generation import Text2SQLCotGeneratorPrompt
 from sqlsynth.sql import extract_sql
 
@@ -45,14 +44,16 @@ class Text2SQLCoTGenerator(GenerateOperator):
         temperature: float = 0.8,
         max_tokens: int | None = None,
     ) -> None:
-        super().__init__(database_manager)
+        super().__init__(
+            database_manager,
+            prompt_template or Text2SQLCotGeneratorPrompt(),
+            llm_serving=llm_serving,
+            temperature=temperature,
+            max_tokens=max_tokens,
+        )
         if sampling_num < 1:
             raise ValueError(f"sampling_num must be >= 1, got {sampling_num}")
-        self.llm_serving = llm_serving
         self.sampling_num = sampling_num
-        self.prompt_template = prompt_template or Text2SQLCotGeneratorPrompt()
-        self.temperature = temperature
-        self.max_tokens = max_tokens
 
     def required_input_keys(self) -> list[str]:
         return [
@@ -62,11 +63,7 @@ class Text2SQLCoTGenerator(GenerateOperator):
         ]
 
     async def aprocess_row(self, row: Row, ctx: StepContext) -> RowOutcome:
-        db_key = self.keys["input_db_id_key"]
-        rejected = self.check_row(row, db_key)
-        if rejected is not None:
-            return rejected
-        schema = self.schema_text("render_schema_with_examples", str(row[db_key]))
+        schema = self.checked_schema(row, self.keys["input_db_id_key"])
         if isinstance(schema, Reject):
             return schema
         user = self.prompt_template.build_prompt(
@@ -76,14 +73,7 @@ class Text2SQLCoTGenerator(GenerateOperator):
             evidence=str(row.get(self.keys["input_evidence_key"]) or ""),
             sql=str(row[self.keys["input_sql_key"]]),
         )
-        answers = await achat_or_reject(
-            self.llm_serving,
-            chat_messages(self.prompt_template, user),
-            n=self.sampling_num,
-            temperature=self.temperature,
-            max_tokens=self.max_tokens,
-            seed=draw_llm_seed(ctx.rng_for(row)),
-        )
+        answers = await self.ask(user, n=self.sampling_num, seed=draw_llm_seed(ctx.rng_for(row)))
         if isinstance(answers, Reject):
             return answers
         if not any(extract_sql(a) for a in answers):

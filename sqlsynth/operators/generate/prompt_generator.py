@@ -25,18 +25,13 @@ class Text2SQLPromptGenerator(GenerateOperator):
     }
 
     def __init__(self, database_manager: Any, prompt_template: Any = None) -> None:
-        super().__init__(database_manager)
-        self.prompt_template = prompt_template or Text2SQLPromptGeneratorPrompt()
+        super().__init__(database_manager, prompt_template or Text2SQLPromptGeneratorPrompt())
 
     def required_input_keys(self) -> list[str]:
         return [self.keys["input_question_key"], self.keys["input_db_id_key"]]
 
     async def aprocess_row(self, row: Row, ctx: StepContext) -> RowOutcome:
-        db_key = self.keys["input_db_id_key"]
-        rejected = self.check_row(row, db_key)
-        if rejected is not None:
-            return rejected
-        schema = self.schema_text("render_schema_with_examples", str(row[db_key]))
+        schema = self.checked_schema(row, self.keys["input_db_id_key"])
         if isinstance(schema, Reject):
             return schema
         prompt = self.prompt_template.build_prompt(

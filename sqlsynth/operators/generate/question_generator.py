@@ -11,11 +11,9 @@ from sqlsynth.llm.errors import LLMUnavailableError
 from sqlsynth.operators.base import Reject, Row, RowOutcome, StepContext
 from sqlsynth.operators.generate._common import (
     GenerateOperator,
-    achat_or_reject,
     draw_llm_seed,
     is_blank,
 )
-from sqlsynth.prompts.base import chat_messages
 from sqlsynth.prompts.question_generation import (
     KNOWLEDGE_STYLES,
     QUESTION_STYLES,
@@ -73,15 +71,17 @@ class Text2SQLQuestionGenerator(GenerateOperator):
         temperature: float = 0.8,
         max_tokens: int | None = None,
     ) -> None:
-        super().__init__(database_manager)
+        super().__init__(
+            database_manager,
+            prompt_template or Text2SQLQuestionGeneratorPrompt(),
+            llm_serving=llm_serving,
+            temperature=temperature,
+            max_tokens=max_tokens,
+        )
         if question_candidates_num < 1:
             raise ValueError(f"question_candidates_num must be >= 1, got {question_candidates_num}")
-        self.llm_serving = llm_serving
         self.embedding_serving = embedding_serving
         self.question_candidates_num = question_candidates_num
-        self.prompt_template = prompt_template or Text2SQLQuestionGeneratorPrompt()
-        self.temperature = temperature
-        self.max_tokens = max_tokens
 
     def required_input_keys(self) -> list[str]:
         return [self.keys["input_sql_key"], self.keys["input_db_id_key"]]
@@ -115,18 +115,14 @@ class Text2SQLQuestionGenerator(GenerateOperator):
         q_key = self.keys["output_question_key"]
         ev_key = self.keys["output_evidence_key"]
         type_key = self.keys["output_question_type_key"]
-        rejected = self.check_row(row, db_key)
-        if rejected is not None:
-            return rejected
+        schema = self.checked_schema(row, db_key)
+        if isinstance(schema, Reject):
+            return schema
         if not is_blank(row.get(q_key)):
             kept = dict(row)
             kept[ev_key] = row.get(ev_key) or ""
             kept.setdefault(type_key, None)
             return [kept]
-        db_id = str(row[db_key])
-        schema = self.schema_text("render_schema_with_examples", db_id)
-        if isinstance(schema, Reject):
-            return schema
         rng = ctx.rng_for(row)
         style = rng.choice(list(QUESTION_STYLES))
         needs_evidence = style in KNOWLEDGE_STYLES
@@ -137,14 +133,7 @@ class Text2SQLQuestionGenerator(GenerateOperator):
             style=style,
             needs_evidence=needs_evidence,
         )
-        answers = await achat_or_reject(
-            self.llm_serving,
-            chat_messages(self.prompt_template, user),
-            n=self.question_candidates_num,
-            temperature=self.temperature,
-            max_tokens=self.max_tokens,
-            seed=draw_llm_seed(rng),
-        )
+        answers = await self.ask(user, n=self.question_candidates_num, seed=draw_llm_seed(rng))
         if isinstance(answers, Reject):
             return answers
         candidates = [p for a in answers if (p := self._parse(a, needs_evidence)) is not None]

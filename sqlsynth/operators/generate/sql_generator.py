@@ -8,11 +8,9 @@ from typing import Any, ClassVar
 from sqlsynth.operators.base import Reject, Row, RowOutcome, StepContext
 from sqlsynth.operators.generate._common import (
     GenerateOperator,
-    achat_or_reject,
     clip,
     draw_llm_seed,
 )
-from sqlsynth.prompts.base import chat_messages
 from sqlsynth.prompts.sql_functions import functions_for
 from sqlsynth.prompts.sql_generation import COMPLEXITY_LEVELS, SelectSQLGeneratorPrompt
 from sqlsynth.sql import extract_sql, sql_template
@@ -54,15 +52,17 @@ class SQLGenerator(GenerateOperator):
         max_functions: int = 2,
         column_counts: Sequence[int] = (1, 1, 2, 2, 3, 4),
     ) -> None:
-        super().__init__(database_manager)
+        super().__init__(
+            database_manager,
+            prompt_template or SelectSQLGeneratorPrompt(),
+            llm_serving=llm_serving,
+            temperature=temperature,
+            max_tokens=max_tokens,
+        )
         if generate_num < 0:
             raise ValueError(f"generate_num must be >= 0, got {generate_num}")
-        self.llm_serving = llm_serving
         self.generate_num = generate_num
-        self.prompt_template = prompt_template or SelectSQLGeneratorPrompt()
         self.seed = seed
-        self.temperature = temperature
-        self.max_tokens = max_tokens
         self.sample_rows_per_table = sample_rows_per_table
         self.max_functions = max_functions
         self.column_counts = tuple(column_counts)
@@ -116,14 +116,7 @@ class SQLGenerator(GenerateOperator):
             functions=choices["functions"],
             column_count=choices["column_count"],
         )
-        answers = await achat_or_reject(
-            self.llm_serving,
-            chat_messages(self.prompt_template, user),
-            n=1,
-            temperature=self.temperature,
-            max_tokens=self.max_tokens,
-            seed=choices["llm_seed"],
-        )
+        answers = await self.ask(user, n=1, seed=choices["llm_seed"])
         if isinstance(answers, Reject):
             return answers
         answer = answers[0] if answers else ""

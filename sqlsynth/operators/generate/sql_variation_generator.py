@@ -10,12 +10,10 @@ from typing import Any, ClassVar
 from sqlsynth.operators.base import Reject, Row, RowOutcome, StepContext
 from sqlsynth.operators.generate._common import (
     GenerateOperator,
-    achat_or_reject,
     clip,
     draw_llm_seed,
     normalized_sql,
 )
-from sqlsynth.prompts.base import chat_messages
 from sqlsynth.prompts.sql_variation import VARIATION_KINDS, SQLVariationGeneratorPrompt
 from sqlsynth.sql import extract_sql
 
@@ -76,15 +74,17 @@ class SQLVariationGenerator(GenerateOperator):
         temperature: float = 0.8,
         max_tokens: int | None = None,
     ) -> None:
-        super().__init__(database_manager)
+        super().__init__(
+            database_manager,
+            prompt_template or SQLVariationGeneratorPrompt(),
+            llm_serving=llm_serving,
+            temperature=temperature,
+            max_tokens=max_tokens,
+        )
         if num_variations < 0:
             raise ValueError(f"num_variations must be >= 0, got {num_variations}")
-        self.llm_serving = llm_serving
         self.num_variations = num_variations
-        self.prompt_template = prompt_template or SQLVariationGeneratorPrompt()
         self.keep_original = keep_original
-        self.temperature = temperature
-        self.max_tokens = max_tokens
 
     def required_input_keys(self) -> list[str]:
         return [self.keys["input_sql_key"], self.keys["input_db_id_key"]]
@@ -99,14 +99,7 @@ class SQLVariationGenerator(GenerateOperator):
         user = self.prompt_template.build_prompt(
             engine=self.engine_name, schema=schema, sql=sql, variation_type=kind
         )
-        answers = await achat_or_reject(
-            self.llm_serving,
-            chat_messages(self.prompt_template, user),
-            n=1,
-            temperature=self.temperature,
-            max_tokens=self.max_tokens,
-            seed=llm_seed,
-        )
+        answers = await self.ask(user, n=1, seed=llm_seed)
         if isinstance(answers, Reject):
             return answers
         answer = answers[0] if answers else ""
@@ -116,16 +109,13 @@ class SQLVariationGenerator(GenerateOperator):
         sql_key = self.keys["input_sql_key"]
         db_key = self.keys["input_db_id_key"]
         type_key = self.keys["output_sql_variation_type_key"]
-        rejected = self.check_row(row, db_key)
-        if rejected is not None:
-            return rejected
-        sql, db_id = str(row[sql_key]), str(row[db_key])
+        schema = self.checked_schema(row, db_key)
+        if isinstance(schema, Reject):
+            return schema
+        sql = str(row[sql_key])
         out: list[Row] = [{**row, type_key: None}] if self.keep_original else []
         if self.num_variations == 0:
             return out or Reject("no_variation", "num_variations=0 and keep_original=False")
-        schema = self.schema_text("render_schema_with_examples", db_id)
-        if isinstance(schema, Reject):
-            return out or schema
         rng = ctx.rng_for(row)
         kinds = pick_variation_kinds(rng, self.num_variations)
         seeds = [draw_llm_seed(rng) for _ in kinds]
