@@ -22,3 +22,13 @@ def optional_block(title: str, body: str) -> str:
     """``title:\\nbody`` followed by a blank line, or nothing when ``body`` is empty."""
     body = body.strip()
     return f"{title}:\n{body}\n\n" if body else ""
+
+
+def schema_and_question(*, engine: str, schema: str, question: str, evidence: str = "") -> str:
+    """The head shared by prompts that pose a question on a database: schema, evidence,
+    question, each followed by a blank line."""
+    return (
+        f"Database ({engine}) schema with example values:\n{schema.strip()}\n\n"
+        + optional_block("External knowledge", evidence)
+        + f"Question:\n{question.strip()}\n\n"
+    )

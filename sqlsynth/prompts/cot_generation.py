@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlsynth.prompts.base import optional_block
+from sqlsynth.prompts.base import schema_and_question
 
 
 class Text2SQLCotGeneratorPrompt:
@@ -21,10 +21,8 @@ class Text2SQLCotGeneratorPrompt:
         self, *, engine: str, schema: str, question: str, evidence: str, sql: str
     ) -> str:
         return (
-            f"Database ({engine}) schema with example values:\n{schema.strip()}\n\n"
-            + optional_block("External knowledge", evidence)
-            + f"Question:\n{question.strip()}\n\n"
-            f"Hint, a correct query:\n```sql\n{sql.strip()}\n```\n\n"
+            schema_and_question(engine=engine, schema=schema, question=question, evidence=evidence)
+            + f"Hint, a correct query:\n```sql\n{sql.strip()}\n```\n\n"
             f"Explain step by step how to write a {engine} query answering the question: the "
             "tables and columns needed, joins, filters, grouping, ordering and output columns. "
             "Reason as if solving it yourself: never mention or allude to the hint or a "
