@@ -277,9 +277,10 @@ class ValueIndex:
         """Values v with v LIKE '%needle%' (wildcards in needle taken literally)."""
         cid = self._cid(table, column)
         if self.fts and len(needle) >= 3:
+            # CROSS JOIN keeps SQLite from scanning the column and probing FTS per row
             phrase = '"' + needle.replace('"', '""') + '"'
             rows = self._query(
-                "SELECT v.value FROM vals_fts JOIN vals v ON v.id = vals_fts.rowid "
+                "SELECT v.value FROM vals_fts CROSS JOIN vals v ON v.id = vals_fts.rowid "
                 "WHERE vals_fts MATCH ? AND v.column_id = ?",
                 (phrase, cid),
             )
@@ -323,7 +324,7 @@ class ValueIndex:
         else:
             match = " OR ".join('"' + g.replace('"', '""') + '"' for g in sorted(_trigrams(query)))
             sql = (
-                "SELECT v.value, v.column_id FROM vals_fts JOIN vals v ON v.id = vals_fts.rowid "
+                "SELECT v.value, v.column_id FROM vals_fts CROSS JOIN vals v ON v.id = vals_fts.rowid "
                 "WHERE vals_fts MATCH ?"
             )
             params = (match,)
