@@ -137,8 +137,22 @@ def test_sleep_is_stopped(make_manager, engine_kind):
     start = time.monotonic()
     res = manager.execute(DB, sql[engine_kind])
     assert time.monotonic() - start < 2.0
-    # MySQL/MariaDB's SLEEP() returns 1 when interrupted instead of raising an error.
-    assert res.status is ExecStatus.TIMEOUT or (engine_kind == "mysql" and res.rows == ((1,),))
+    # MySQL/MariaDB's SLEEP() returns 1 when interrupted; it must still read as a timeout.
+    assert res.status is ExecStatus.TIMEOUT, res
+
+
+def test_client_side_backup_interrupt(make_manager, engine_kind):
+    """With the engine's own time limit off, the watchdog (KILL QUERY/cancel/interrupt) stops it."""
+    manager = make_manager(timeout=1.0)
+    manager.engine.engine_side_timeout = False
+    start = time.monotonic()
+    res = manager.execute(DB, RUNAWAY)
+    elapsed = time.monotonic() - start
+    print(f"\n{engine_kind}: backup interrupt stopped the query after {elapsed:.3f}s")
+    assert res.status is ExecStatus.TIMEOUT, res
+    assert elapsed < 3.0
+    manager.engine.engine_side_timeout = True
+    assert manager.execute(DB, "SELECT count(*) FROM singer").ok
 
 
 def test_row_cap_truncates(manager):

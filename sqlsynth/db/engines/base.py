@@ -128,9 +128,18 @@ class Engine(ABC):
             return ExecResult(
                 status=status, elapsed=elapsed, error=_message(exc), error_class=type(exc).__name__
             )
-        if WATCHDOG.disarm(alarm):
-            handle.discard = True
+        fired = WATCHDOG.disarm(alarm)
         elapsed = time.monotonic() - start
+        if fired or elapsed > limits.timeout:
+            # Some interrupted calls return normally (MySQL's SLEEP() returns 1): a result
+            # that arrives after the time limit is a timeout on every engine.
+            handle.discard = handle.discard or fired
+            return ExecResult(
+                status=ExecStatus.TIMEOUT,
+                elapsed=elapsed,
+                error=f"query ran past its time limit of {limits.timeout:g}s",
+                error_class="QueryTimeout",
+            )
         if budget.truncated or budget.too_large:
             handle.discard = handle.discard or self.discard_after_partial_fetch
         if budget.too_large:
@@ -150,6 +159,8 @@ class Engine(ABC):
         )
 
     discard_after_partial_fetch = False
+    # Tests switch this off to prove the client-side backup interrupt works on its own.
+    engine_side_timeout = True
 
     @abstractmethod
     def _run(

@@ -123,11 +123,13 @@ class MySQLEngine(Engine):
             conn.close()
 
     def _set_limit(self, conn, timeout: float) -> None:
+        if not self.engine_side_timeout:
+            timeout = 0.0  # 0 disables the server-side limit on both flavours
         if self.is_mariadb:
-            value = f"{max(timeout, 0.001):.3f}"
+            value = f"{timeout:.3f}" if timeout <= 0 else f"{max(timeout, 0.001):.3f}"
             stmt = f"SET SESSION max_statement_time = {value}"
         else:
-            value = str(max(1, math.ceil(timeout * 1000)))
+            value = "0" if timeout <= 0 else str(max(1, math.ceil(timeout * 1000)))
             stmt = f"SET SESSION max_execution_time = {value}"
         if conn._sqlsynth_limit != value:
             with conn.cursor() as cur:

@@ -140,7 +140,7 @@ class PostgresEngine(Engine):
             conn.close()
 
     def _run(self, conn, sql, limits, deadline, explain):
-        ms = max(1, math.ceil(limits.timeout * 1000))
+        ms = max(1, math.ceil(limits.timeout * 1000)) if self.engine_side_timeout else 0
         conn.execute(f"SET LOCAL statement_timeout = {ms}")
         if explain:
             cur = conn.cursor()

@@ -206,7 +206,8 @@ class SQLiteEngine(Engine):
         def progress() -> int:
             return 1 if time.monotonic() > deadline else 0
 
-        conn.set_progress_handler(progress, _PROGRESS_STEPS)
+        if self.engine_side_timeout:
+            conn.set_progress_handler(progress, _PROGRESS_STEPS)
         cur = conn.cursor()
         try:
             cur.execute(f"EXPLAIN QUERY PLAN {sql}" if explain else sql)
