@@ -90,3 +90,14 @@ def test_choice_takes_most_similar_keyword_and_breaks_ties_by_priority():
                                                              ("Texas", "TX")]
     assert skipped[0]["keyword"] == "Mars" and "below" in skipped[0]["reason"]
     assert np.isclose(choices[0].similarity, 1.0)
+
+
+def test_concurrent_appends_from_threads_keep_one_line_per_entry(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    table = KnowledgeTable(tmp_path, "shop")
+    batch = [entry(f"kw{i}", f"V{i}") for i in range(50)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda _: table.add(batch), range(8)))
+    lines = table.path.read_text().splitlines()
+    assert len(lines) == 50 and len(set(lines)) == 50

@@ -103,3 +103,17 @@ def test_similarity_is_symmetric_in_case_and_spacing():
 
 def test_fts5_trigram_is_detected():
     assert isinstance(fts5_trigram_available(), bool)
+
+
+async def test_plain_table_fallback_without_fts5_gives_the_same_answers(dbm, tmp_path,
+                                                                        monkeypatch):
+    import sqlsynth.engine.value_index as vi
+
+    monkeypatch.setattr(vi, "fts5_trigram_available", lambda: False)
+    index = await ValueIndex.aopen_or_build(dbm, "retail_orders", tmp_path / "plain")
+    assert not index.fts
+    for needle in ("san", "NEW", "Stride & Co", "%", "zzzz"):
+        probe = Probe("k", "customers", "city", needle, "like")
+        assert sorted(index.lookup(probe)) == live_values(dbm, "retail_orders", probe)
+    assert index.fuzzy("North Peak", table="products", column="brand")[0].value == "NorthPeak"
+    index.close()
