@@ -238,7 +238,7 @@ class ScriptedOpenAIServer:
 
     def start(self) -> ScriptedOpenAIServer:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._httpd.serve_forever,
+            self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,),
                                             name=f"scripted-openai-{self.port}", daemon=True)
             self._thread.start()
         return self
