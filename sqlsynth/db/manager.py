@@ -155,7 +155,7 @@ class DatabaseManager:
             with self._pool(db_id).connection() as handle:
                 return self.engine.run(handle, sql, limits, explain=explain)
         except Exception as exc:  # noqa: BLE001 - connection failures, not SQL errors
-            return ExecResult.failure(
+            return _TransientFailure.failure(
                 ExecStatus.RUNTIME_ERROR, f"connection failed: {exc}", type(exc).__name__
             )
 
@@ -314,9 +314,10 @@ class DatabaseManager:
             return
         with self._lock:
             self._inflight.pop(key, None)
-            self._cache[key] = result
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+            if not isinstance(result, _TransientFailure):
+                self._cache[key] = result
+                if len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
         fut.set_result(result)
 
     def _submit(self, key: tuple, job: Callable[[], ExecResult]) -> Future:
@@ -357,6 +358,10 @@ class DatabaseManager:
 
     def __repr__(self) -> str:
         return f"DatabaseManager(db_type={self.db_type!r}, dialect={self.dialect!r})"
+
+
+class _TransientFailure(ExecResult):
+    """A failure to reach the database (not the statement's fault): never cached."""
 
 
 def _distinct_first(values: Iterable, n: int) -> list:

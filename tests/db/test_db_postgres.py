@@ -1,0 +1,68 @@
+"""PostgreSQL-only discovery rule: non-public schemas become `database.schema` db_ids."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from sqlsynth.db import DatabaseManager, ExecStatus
+
+pytestmark = pytest.mark.servers
+
+
+@pytest.fixture(scope="module")
+def multi_schema_db(postgres_server) -> Iterator[str]:
+    import psycopg
+
+    name = "multi"
+    with psycopg.connect(**postgres_server.admin, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name} OWNER {postgres_server.user}")
+    with psycopg.connect(
+        host=postgres_server.host,
+        port=postgres_server.port,
+        user=postgres_server.user,
+        password=postgres_server.password,
+        dbname=name,
+    ) as conn:
+        for schema, rows in (("sales", 3), ("hr", 2)):
+            conn.execute(f"CREATE SCHEMA {schema}")
+            conn.execute(f"CREATE TABLE {schema}.item (id INTEGER PRIMARY KEY, label TEXT)")
+            conn.execute(f"COMMENT ON COLUMN {schema}.item.label IS '{schema} label'")
+            for i in range(rows):
+                conn.execute(f"INSERT INTO {schema}.item VALUES ({i}, '{schema}{i}')")
+        conn.commit()
+    yield name
+    with psycopg.connect(**postgres_server.admin, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE {name} WITH (FORCE)")  # keep other tests' discovery exact
+
+
+def test_schemas_become_db_ids(postgres_server, multi_schema_db):
+    manager = DatabaseManager("postgres", postgres_server.config(database=multi_schema_db))
+    try:
+        assert manager.list_databases() == ["multi.hr", "multi.sales"]
+        assert manager.execute("multi.sales", "SELECT count(*) FROM item").rows == ((3,),)
+        assert manager.execute("multi.hr", "SELECT count(*) FROM item").rows == ((2,),)
+        schema = manager.get_schema("multi.hr")
+        assert schema.table("item").column("label").comment == "hr label"
+        assert manager.execute("multi", "SELECT 1").status is ExecStatus.UNKNOWN_DB
+    finally:
+        manager.close()
+
+
+def test_unnamed_config_lists_databases_and_schemas(postgres_server, multi_schema_db):
+    manager = DatabaseManager("postgres", postgres_server.config())
+    try:
+        names = manager.list_databases()
+        assert "postgres" not in names
+        assert {"concert", "pets", "multi.hr", "multi.sales"} <= set(names)
+        print(f"\nPostgreSQL: {manager.server_version()}")
+    finally:
+        manager.close()
+
+
+def test_server_versions(mariadb_server, postgres_server):
+    mysql = DatabaseManager("mysql", mariadb_server.config())
+    assert "MariaDB" in mysql.server_version() and mysql.engine_name == "MariaDB"
+    print(f"\nMariaDB: {mysql.server_version()}")
+    mysql.close()
