@@ -74,7 +74,7 @@ def test_refine_bad_input_names_file_line_and_field(
         code = main(["refine", "--input", str(rows), *_generate_args(tmp_path / "r", server)])
     err = capsys.readouterr().err
     assert code == 2
-    assert "rows.jsonl" in err and "line 2" in err and "SQL" in err
+    assert "rows.jsonl:2" in err and "'SQL'" in err
 
 
 def test_refine_malformed_json_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -83,7 +83,7 @@ def test_refine_malformed_json_line(tmp_path: Path, capsys: pytest.CaptureFixtur
     with ScriptedOpenAIServer(PipelineResponder()) as server:
         code = main(["refine", "--input", str(rows), *_generate_args(tmp_path / "r", server)])
     err = capsys.readouterr().err
-    assert code == 2 and "rows.jsonl" in err and "line 2" in err
+    assert code == 2 and "rows.jsonl:2" in err
 
 
 def test_unreachable_endpoint_fails_fast_with_one_message(

@@ -15,6 +15,7 @@ from typing import Any
 _CREATE = re.compile(r"CREATE TABLE\s+[\"`]?(\w+)[\"`]?\s*\((.*?)\n\)", re.DOTALL | re.IGNORECASE)
 _FENCED_SQL = re.compile(r"```sql\s*(.*?)```", re.DOTALL | re.IGNORECASE)
 _SQL_IN_QUESTION = re.compile(r"\[\[(.*?)\]\]", re.DOTALL)
+_COMPACT_TABLE = re.compile(r"^table (\w+)\s*$", re.MULTILINE)
 _SKIP_WORDS = {"PRIMARY", "FOREIGN", "UNIQUE", "CONSTRAINT", "CHECK", "KEY"}
 
 
@@ -41,6 +42,17 @@ def _tables(prompt: str) -> list[tuple[str, list[str]]]:
                 columns.append(words[0].strip('"`,'))
         if columns:
             tables.append((name, columns))
+    if tables:
+        return tables
+    # the compact rendering: "table name" then indented "column TYPE ..." lines
+    for match in _COMPACT_TABLE.finditer(prompt):
+        columns = []
+        for line in prompt[match.end():].splitlines()[1:]:
+            if not line.startswith("  "):
+                break
+            columns.append(line.split()[0])
+        if columns:
+            tables.append((match.group(1), columns))
     return tables
 
 
