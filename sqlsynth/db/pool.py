@@ -18,29 +18,32 @@ class ConnectionPool:
         self._idle: list[Any] = []
         self._lock = threading.Lock()
         self._closed = False
+        self.in_use = 0
+        self.peak_in_use = 0  # highest concurrency seen; lets tests check the bound
 
     @contextmanager
     def connection(self) -> Iterator[PooledConnection]:
         self._slots.acquire()
+        with self._lock:
+            raw = self._idle.pop() if self._idle else None
+            self.in_use += 1
+            self.peak_in_use = max(self.peak_in_use, self.in_use)
+        handle: PooledConnection | None = None
         try:
-            with self._lock:
-                raw = self._idle.pop() if self._idle else None
-            if raw is None:
-                raw = self._factory()
-            handle = PooledConnection(raw)
-            try:
-                yield handle
-            except BaseException:
+            handle = PooledConnection(self._factory() if raw is None else raw)
+            yield handle
+        except BaseException:
+            if handle is not None:
                 handle.discard = True
-                raise
-            finally:
-                with self._lock:
-                    keep = not handle.discard and not self._closed
-                    if keep:
-                        self._idle.append(raw)
-                if not keep:
-                    self._closer(raw)
+            raise
         finally:
+            with self._lock:
+                self.in_use -= 1
+                keep = handle is not None and not handle.discard and not self._closed
+                if keep:
+                    self._idle.append(handle.raw)
+            if handle is not None and not keep:
+                self._closer(handle.raw)
             self._slots.release()
 
     def close(self) -> None:

@@ -239,3 +239,18 @@ async def test_aexecute_does_not_block_the_event_loop(make_manager):
     task.cancel()
     assert res.status is ExecStatus.TIMEOUT
     assert ticks >= 5
+
+
+def test_concurrency_is_bounded_per_database(make_manager, engine_kind):
+    manager = make_manager(max_workers=8, per_db_concurrency=2)
+    slow = {
+        "sqlite": SERIES.replace("x < 3000", "x < {n}").replace(
+            "SELECT x FROM c", "SELECT sum(x) FROM c"
+        ),
+        "mysql": "SELECT SLEEP(0.2) + {n}",
+        "postgres": "SELECT pg_sleep(0.2), {n}",
+    }[engine_kind]
+    pairs = [(DB, slow.format(n=400_000 + i)) for i in range(6)]
+    results = manager.execute_many(pairs)
+    assert all(r.ok for r in results), results
+    assert manager._pool(DB).peak_in_use == 2

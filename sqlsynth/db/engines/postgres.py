@@ -78,7 +78,7 @@ class PostgresEngine(Engine):
         return self._version
 
     def _maintenance_db(self) -> str:
-        return (self.only or [MAINTENANCE_DB])[0] if self.only else MAINTENANCE_DB
+        return self.only[0] if self.only else MAINTENANCE_DB
 
     def _discover(self) -> dict[str, tuple[str, str]]:
         conn = self._raw_connect(self._maintenance_db())
