@@ -10,7 +10,7 @@ from sqlsynth.llm.errors import LLMError, LLMUnavailableError
 from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepContext
 from sqlsynth.operators.eval._labels import check_thresholds, label_for
 from sqlsynth.operators.eval.solvers import PromptSolver, Solver
-from sqlsynth.operators.filter._common import dialect_of, missing_field, unknown_db
+from sqlsynth.operators.filter._common import check_row, dialect_of
 
 GOLD_ERROR = "gold_error"
 
@@ -70,13 +70,11 @@ class SQLExecutionClassifier(Operator):
         return label_for(correct, self.difficulty_thresholds, self.difficulty_labels)
 
     async def aprocess_row(self, row: Row, ctx: StepContext) -> RowOutcome:
-        rejected = missing_field(row, self.required_input_keys())
+        rejected = check_row(row, self.required_input_keys(), self.database_manager,
+                             self.keys["input_db_id_key"])
         if rejected is not None:
             return rejected
         db_id = str(row[self.keys["input_db_id_key"]])
-        rejected = unknown_db(self.database_manager, db_id)
-        if rejected is not None:
-            return rejected
         out_key = self.keys["output_difficulty_key"]
         gold_sql = str(row[self.keys["input_sql_key"]])
         gold = await self.database_manager.aexecute(db_id, gold_sql)

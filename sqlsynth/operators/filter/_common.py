@@ -45,6 +45,21 @@ def unknown_db(database_manager: Any, db_id: Any) -> Reject | None:
     return None
 
 
+def check_row(row: Row, keys: list[str], database_manager: Any, db_id_key: str) -> Reject | None:
+    """Required fields present and non-blank, then a known database: the usual preamble."""
+    return missing_field(row, keys) or unknown_db(database_manager, row[db_id_key])
+
+
+def sql_and_db(row: Row, sql_key: str, db_id_key: str,
+               database_manager: Any) -> tuple[str, str] | Reject:
+    """The row's SQL and db_id, or why the row cannot be checked against a database."""
+    sql = row.get(sql_key)
+    if is_blank(sql) or not isinstance(sql, str):
+        return Reject("empty_sql", f"field {sql_key!r} holds no SQL")
+    db_id = str(row[db_id_key])
+    return unknown_db(database_manager, db_id) or (sql, db_id)
+
+
 def failed_execution(res: ExecResult) -> Reject:
     """The reject for a failed execution or EXPLAIN, with the engine's message."""
     reason = STATUS_REASONS.get(res.status, str(getattr(res.status, "value", res.status)))

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from sqlsynth.llm.errors import LLMError, LLMUnavailableError
 from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepContext
-from sqlsynth.operators.filter._common import clip, missing_field, unknown_db
+from sqlsynth.operators.filter._common import check_row, clip
 from sqlsynth.prompts.base import chat_messages
 from sqlsynth.prompts.correspondence import Text2SQLCorrespondenceFilterPrompt, parse_verdict
 
@@ -53,13 +53,11 @@ class Text2SQLCorrespondenceFilter(Operator):
         return self._schemas[db_id]
 
     async def aprocess_row(self, row: Row, ctx: StepContext) -> RowOutcome:
-        rejected = missing_field(row, self.required_input_keys())
+        rejected = check_row(row, self.required_input_keys(), self.database_manager,
+                             self.keys["input_db_id_key"])
         if rejected is not None:
             return rejected
         db_id = str(row[self.keys["input_db_id_key"]])
-        rejected = unknown_db(self.database_manager, db_id)
-        if rejected is not None:
-            return rejected
         schema = self._schema(db_id)
         if isinstance(schema, Reject):
             return schema

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepContext
-from sqlsynth.operators.filter._common import failed_execution, is_blank, unknown_db
+from sqlsynth.operators.filter._common import failed_execution, sql_and_db
 
 
 class SQLExecutabilityFilter(Operator):
@@ -31,13 +31,11 @@ class SQLExecutabilityFilter(Operator):
         return [self.keys["input_sql_key"], self.keys["input_db_id_key"]]
 
     async def aprocess_row(self, row: Row, ctx: StepContext) -> RowOutcome:
-        sql = row.get(self.keys["input_sql_key"])
-        if is_blank(sql) or not isinstance(sql, str):
-            return Reject("empty_sql", f"field {self.keys['input_sql_key']!r} holds no SQL")
-        db_id = str(row[self.keys["input_db_id_key"]])
-        rejected = unknown_db(self.database_manager, db_id)
-        if rejected is not None:
-            return rejected
+        checked = sql_and_db(row, self.keys["input_sql_key"], self.keys["input_db_id_key"],
+                             self.database_manager)
+        if isinstance(checked, Reject):
+            return checked
+        sql, db_id = checked
         res = await self.database_manager.aexplain(db_id, sql)
         if not res.ok:
             return failed_execution(res)
