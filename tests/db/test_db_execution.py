@@ -192,6 +192,8 @@ def test_explain_accepts_valid_queries_without_running_them(make_manager):
     start = time.monotonic()
     res = manager.explain(DB, "SELECT count(*) FROM singer s1, singer s2 WHERE s1.age < s2.age")
     assert res.ok, res
+    res = manager.explain(DB, RUNAWAY)  # planned, never run
+    assert res.ok, res
     assert time.monotonic() - start < 2.0
 
 

@@ -74,8 +74,6 @@ class MySQLEngine(Engine):
                 cur.execute("SELECT VERSION()")
                 self._version = str(cur.fetchone()[0])
             self._flavour = "mariadb" if "mariadb" in self._version.lower() else "mysql"
-            if self._flavour == "mariadb":
-                self.engine_name = "MariaDB"
 
     @property
     def is_mariadb(self) -> bool:
