@@ -9,7 +9,9 @@ a pure function of the request, so reruns and resumed runs see the same text.
 from __future__ import annotations
 
 import hashlib
+import random
 import re
+import time
 from typing import Any
 
 _CREATE = re.compile(r"CREATE TABLE\s+[\"`]?(\w+)[\"`]?\s*\((.*?)\n\)", re.DOTALL | re.IGNORECASE)
@@ -81,10 +83,17 @@ class PipelineResponder:
     (the rest answer a different query), so difficulty labels vary realistically.
     """
 
-    def __init__(self, solve_rate: float = 0.6) -> None:
+    def __init__(self, solve_rate: float = 0.6, *, mean_latency: float = 0.0,
+                 latency_seed: int = 0) -> None:
         self.solve_rate = solve_rate
+        #: when set, each answer waits an exponentially distributed time with this mean: real
+        #: endpoints have long-tailed latency, which is what hurts step-by-step execution
+        self.mean_latency = mean_latency
+        self._latency_rng = random.Random(latency_seed)
 
     def __call__(self, body: dict[str, Any]) -> list[str]:
+        if self.mean_latency > 0:
+            time.sleep(self._latency_rng.expovariate(1.0 / self.mean_latency))
         prompt = _user_text(body)
         n = int(body.get("n") or 1)
         seed = body.get("seed")
@@ -113,8 +122,11 @@ class PipelineResponder:
     @staticmethod
     def _question(prompt: str, salt: Any) -> str:
         sql = _FENCED_SQL.findall(prompt)[-1].strip()
-        # The query rides along in the question so the solver step can reproduce it.
+        # The query rides along in the question so the solver step can reproduce it; the
+        # wording varies with the candidate so choosing among candidates is exercised.
+        opening = ("Which values does this request return", "Show what this request gives",
+                   "List the result of this request")[_digest(salt) % 3]
         return (
-            f"<question>Which values does this request return [[{sql}]]?</question>\n"
+            f"<question>{opening} [[{sql}]]?</question>\n"
             "<evidence>The request names tables and columns directly.</evidence>"
         )
