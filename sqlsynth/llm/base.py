@@ -98,7 +98,16 @@ class _BackgroundLoop:
             return self._loop
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop()).result()
+        loop = self.loop()
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            coro.close()
+            raise RuntimeError("a sync LLM method was called from inside the sync helper's own "
+                               "event loop; await the async method (achat/aembed) instead")
+        return asyncio.run_coroutine_threadsafe(coro, loop).result()
 
 
 _SYNC = _BackgroundLoop()

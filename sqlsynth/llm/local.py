@@ -287,4 +287,7 @@ class LocalEmbeddings(CachedEmbeddings):
     @property
     def dimension(self) -> int:
         with self._lock:
-            return int(self._load().get_sentence_embedding_dimension())
+            encoder = self._load()
+        size = getattr(encoder, "get_embedding_dimension", None) or \
+            encoder.get_sentence_embedding_dimension
+        return int(size())

@@ -14,6 +14,7 @@ import os
 from typing import Any
 
 from sqlsynth.llm.base import ChatModel, EmbeddingModel, gather_or_cancel, run_sync
+from sqlsynth.llm.cache import DEFAULT_CACHE
 from sqlsynth.llm.config import REFERENCE_KEY_ENV, configured_base_url, split_endpoint
 from sqlsynth.llm.errors import LLMConfigError, LLMError, LLMUnavailableError
 from sqlsynth.llm.stats import UsageStats
@@ -146,17 +147,16 @@ class LocalModelServing(_ServingFacade):
 
     def __init__(self, model_path: str | None = None, backend: str = "auto", *,
                  embedding_model_dir: str | None = None, max_workers: int | None = None,
-                 stats: UsageStats | None = None, cache: Any = None, **chat_kw: Any) -> None:
-        from sqlsynth.llm.cache import DEFAULT_CACHE
+                 stats: UsageStats | None = None, cache: Any = DEFAULT_CACHE,
+                 **chat_kw: Any) -> None:
+        from sqlsynth.llm.cache import ResponseCache, open_cache
         from sqlsynth.llm.local import LocalChat, LocalEmbeddings
 
         del max_workers  # accepted for symmetry; local generation runs one at a time
         self.stats = stats if stats is not None else UsageStats()
-        cache_spec = DEFAULT_CACHE if cache is None else cache
-        self._chat = LocalChat(model_path, backend, stats=self.stats, cache=cache_spec,
-                               **chat_kw)
-        self._embeddings = LocalEmbeddings(embedding_model_dir, stats=self.stats,
-                                           cache=cache_spec)
+        shared: ResponseCache | None = open_cache(cache)  # one connection for both parts
+        self._chat = LocalChat(model_path, backend, stats=self.stats, cache=shared, **chat_kw)
+        self._embeddings = LocalEmbeddings(embedding_model_dir, stats=self.stats, cache=shared)
         self.model = self._chat.model
 
     def __repr__(self) -> str:
