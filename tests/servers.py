@@ -62,6 +62,46 @@ class Server:
             **extra,
         }
 
+    def admin_execute(self, sql: str) -> None:
+        """Run one statement as the superuser (PostgreSQL: CREATE/DROP DATABASE)."""
+        if self.kind == "mysql":
+            import pymysql
+
+            conn = pymysql.connect(**self.admin, autocommit=True)
+            try:
+                with conn.cursor() as cur:
+                    cur.execute(sql)
+            finally:
+                conn.close()
+            return
+        import psycopg
+
+        with psycopg.connect(**self.admin, autocommit=True) as conn:
+            conn.execute(sql)
+
+    def create_database(self, name: str) -> None:
+        owner = f" OWNER {self.user}" if self.kind == "postgres" else ""
+        self.admin_execute(f"CREATE DATABASE {name}{owner}")
+
+    def connect_as_user(self, database: str):
+        """A plain driver connection as the test user (for loading data, not via sqlsynth)."""
+        if self.kind == "mysql":
+            import pymysql
+
+            return pymysql.connect(
+                host=self.host,
+                port=self.port,
+                user=self.user,
+                password=self.password,
+                database=database,
+                autocommit=True,
+            )
+        import psycopg
+
+        return psycopg.connect(
+            host=self.host, port=self.port, user=self.user, password=self.password, dbname=database
+        )
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()

@@ -111,7 +111,7 @@ def insert_statements(rows: dict, dialect: str) -> list[tuple[str, list[tuple]]]
 def build_sqlite(root: Path) -> dict[str, Path]:
     """Spider layout: root/<db_id>/<db_id>.sqlite."""
     paths = {}
-    for db_id, tables, rows in ((DB_ID, TABLES, ROWS), (OTHER_DB_ID, OTHER_TABLES, OTHER_ROWS)):
+    for db_id, tables, rows in _databases():
         folder = root / db_id
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{db_id}.sqlite"
@@ -126,40 +126,26 @@ def build_sqlite(root: Path) -> dict[str, Path]:
     return paths
 
 
-def load_mysql(server) -> None:
-    import pymysql
+def _databases():
+    return ((DB_ID, TABLES, ROWS), (OTHER_DB_ID, OTHER_TABLES, OTHER_ROWS))
 
-    conn = pymysql.connect(
-        host=server.host,
-        port=server.port,
-        user=server.user,
-        password=server.password,
-        autocommit=True,
-    )
-    with conn.cursor() as cur:
-        for db_id, tables, rows in ((DB_ID, TABLES, ROWS), (OTHER_DB_ID, OTHER_TABLES, OTHER_ROWS)):
-            cur.execute(f"CREATE DATABASE {db_id}")
-            cur.execute(f"USE {db_id}")
+
+def load_mysql(server) -> None:
+    for db_id, tables, rows in _databases():
+        server.create_database(db_id)
+        conn = server.connect_as_user(db_id)
+        with conn.cursor() as cur:
             for stmt in create_statements(tables, "mysql"):
                 cur.execute(stmt)
             for stmt, data in insert_statements(rows, "mysql"):
                 cur.executemany(stmt, data)
-    conn.close()
+        conn.close()
 
 
 def load_postgres(server) -> None:
-    import psycopg
-
-    for db_id, tables, rows in ((DB_ID, TABLES, ROWS), (OTHER_DB_ID, OTHER_TABLES, OTHER_ROWS)):
-        with psycopg.connect(**server.admin, autocommit=True) as admin:
-            admin.execute(f"CREATE DATABASE {db_id} OWNER {server.user}")
-        with psycopg.connect(
-            host=server.host,
-            port=server.port,
-            user=server.user,
-            password=server.password,
-            dbname=db_id,
-        ) as conn:
+    for db_id, tables, rows in _databases():
+        server.create_database(db_id)
+        with server.connect_as_user(db_id) as conn:
             for stmt in create_statements(tables, "postgres"):
                 conn.execute(stmt)
             with conn.cursor() as cur:

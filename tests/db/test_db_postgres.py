@@ -13,18 +13,9 @@ pytestmark = pytest.mark.servers
 
 @pytest.fixture(scope="module")
 def multi_schema_db(postgres_server) -> Iterator[str]:
-    import psycopg
-
     name = "multi"
-    with psycopg.connect(**postgres_server.admin, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name} OWNER {postgres_server.user}")
-    with psycopg.connect(
-        host=postgres_server.host,
-        port=postgres_server.port,
-        user=postgres_server.user,
-        password=postgres_server.password,
-        dbname=name,
-    ) as conn:
+    postgres_server.create_database(name)
+    with postgres_server.connect_as_user(name) as conn:
         for schema, rows in (("sales", 3), ("hr", 2)):
             conn.execute(f"CREATE SCHEMA {schema}")
             conn.execute(f"CREATE TABLE {schema}.item (id INTEGER PRIMARY KEY, label TEXT)")
@@ -33,8 +24,7 @@ def multi_schema_db(postgres_server) -> Iterator[str]:
                 conn.execute(f"INSERT INTO {schema}.item VALUES ({i}, '{schema}{i}')")
         conn.commit()
     yield name
-    with psycopg.connect(**postgres_server.admin, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE {name} WITH (FORCE)")  # keep other tests' discovery exact
+    postgres_server.admin_execute(f"DROP DATABASE {name} WITH (FORCE)")  # keep discovery exact
 
 
 def test_schemas_become_db_ids(postgres_server, multi_schema_db):

@@ -6,6 +6,7 @@ Engine methods here run SQL *without* the statement guard: they are the second w
 
 from __future__ import annotations
 
+import contextlib
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -68,6 +69,17 @@ def row_size(row: Any) -> int:
     return size
 
 
+def configured_databases(config: dict) -> list[str] | None:
+    """Server configs may restrict discovery: `databases` (list or "a,b") or one `database`."""
+    names = config.get("databases")
+    single = config.get("database") or config.get("dbname")
+    if names is None and single:
+        names = [single]
+    if isinstance(names, str):
+        names = [n.strip() for n in names.split(",") if n.strip()]
+    return list(names) if names else None
+
+
 class Engine(ABC):
     """One database server (or SQLite folder); connections are per db_id."""
 
@@ -87,8 +99,9 @@ class Engine(ABC):
     def connect(self, db_id: str) -> Any:
         """A connection to db_id with the engine's read-only wall already up."""
 
-    @abstractmethod
-    def close_connection(self, conn: Any) -> None: ...
+    def close_connection(self, conn: Any) -> None:
+        with contextlib.suppress(Exception):  # already broken: nothing left to release
+            conn.close()
 
     def server_version(self) -> str:
         return ""

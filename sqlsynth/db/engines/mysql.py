@@ -9,11 +9,10 @@ and every query runs inside `START TRANSACTION READ ONLY` followed by a rollback
 
 from __future__ import annotations
 
-import contextlib
 import math
 from typing import Any
 
-from sqlsynth.db.engines.base import Engine, RowBudget, fetch_into
+from sqlsynth.db.engines.base import Engine, RowBudget, configured_databases, fetch_into
 from sqlsynth.db.result import ExecStatus
 from sqlsynth.db.schema import Column, ForeignKey, Table, quote_ident
 
@@ -22,15 +21,6 @@ SYSTEM_DATABASES = frozenset({"information_schema", "mysql", "performance_schema
 _SYNTAX = {1064, 1149}  # ER_PARSE_ERROR, ER_SYNTAX_ERROR
 _FORBIDDEN = {1792, 1290, 1142, 1143, 1044, 1045, 1227, 1370, 1465}
 _TIMEOUT = {3024, 1969, 1317, 1028}  # max_execution_time, max_statement_time, killed
-
-
-def _configured_databases(config: dict) -> list[str] | None:
-    names = config.get("databases")
-    if names is None and config.get("database"):
-        names = [config["database"]]
-    if isinstance(names, str):
-        names = [n.strip() for n in names.split(",") if n.strip()]
-    return list(names) if names else None
 
 
 class MySQLEngine(Engine):
@@ -42,7 +32,7 @@ class MySQLEngine(Engine):
 
     def __init__(self, config: dict) -> None:
         super().__init__(config)
-        self.only = _configured_databases(config)
+        self.only = configured_databases(config)
         self._flavour: str | None = None
         self._version = ""
 
@@ -115,10 +105,6 @@ class MySQLEngine(Engine):
                 cur.execute("SET SESSION cte_max_recursion_depth = 4294967295")
         conn._sqlsynth_limit = None  # last time limit set on this session
         return conn
-
-    def close_connection(self, conn) -> None:
-        with contextlib.suppress(Exception):  # already broken: nothing left to release
-            conn.close()
 
     def _set_limit(self, conn, timeout: float) -> None:
         if not self.engine_side_timeout:

@@ -14,11 +14,10 @@ really bounds memory.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import math
 
-from sqlsynth.db.engines.base import Engine, RowBudget, fetch_into
+from sqlsynth.db.engines.base import Engine, RowBudget, configured_databases, fetch_into
 from sqlsynth.db.result import ExecStatus
 from sqlsynth.db.schema import Column, ForeignKey, Table, quote_ident
 
@@ -30,15 +29,6 @@ _SYSTEM_SCHEMA_FILTER = (
 _cursor_names = itertools.count()
 
 
-def _configured_databases(config: dict) -> list[str] | None:
-    names = config.get("databases")
-    if names is None and (config.get("database") or config.get("dbname")):
-        names = [config.get("database") or config.get("dbname")]
-    if isinstance(names, str):
-        names = [n.strip() for n in names.split(",") if n.strip()]
-    return list(names) if names else None
-
-
 class PostgresEngine(Engine):
     db_type = "postgres"
     dialect = "postgres"
@@ -46,7 +36,7 @@ class PostgresEngine(Engine):
 
     def __init__(self, config: dict) -> None:
         super().__init__(config)
-        self.only = _configured_databases(config)
+        self.only = configured_databases(config)
         self._targets: dict[str, tuple[str, str]] | None = None  # db_id -> (database, schema)
         self._version = ""
 
@@ -134,10 +124,6 @@ class PostgresEngine(Engine):
         conn.commit()
         conn._sqlsynth_schema = schema
         return conn
-
-    def close_connection(self, conn) -> None:
-        with contextlib.suppress(Exception):  # already broken: nothing left to release
-            conn.close()
 
     def _run(self, conn, sql, limits, deadline, explain):
         ms = max(1, math.ceil(limits.timeout * 1000)) if self.engine_side_timeout else 0
