@@ -180,9 +180,13 @@ class Engine(ABC):
         self, conn: Any, sql: str, limits: RunLimits, deadline: float, explain: bool
     ) -> tuple[tuple[str, ...], RowBudget]: ...
 
-    @abstractmethod
     def _recover(self, conn: Any) -> bool:
         """Bring a connection back to a clean state after an error; False if it is broken."""
+        try:
+            conn.rollback()
+        except Exception:  # noqa: BLE001 - any failure here means the connection is unusable
+            return False
+        return not getattr(conn, "closed", False)
 
     @abstractmethod
     def interrupt(self, conn: Any) -> None:

@@ -136,13 +136,6 @@ class MySQLEngine(Engine):
             conn.rollback()
         return columns, budget
 
-    def _recover(self, conn) -> bool:
-        try:
-            conn.rollback()
-            return True
-        except Exception:  # noqa: BLE001 - any failure here means the connection is unusable
-            return False
-
     def interrupt(self, conn) -> None:
         killer = self._raw_connect()
         try:

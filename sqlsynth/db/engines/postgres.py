@@ -143,13 +143,6 @@ class PostgresEngine(Engine):
         conn.rollback()
         return columns, budget
 
-    def _recover(self, conn) -> bool:
-        try:
-            conn.rollback()
-            return not conn.closed
-        except Exception:  # noqa: BLE001 - any failure here means the connection is unusable
-            return False
-
     def interrupt(self, conn) -> None:
         conn.cancel()
 

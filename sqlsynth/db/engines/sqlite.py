@@ -219,9 +219,6 @@ class SQLiteEngine(Engine):
             cur.close()
             conn.set_progress_handler(None, 0)
 
-    def _recover(self, conn) -> bool:
-        return True  # autocommit, read-only: nothing to roll back
-
     def interrupt(self, conn) -> None:
         conn.interrupt()
 
