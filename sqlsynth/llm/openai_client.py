@@ -110,8 +110,10 @@ class OpenAIConnection:
         return self._unavailable
 
     def _raise_if_unavailable(self) -> None:
+        # A fresh instance per raise (same message): re-raising one object from many tasks
+        # would chain every task's traceback onto it.
         if self._unavailable is not None:
-            raise self._unavailable
+            raise LLMUnavailableError(str(self._unavailable)) from None
 
     @property
     def unavailable(self) -> LLMUnavailableError | None:

@@ -172,6 +172,7 @@ def test_kill_9_loses_nothing_answered(openai_server_factory, tmp_path):
     assert cached <= paid
     assert len(cached) >= len(paid) - 2  # only answers still in transit at the kill are lost
 
+    server.latency = 0.0
     before = len(server.chat_requests)
     rerun = OpenAIChat("m", base_url=server.base_url, cache=path)
     assert all(len(rerun.chat(user(p))) == 1 for p in prompts)
