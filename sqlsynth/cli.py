@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; rerun the same command to resume", file=sys.stderr)
         return 130
-    except Exception as exc:  # noqa: BLE001 - one clear line for the user
+    except Exception as exc:
         from sqlsynth.errors import is_user_error
 
         if not is_user_error(exc):

@@ -112,5 +112,5 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ValueError(f"{path}: invalid TOML: {exc}") from None
     section = data.get("sqlsynth", data)
     if not isinstance(section, dict):
-        raise ValueError(f"{path}: expected a table of settings")
+        raise TypeError(f"{path}: expected a table of settings")
     return section

@@ -15,7 +15,7 @@ import random
 from abc import ABC, abstractmethod
 from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 Row = dict[str, Any]
 
@@ -61,7 +61,7 @@ class Operator(ABC):
     """
 
     #: reference keyword name -> default column name, e.g. {"input_sql_key": "SQL"}
-    default_keys: dict[str, str] = {}
+    default_keys: ClassVar[dict[str, str]] = {}
 
     def __init__(self) -> None:
         self.keys: dict[str, str] = dict(self.default_keys)

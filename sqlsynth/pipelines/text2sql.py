@@ -14,8 +14,8 @@ from sqlsynth.config import RunConfig
 from sqlsynth.operators.eval import SQLComponentClassifier, SQLExecutionClassifier
 from sqlsynth.operators.filter import (
     SQLExecutabilityFilter,
-    Text2SQLCoTVotingGenerator,
     Text2SQLCorrespondenceFilter,
+    Text2SQLCoTVotingGenerator,
 )
 from sqlsynth.operators.generate import (
     SQLGenerator,
@@ -176,7 +176,7 @@ class _Text2SQLPipelineBase:
         return self.storage.summary()
 
 
-class Text2SQLGeneration_APIPipeline(_Text2SQLPipelineBase):  # noqa: N801 - reference name
+class Text2SQLGeneration_APIPipeline(_Text2SQLPipelineBase):
     """Synthesis: SQL from the databases themselves, then questions, prompts, CoT and labels."""
 
     def __init__(self, db_root_path: str = "", **kwargs: Any) -> None:
@@ -206,7 +206,7 @@ class Text2SQLGeneration_APIPipeline(_Text2SQLPipelineBase):  # noqa: N801 - ref
             self._question_to_labels()
 
 
-class Text2SQLRefine_APIPipeline(_Text2SQLPipelineBase):  # noqa: N801 - reference name
+class Text2SQLRefine_APIPipeline(_Text2SQLPipelineBase):
     """Refinement: existing {db_id, SQL} rows, filtered and varied, then the same seven steps."""
 
     first_entry_default = "refine_input.jsonl"

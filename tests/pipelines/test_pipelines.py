@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -21,7 +20,8 @@ from sqlsynth.storage import read_rows
 from sqlsynth.testing import ScriptedOpenAIServer
 from sqlsynth.testing.pipeline_responder import PipelineResponder
 
-SIZES = dict(question_candidates=3, cot_samples=3, execution_generations=4, concurrency=8)
+SIZES = {"question_candidates": 3, "cot_samples": 3, "execution_generations": 4,
+         "concurrency": 8}
 
 
 def _config(out: Path, server: ScriptedOpenAIServer, **kw) -> RunConfig:
