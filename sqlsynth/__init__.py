@@ -53,7 +53,7 @@ _EXPORTS: dict[str, str] = {
     "evaluate": "sqlsynth.eval",
 }
 
-__all__ = [*sorted(_EXPORTS), "__version__"]  # noqa: PLE0605 - built from _EXPORTS
+__all__ = [*sorted(_EXPORTS), "__version__"]  # noqa: PLE0604 - built from _EXPORTS
 
 
 def __getattr__(name: str) -> Any:
