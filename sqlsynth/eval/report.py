@@ -132,12 +132,12 @@ def render_report(report: EvalReport, *, partial: bool = False):  # -> rich.tabl
     stats = [report.levels[n] for n in names]
     table.add_row("count", *(str(s.count) for s in stats))
     if report.etype in ("all", "exec"):
-        table.add_row("execution (EX)", *(f"{s.ex:.3f}" for s in stats))
+        table.add_row("execution (EX)", *(f"{s.ex:.3f}" if s.count else "-" for s in stats))
         table.add_row("pred errors", *(str(s.pred_errors) for s in stats))
         table.add_row("pred timeouts", *(str(s.timeouts) for s in stats))
         table.add_row("gold errors", *(str(s.gold_errors) for s in stats))
     if report.etype in ("all", "match"):
-        table.add_row("exact match (EM)", *(f"{s.em:.3f}" for s in stats))
+        table.add_row("exact match (EM)", *(f"{s.em:.3f}" if s.count else "-" for s in stats))
         if partial:
             for comp in PARTIAL_COMPONENTS:
                 table.add_row(f"  {comp} F1",

@@ -1,0 +1,28 @@
+"""`sqlsynth ask` from the command line, against the scripted server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sqlsynth.cli import main
+from sqlsynth.examples import example_db_root
+from tests.engine.conftest import StageScript
+
+COUNT = "SELECT COUNT(*) FROM customers"
+
+
+def _endpoint(server, out: Path) -> list[str]:
+    return ["--base-url", server.base_url, "--model", "scripted", "--embedding-model", "emb",
+            "--out", str(out)]
+
+
+def test_ask_one_question(tmp_path: Path, scripted, capsys: pytest.CaptureFixture[str]) -> None:
+    server = scripted(StageScript({"content_keywords": []}, {}, [COUNT]))
+    code = main(["ask", "--db", str(example_db_root()), "--db-id", "retail_orders",
+                 *_endpoint(server, tmp_path), "How many customers are there?", "--trace"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert COUNT in out
+    assert '"attempts"' in out or '"stages"' in out or "trace" in out.lower()
