@@ -30,7 +30,7 @@ from sqlsynth.operators.base import Operator, Reject, Row, StepContext
 Position = tuple[int, ...]
 
 #: rows admitted into the stream at once when the caller does not say
-DEFAULT_MAX_IN_FLIGHT = 64
+DEFAULT_MAX_IN_FLIGHT = 1024
 
 
 @dataclass
