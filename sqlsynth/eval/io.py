@@ -17,20 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlsynth.errors import InputFormatError
+
 SQL_FIELDS = ("SQL", "sql", "query")
 
 
-class InputFormatError(ValueError):
-    """A record of an input file is malformed; names the file, the line and the field."""
-
-    def __init__(self, path: str | Path, line: int | None, field: str | None, message: str):
-        self.path = str(path)
-        self.line = line
-        self.field = field
-        self.message = message
-        where = self.path if line is None else f"{self.path}:{line}"
-        what = f" field {field!r}:" if field else ""
-        super().__init__(f"{where}:{what} {message}")
+def _bad(path: str | Path, line: int | None, field: str | None, message: str) -> InputFormatError:
+    return InputFormatError(path, message, line=line, field=field)
 
 
 @dataclass(frozen=True)
@@ -60,7 +53,7 @@ def _records_from_json(path: Path, *, need_db: bool) -> list[_Record]:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as err:
-            raise InputFormatError(path, err.lineno, None, f"invalid JSON: {err.msg}") from err
+            raise _bad(path, err.lineno, None, f"invalid JSON: {err.msg}") from err
         objects = [(i + 1, obj) for i, obj in enumerate(data)]
     else:
         for lineno, raw in enumerate(text.splitlines(), start=1):
@@ -69,30 +62,30 @@ def _records_from_json(path: Path, *, need_db: bool) -> list[_Record]:
             try:
                 objects.append((lineno, json.loads(raw)))
             except json.JSONDecodeError as err:
-                raise InputFormatError(path, lineno, None, f"invalid JSON: {err.msg}") from err
+                raise _bad(path, lineno, None, f"invalid JSON: {err.msg}") from err
     return [_record(path, lineno, obj, need_db=need_db) for lineno, obj in objects]
 
 
 def _record(path: Path, lineno: int, obj: Any, *, need_db: bool) -> _Record:
     if not isinstance(obj, dict):
-        raise InputFormatError(path, lineno, None, f"expected an object, got {type(obj).__name__}")
+        raise _bad(path, lineno, None, f"expected an object, got {type(obj).__name__}")
     key = next((k for k in SQL_FIELDS if k in obj), None)
     if key is None:
-        raise InputFormatError(path, lineno, "SQL", f"missing; expected one of {SQL_FIELDS}")
+        raise _bad(path, lineno, "SQL", f"missing; expected one of {SQL_FIELDS}")
     sql = obj[key]
     if sql is not None and not isinstance(sql, str):
-        raise InputFormatError(path, lineno, key, f"expected a string, got {type(sql).__name__}")
+        raise _bad(path, lineno, key, f"expected a string, got {type(sql).__name__}")
     db_id = obj.get("db_id")
     if need_db and (not isinstance(db_id, str) or not db_id):
-        raise InputFormatError(path, lineno, "db_id", "missing or empty")
+        raise _bad(path, lineno, "db_id", "missing or empty")
     if db_id is not None and not isinstance(db_id, str):
-        raise InputFormatError(path, lineno, "db_id", "expected a string")
+        raise _bad(path, lineno, "db_id", "expected a string")
     question = obj.get("question")
     if question is not None and not isinstance(question, str):
-        raise InputFormatError(path, lineno, "question", "expected a string")
+        raise _bad(path, lineno, "question", "expected a string")
     rid = obj.get("id")
     if rid is not None and not isinstance(rid, (str, int)):
-        raise InputFormatError(path, lineno, "id", "expected a string or an integer")
+        raise _bad(path, lineno, "id", "expected a string or an integer")
     return _Record(lineno, sql, db_id, question, None if rid is None else str(rid))
 
 
@@ -105,7 +98,7 @@ def _records_from_text(path: Path, *, gold: bool) -> list[_Record]:
         parts = line.split("\t")
         if gold:
             if len(parts) < 2 or not parts[-1].strip() or not parts[0].strip():
-                raise InputFormatError(path, lineno, "db_id",
+                raise _bad(path, lineno, "db_id",
                                        "expected 'SQL<TAB>db_id' on every gold line")
             records.append(_Record(lineno, parts[0].strip(), parts[-1].strip()))
         else:
@@ -116,7 +109,7 @@ def _records_from_text(path: Path, *, gold: bool) -> list[_Record]:
 def read_records(path: str | Path, *, gold: bool) -> list[_Record]:
     p = Path(path)
     if not p.is_file():
-        raise InputFormatError(p, None, None, "file not found")
+        raise _bad(p, None, None, "file not found")
     if p.suffix.lower() in (".jsonl", ".json", ".ndjson"):
         return _records_from_json(p, need_db=gold)
     return _records_from_text(p, gold=gold)
@@ -128,13 +121,13 @@ def load_pairs(pred_path: str | Path, gold_path: str | Path) -> list[EvalItem]:
     pred = read_records(pred_path, gold=False)
     for rec in gold:
         if not (rec.sql or "").strip():
-            raise InputFormatError(gold_path, rec.line, "SQL", "empty gold SQL")
+            raise _bad(gold_path, rec.line, "SQL", "empty gold SQL")
     if gold and pred and all(r.id is not None for r in gold) and \
             all(r.id is not None for r in pred):
         return _pair_by_id(pred, gold, Path(pred_path), Path(gold_path))
     if len(pred) != len(gold):
         last = pred[-1].line if pred else None
-        raise InputFormatError(pred_path, last, None,
+        raise _bad(pred_path, last, None,
                                f"{len(pred)} predictions for {len(gold)} gold records in "
                                f"{gold_path} (pairing by position needs equal counts)")
     items = []
@@ -147,7 +140,7 @@ def load_pairs(pred_path: str | Path, gold_path: str | Path) -> list[EvalItem]:
 
 def _check_db(p: _Record, g: _Record, pred_path: str | Path) -> None:
     if p.db_id is not None and p.db_id != g.db_id:
-        raise InputFormatError(pred_path, p.line, "db_id",
+        raise _bad(pred_path, p.line, "db_id",
                                f"{p.db_id!r} differs from the gold record's {g.db_id!r}")
 
 
@@ -156,13 +149,13 @@ def _pair_by_id(pred: list[_Record], gold: list[_Record], pred_path: Path,
     by_id: dict[str, _Record] = {}
     for rec in pred:
         if rec.id in by_id:
-            raise InputFormatError(pred_path, rec.line, "id", f"duplicate id {rec.id!r}")
+            raise _bad(pred_path, rec.line, "id", f"duplicate id {rec.id!r}")
         by_id[rec.id] = rec  # type: ignore[index]
     seen: set[str] = set()
     items = []
     for g in gold:
         if g.id in seen:
-            raise InputFormatError(gold_path, g.line, "id", f"duplicate id {g.id!r}")
+            raise _bad(gold_path, g.line, "id", f"duplicate id {g.id!r}")
         seen.add(g.id)  # type: ignore[arg-type]
         p = by_id.get(g.id)  # type: ignore[arg-type]
         if p is not None:
@@ -171,6 +164,6 @@ def _pair_by_id(pred: list[_Record], gold: list[_Record], pred_path: Path,
                               g.question or (p.question if p else None), g.id))
     extra = [r for r in pred if r.id not in seen]
     if extra:
-        raise InputFormatError(pred_path, extra[0].line, "id",
+        raise _bad(pred_path, extra[0].line, "id",
                                f"id {extra[0].id!r} has no gold record in {gold_path}")
     return items
