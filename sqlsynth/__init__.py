@@ -6,8 +6,7 @@ fast and never pulls in torch, llama.cpp or database drivers.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from sqlsynth._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -55,15 +54,4 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = [*sorted(_EXPORTS), "__version__"]  # noqa: PLE0604 - built from _EXPORTS
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'sqlsynth' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -5,8 +5,7 @@ Drivers (pymysql, psycopg) are imported only when an engine that needs them is u
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from sqlsynth._lazy import lazy_exports
 
 _EXPORTS = {
     "DatabaseManager": "sqlsynth.db.manager",
@@ -27,11 +26,4 @@ _EXPORTS = {
 
 __all__ = list(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'sqlsynth.db' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from sqlsynth._lazy import lazy_exports
 
 _EXPORTS = {
     "ContentAwareEngine": "sqlsynth.engine.engine",
@@ -31,9 +32,4 @@ if TYPE_CHECKING:
     from sqlsynth.engine.trace import EngineAnswer, Trace
     from sqlsynth.engine.value_index import ValueIndex, ValueMatch
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'sqlsynth.engine' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

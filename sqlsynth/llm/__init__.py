@@ -5,8 +5,7 @@ Names are imported lazily so ``import sqlsynth.llm`` stays cheap (no openai, no 
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from sqlsynth._lazy import lazy_exports
 
 _EXPORTS = {
     "ChatModel": "base",
@@ -56,15 +55,6 @@ __all__ = [  # noqa: RUF022 - grouped as in _EXPORTS
     "default_embedding_model",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'sqlsynth.llm' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"sqlsynth.llm.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(
+    __name__, {name: f"sqlsynth.llm.{module}" for name, module in _EXPORTS.items()}
+)
