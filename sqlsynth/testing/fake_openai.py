@@ -110,6 +110,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None,
               raw: bytes | None = None) -> None:
         data = raw if raw is not None else json.dumps(payload).encode("utf-8")
+        record = getattr(self, "_record", None)
+        if record is not None:
+            record["status"] = status  # before the client can see the answer
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -146,12 +149,12 @@ class _Handler(BaseHTTPRequestHandler):
         except json.JSONDecodeError:
             self._error(400, "request body is not JSON")
             return
-        record = scripted._record(path, body)
+        self._record = scripted._record(path, body)
         try:
-            status = self._answer(scripted, path, body)
+            self._answer(scripted, path, body)
         finally:
             scripted._leave()
-        record["status"] = status
+            self._record = None
 
     def _answer(self, scripted: ScriptedOpenAIServer, path: str, body: dict[str, Any]) -> int:
         if path not in ("/v1/chat/completions", "/v1/embeddings"):
