@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -94,3 +95,22 @@ def test_unreachable_endpoint_fails_fast_with_one_message(
     err = capsys.readouterr().err
     assert code == 2
     assert "127.0.0.1:9" in err
+
+
+def test_init_scripts_run_as_written(tmp_path: Path) -> None:
+    """The scaffolded scripts are real pipelines: point the config at an endpoint and run."""
+    assert main(["init", "--dir", str(tmp_path)]) == 0
+    config = tmp_path / "sqlsynth.toml"
+    with ScriptedOpenAIServer(PipelineResponder()) as server:
+        text = config.read_text()
+        for key, value in {"base_url": f'"{server.base_url}"', "generate_num": "2",
+                           "question_candidates": "2", "cot_samples": "2",
+                           "execution_generations": "2", "out": '"run"'}.items():
+            text = "\n".join(f"{key} = {value}" if line.startswith(f"{key} =") else line
+                             for line in text.splitlines())
+        config.write_text(text + "\n")
+        proc = subprocess.run([sys.executable, "text2sql_pipeline_gen.py"], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=300,
+                              env={**os.environ, "SQLSYNTH_PROGRESS": "0"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert list((tmp_path / "run").glob("sqlsynth_step9.jsonl"))
