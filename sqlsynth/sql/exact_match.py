@@ -9,9 +9,11 @@ Literal values and DISTINCT are ignored; aliases are resolved to table names; wi
 unqualified columns are qualified and foreign-key columns are identified with the column
 they reference (Spider's ``kmap``).
 
-Spider applies "ignore values / DISTINCT / foreign keys" only at some depths (e.g. not inside
-FROM subqueries); we apply its stated intent at every depth. Subqueries used as condition
-values are compared as whole structures (order-sensitive), as in Spider.
+Like Spider, what is ignored depends on depth (its ``rebuild_sql_val``/``rebuild_sql_col``
+reach only so far): values, DISTINCT, the LIMIT value and foreign keys are normalised at the
+top and in set-operation continuations; a subquery used as a condition value has only its
+values dropped and is compared as a whole structure (order-, DISTINCT- and LIMIT-sensitive);
+a FROM subquery is compared exactly as written (values included, numbers as numbers).
 """
 
 from __future__ import annotations
@@ -34,10 +36,20 @@ def _table_of(col_id: str) -> str:
 
 
 def _canonical(q: SpiderQuery, info: SchemaInfo | None) -> SpiderQuery:
-    """Drop what EM ignores (values, DISTINCT, LIMIT value) and map foreign-key columns."""
+    """Spider's ``rebuild_sql_val`` + ``rebuild_sql_col`` on the top query.
+
+    Like Spider, the depth decides what is ignored. At the top and in its INTERSECT/UNION/
+    EXCEPT continuations, values, DISTINCT and the LIMIT value are dropped and foreign-key
+    columns are mapped (using the top query's FROM tables, as Spider does). Subqueries used
+    as condition values lose their values only: their DISTINCT, LIMIT value and own columns
+    are compared as written. FROM subqueries are compared exactly as written.
+    """
     fk_map = info.fk_map if info is not None else {}
     tables = {tu[1].strip("_") for tu in q.table_units if tu[0] == "table_unit"}
+    return _rebuild(q, fk_map, tables)
 
+
+def _rebuild(q: SpiderQuery, fk_map: dict[str, str], tables: set[str]) -> SpiderQuery:
     def col(cu: Any) -> Any:
         if cu is None:
             return None
@@ -49,23 +61,17 @@ def _canonical(q: SpiderQuery, info: SchemaInfo | None) -> SpiderQuery:
     def val_unit(vu: Any) -> Any:
         return vu[0], col(vu[1]), col(vu[2])
 
-    def value(v: Any) -> Any:
-        return _canonical(v, info) if isinstance(v, SpiderQuery) else None
-
     def condition(cond: tuple) -> tuple:
-        return tuple(
-            (c[0], c[1], val_unit(c[2]), value(c[3]), value(c[4])) if i % 2 == 0 else c
-            for i, c in enumerate(cond))
+        return tuple((c[0], c[1], val_unit(c[2]), c[3], c[4]) if i % 2 == 0 else c
+                     for i, c in enumerate(_drop_values(cond)))
 
     def sub(v: SpiderQuery | None) -> SpiderQuery | None:
-        return None if v is None else _canonical(v, info)
+        return None if v is None else _rebuild(v, fk_map, tables)
 
     return replace(
         q,
         select=tuple((agg, val_unit(vu)) for agg, vu in q.select),
         distinct=False,
-        table_units=tuple((kind, _canonical(u, info) if kind == "sql" else u)
-                          for kind, u in q.table_units),
         from_conds=condition(q.from_conds),
         where=condition(q.where),
         group_by=tuple(col(cu) for cu in q.group_by),
@@ -73,8 +79,32 @@ def _canonical(q: SpiderQuery, info: SchemaInfo | None) -> SpiderQuery:
         order_by=tuple(val_unit(vu) for vu in q.order_by),
         limit=None if q.limit is None else "limit",
         intersect=sub(q.intersect), union=sub(q.union), except_=sub(q.except_),
-        other_nested=tuple(_canonical(n, info) for n in q.other_nested),
-        ctes=tuple(("cte", _canonical(c, info)) for _, c in q.ctes),
+        other_nested=tuple(_values_only(n) for n in q.other_nested),
+        ctes=tuple(("cte", c) for _, c in q.ctes),
+    )
+
+
+def _drop_values(cond: tuple) -> tuple:
+    """Spider's ``rebuild_condition_val``: literal and column operands become None, subquery
+    operands keep their structure with their own values dropped."""
+    def value(v: Any) -> Any:
+        return _values_only(v) if isinstance(v, SpiderQuery) else None
+
+    return tuple((c[0], c[1], c[2], value(c[3]), value(c[4])) if i % 2 == 0 else c
+                 for i, c in enumerate(cond))
+
+
+def _values_only(q: SpiderQuery) -> SpiderQuery:
+    """Spider's ``rebuild_sql_val`` alone (what a condition subquery gets)."""
+    def sub(v: SpiderQuery | None) -> SpiderQuery | None:
+        return None if v is None else _values_only(v)
+
+    return replace(
+        q,
+        from_conds=_drop_values(q.from_conds), where=_drop_values(q.where),
+        having=_drop_values(q.having),
+        intersect=sub(q.intersect), union=sub(q.union), except_=sub(q.except_),
+        other_nested=tuple(_values_only(n) for n in q.other_nested),
     )
 
 

@@ -406,11 +406,26 @@ class _Builder:
             return self.query(node, scope.aliases)
         if isinstance(node, exp.Column) and not is_quoted_value(node):
             return self.col_unit(node, scope)
+        number = _number(node)
+        if number is not None:  # Spider reads numbers as floats: 1 and 1.0 are one value
+            return ("number", number)
         if isinstance(node, exp.Literal):
             return ("value", node.this)
         if is_quoted_value(node):
             return ("value", node.name)
         return ("value", self._text(node, scope))
+
+
+def _number(node: exp.Expression) -> float | None:
+    sign = 1.0
+    if isinstance(node, exp.Neg):
+        sign, node = -1.0, unparen(node.this)
+    if isinstance(node, exp.Literal) and not node.is_string:
+        try:
+            return sign * float(node.this)
+        except ValueError:
+            return None
+    return None
 
 
 def _unwrap_query(node: exp.Expression) -> exp.Expression:
