@@ -214,6 +214,25 @@ class CorpusBuilder:
                      [f"SELECT {c1} FROM {t} WHERE {n} > (SELECT max({n}) FROM {t})",
                       f"SELECT {c1} FROM {t} WHERE {n} < (SELECT avg({n}) FROM {t})"])
             self.add(f"SELECT {c1}, {c2} FROM {t} WHERE {n} = (SELECT max({n}) FROM {t})")
+            # shapes near the edge of Spider's grammar (arithmetic on aggregates, several
+            # ORDER BY keys with mixed directions, nested queries in HAVING, NOT BETWEEN)
+            self.add(f"SELECT (max({n}) - min({n})) FROM {t}", [],
+                     [f"SELECT (max({n}) + min({n})) FROM {t}"])
+            self.add(f"SELECT max({n}) - min({n}) FROM {t}")
+            self.add(f"SELECT sum({n} * {n2}), {c1} FROM {t} GROUP BY {c1}")
+            self.add(f"SELECT {c1} FROM {t} ORDER BY {n} DESC, {c1}",
+                     [], [f"SELECT {c1} FROM {t} ORDER BY {n}, {c1}",
+                          f"SELECT {c1} FROM {t} ORDER BY {c1}, {n} DESC"])
+            self.add(f"SELECT {c1} FROM {t} ORDER BY {n}, {c1} DESC",
+                     [f"SELECT {c1} FROM {t} ORDER BY {n} DESC, {c1} DESC"])
+            self.add(f"SELECT {c1} FROM {t} ORDER BY {n} ASC, {c1}",
+                     [f"SELECT {c1} FROM {t} ORDER BY {n}, {c1}"],
+                     [f"SELECT {c1} FROM {t} ORDER BY {n} DESC, {c1} ASC"])
+            self.add(f"SELECT {c1} FROM {t} WHERE {n} NOT BETWEEN 1 AND 3",
+                     [], [f"SELECT {c1} FROM {t} WHERE {n} BETWEEN 1 AND 3"])
+            self.add(f"SELECT {c1}, count(*) FROM {t} GROUP BY {c1} "
+                     f"HAVING count(*) > (SELECT avg({n}) FROM {t})")
+            self.add(f"SELECT {c1} FROM {t} GROUP BY {c1} HAVING count(*) > 1 OR sum({n}) > 9")
             self.add(f"SELECT count(*) FROM {t} WHERE {n} IS NULL")
             self.add(f"SELECT {c1} FROM {t} WHERE NOT {n} > 3")
         if texts:
@@ -295,6 +314,13 @@ class CorpusBuilder:
         self.add(f"SELECT {t}.{x} FROM {t} JOIN {rt} ON {t}.{fk[1]} = {rt}.{fk[3]}",
                  [f"SELECT T1.{x} FROM {frm}"])
         self.add(f"SELECT T1.{fk[1]} FROM {frm}", [f"SELECT T2.{fk[3]} FROM {frm}"])
+        self.add(f"SELECT T1.{x} FROM {t} AS T1 JOIN {rt} AS T2",
+                 [f"SELECT T1.{x} FROM {frm}"], [f"SELECT T1.{x} FROM {t} AS T1"])
+        self.add(f"SELECT T1.{x} FROM {frm} AND T1.{x} = T2.{y}",
+                 [f"SELECT T1.{x} FROM {frm}"])
+        self.add(f"SELECT T1.{x} FROM {t} AS T1 JOIN {rt} AS T2 WHERE T1.{fk[1]} = T2.{fk[3]}",
+                 [], [f"SELECT T1.{x} FROM {frm}"])
+        self.add(f"SELECT T1.{x} FROM {frm} WHERE T1.{x} = T2.{y} OR T2.{y} LIKE 'a%'")
 
     def join3(self, a: tuple[str, str, str, str], b: tuple[str, str, str, str]) -> None:
         t1, c1, t2, c2 = a

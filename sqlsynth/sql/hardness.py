@@ -76,11 +76,9 @@ def count_component2(q: SpiderQuery) -> int:
 
 
 def _select_aggregations(q: SpiderQuery) -> int:
-    total = 0
-    for agg, (_, cu1, cu2) in q.select:
-        total += agg != "none"
-        total += sum(1 for cu in (cu1, cu2) if cu is not None and cu[0] != "none")
-    return total
+    # Spider counts the aggregate applied to each SELECT item only: the aggregates inside
+    # ``(max(a) - min(a))`` sit in its column units and are not looked at.
+    return sum(1 for agg, _ in q.select if agg != "none")
 
 
 def count_others(q: SpiderQuery) -> int:

@@ -237,7 +237,7 @@ class _Builder:
             on = join.args.get("on")
             if on is None:
                 continue
-            conds = self.condition(on, scope)
+            conds = self.conditions(on, scope)
             if from_conds and conds:
                 from_conds.append("and")
             from_conds.extend(conds)
@@ -266,10 +266,10 @@ class _Builder:
             distinct=bool(sel.args.get("distinct")),
             table_units=tuple(table_units),
             from_conds=tuple(from_conds),
-            where=tuple(self.condition(where.this, scope)) if where is not None else (),
+            where=tuple(self.conditions(where.this, scope)) if where is not None else (),
             group_by=tuple(self.col_unit(g, scope, output=True)
                            for g in (group.expressions if group is not None else [])),
-            having=tuple(self.condition(having.this, scope)) if having is not None else (),
+            having=tuple(self.conditions(having.this, scope)) if having is not None else (),
             order_dir=order_dir,
             order_by=order_units,
             limit=limit_text,
@@ -362,6 +362,10 @@ class _Builder:
                                                        normalize=True).lower()
 
     # ----- conditions ----------------------------------------------------------------------
+    def conditions(self, node: exp.Expression, scope: _Scope) -> list[Any]:
+        """One clause's flat condition list, as Spider's parser leaves it (see below)."""
+        return _drop_after_column_value(self.condition(node, scope))
+
     def condition(self, node: exp.Expression, scope: _Scope) -> list[Any]:
         node = unparen(node)
         if isinstance(node, (exp.And, exp.Or)):
@@ -414,6 +418,31 @@ class _Builder:
         if is_quoted_value(node):
             return ("value", node.name)
         return ("value", self._text(node, scope))
+
+
+def _drop_after_column_value(conds: list[Any]) -> list[Any]:
+    """Spider's parser reads a column on the right of a comparison by skipping every token up
+    to the next ``,``, ``)``, AND, clause or join keyword, so in ``a = b OR c = 1 AND d = 2``
+    the OR-joined ``c = 1`` vanishes. Reproduced so that counts and matches equal Spider's."""
+    out: list[Any] = []
+    skipping = False
+    for i, item in enumerate(conds):
+        if i % 2 == 1:  # connector
+            skipping = skipping and item == "or"
+            if not skipping:
+                out.append(item)
+            continue
+        if skipping:
+            continue
+        out.append(item)
+        last = item[4] if item[1] == "between" else item[3]
+        skipping = _is_col_unit(last)
+    return out
+
+
+def _is_col_unit(value: Any) -> bool:
+    return (isinstance(value, tuple) and len(value) == 3 and isinstance(value[1], str)
+            and isinstance(value[2], bool))
 
 
 def _number(node: exp.Expression) -> float | None:

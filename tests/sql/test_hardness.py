@@ -97,7 +97,11 @@ CASES = [
     # 30. ... while without NOT it stays hard (o=0)
     ("SELECT count(*) FROM t WHERE a IN (SELECT x FROM s)", (1, 1, 0), "hard"),
     # 31. OR in a join condition counts too: c1 = join 1 + or 1 = 2, o=0 -> medium
-    ("SELECT t.a FROM t JOIN s ON t.id = s.id OR t.x = s.y", (2, 0, 0), "medium"),
+    ("SELECT t.a FROM t JOIN s ON t.id = 1 OR t.x = s.y", (2, 0, 0), "medium"),
+    #     ... but after a column on the right of a comparison Spider's parser skips to the
+    #     next AND, so this OR (and its condition) vanishes: c1 = join 1 -> easy
+    #     (this case expected medium before it was checked against Spider's script)
+    ("SELECT t.a FROM t JOIN s ON t.id = s.id OR t.x = s.y", (1, 0, 0), "easy"),
     # 32. DISTINCT is not a component -> easy
     ("SELECT DISTINCT name FROM t", (0, 0, 0), "easy"),
     # 33. two ORDER BY aggregates: c1 = group + order = 2, o = 1 -> medium
@@ -114,6 +118,15 @@ CASES = [
     ("SELECT a, (SELECT max(b) FROM s) FROM t", (0, 1, 1), "extra"),
     # 38. BETWEEN is one condition; c1=1 -> easy
     ("SELECT a FROM t WHERE b BETWEEN 1 AND 5", (1, 0, 0), "easy"),
+    # 38b. Spider counts only the aggregate around a SELECT item, not aggregates inside an
+    #      arithmetic item: no aggregation at all here -> easy ...
+    ("SELECT (max(a) - min(a)) FROM t", (0, 0, 0), "easy"),
+    #      ... and only count(*) here (1 is not >1), select>1 -> o=1 -> medium
+    ("SELECT count(*), (max(a) - min(a)) FROM t", (0, 0, 1), "medium"),
+    # 38c. column-valued comparison swallows the following OR-joined condition up to the
+    #      next AND: WHERE keeps 2 conditions, no OR: c1 = join + where = 2, o = 1 -> medium
+    ("SELECT t.a FROM t JOIN s ON t.id = s.id WHERE t.a = s.b OR t.x = 1 AND t.b = 2",
+     (2, 0, 1), "medium"),
     # 39. double-quoted strings (Spider style) are values, LIKE still counted: c1=2 -> medium
     ('SELECT a FROM t WHERE name LIKE "%x%"', (2, 0, 0), "medium"),
 ]
