@@ -11,7 +11,8 @@ where that differs from its comments, so that our labels equal Spider's on Spide
   one continuation at the top level). FROM subqueries do not count here.
 * others = one each for: more than one "aggregation", more than one SELECT column, more than
   one WHERE condition, more than one GROUP BY key. Spider's aggregation total adds the
-  aggregates of SELECT items, GROUP BY keys and ORDER BY keys, but its WHERE/HAVING terms
+  aggregate around each SELECT item (not those inside ``(max(a) - min(a))``), GROUP BY keys
+  and ORDER BY keys, but its WHERE/HAVING terms
   look at the first field of each condition entry, which is the NOT flag (and, for HAVING,
   also the AND/OR connectors). So ``HAVING count(*) > 1`` adds nothing while ``WHERE a NOT IN
   (...)`` adds one. We reproduce exactly that.
