@@ -29,7 +29,8 @@ class ChatModel(Protocol):
 
     async def achat(self, messages: list[dict], *, n: int = 1, temperature: float | None = None,
                     top_p: float | None = None, max_tokens: int | None = None,
-                    seed: int | None = None, stop: list[str] | None = None) -> list[str]: ...
+                    seed: int | None = None, stop: list[str] | None = None,
+                    grammar: str | None = None) -> list[str]: ...
 
     def chat(self, messages: list[dict], **kw: Any) -> list[str]: ...
 
@@ -56,6 +57,7 @@ class SamplingParams:
     seed: int | None = None
     stop: tuple[str, ...] | None = None
     extra_body: Mapping[str, Any] | None = None
+    grammar: str | None = None
 
     def merged(self, **overrides: Any) -> SamplingParams:
         """These defaults with the call's explicit (non-None) values on top."""
@@ -66,10 +68,15 @@ class SamplingParams:
         return replace(self, **given)
 
     def key_dict(self) -> dict[str, Any]:
-        return {"temperature": self.temperature, "top_p": self.top_p,
-                "max_tokens": self.max_tokens, "seed": self.seed,
-                "stop": list(self.stop) if self.stop is not None else None,
-                "extra_body": dict(self.extra_body) if self.extra_body else None}
+        # The grammar enters the key only when one applies, so answers cached before grammars
+        # existed (and every unconstrained answer) keep their keys.
+        key = {"temperature": self.temperature, "top_p": self.top_p,
+               "max_tokens": self.max_tokens, "seed": self.seed,
+               "stop": list(self.stop) if self.stop is not None else None,
+               "extra_body": dict(self.extra_body) if self.extra_body else None}
+        if self.grammar is not None:
+            key["grammar"] = self.grammar
+        return key
 
     def seed_for(self, index: int) -> int | None:
         """Seed of a candidate asked for on its own: distinct per index, stable across runs."""
@@ -160,15 +167,30 @@ class CachedChat(ABC):
         """The model's name in cache keys (backends whose outputs differ add their kind)."""
         return self.model
 
+    @property
+    def supports_grammar(self) -> bool:
+        """Whether this backend constrains its output with a GBNF grammar; one that does not
+        ignores the ``grammar`` argument, which then stays out of the cache key too."""
+        return False
+
     async def achat(self, messages: list[dict], *, n: int = 1, temperature: float | None = None,
                     top_p: float | None = None, max_tokens: int | None = None,
-                    seed: int | None = None, stop: list[str] | None = None) -> list[str]:
-        """Exactly ``n`` answers; each one is stored in the cache the moment it arrives."""
+                    seed: int | None = None, stop: list[str] | None = None,
+                    grammar: str | None = None) -> list[str]:
+        """Exactly ``n`` answers; each one is stored in the cache the moment it arrives.
+
+        ``grammar`` (GBNF text, see ``sqlsynth.prompts.grammars``) is the answer's required
+        format, applied by backends that support constrained decoding and ignored by others.
+        """
         if n < 1:
             raise ValueError(f"n must be at least 1, got {n}")
         msgs = check_messages(messages)
+        if grammar is not None and not isinstance(grammar, str):
+            raise TypeError(f"grammar must be GBNF text (str), got {type(grammar).__name__}")
+        grammar = grammar if grammar and self.supports_grammar else None
         params = self.defaults.merged(temperature=temperature, top_p=top_p,
-                                      max_tokens=max_tokens, seed=seed, stop=stop)
+                                      max_tokens=max_tokens, seed=seed, stop=stop,
+                                      grammar=grammar)
         key_params = params.key_dict()
         keys = [chat_key(self.cache_model, msgs, key_params, i) for i in range(n)]
         found = self.cache.get_texts(keys) if self.cache is not None else {}

@@ -80,16 +80,46 @@ class _LlamaCppEngine:
                  verbose: bool) -> None:
         self.llm = _load_llama(path, n_ctx=n_ctx, n_threads=n_threads,
                                extra_buffers=extra_buffers, verbose=verbose)
+        self._grammars: dict[str, Any] = {}
+
+    def compiled_grammar(self, text: str) -> Any:
+        """The parsed ``LlamaGrammar`` of GBNF ``text``, parsed once per engine."""
+        grammar = self._grammars.get(text)
+        if grammar is None:
+            grammar = compile_grammar(self.llm, text)
+            self._grammars[text] = grammar
+        return grammar
 
     def generate(self, messages: list[dict[str, Any]], *, temperature: float, top_p: float,
-                 max_tokens: int, seed: int | None, stop: tuple[str, ...] | None
-                 ) -> tuple[str, int, int]:
+                 max_tokens: int, seed: int | None, stop: tuple[str, ...] | None,
+                 grammar: str | None = None) -> tuple[str, int, int]:
         out = self.llm.create_chat_completion(
             messages=messages, temperature=temperature, top_p=top_p, max_tokens=max_tokens,
-            seed=seed, stop=list(stop) if stop else None)
+            seed=seed, stop=list(stop) if stop else None,
+            grammar=self.compiled_grammar(grammar) if grammar else None)
         text = out["choices"][0]["message"].get("content") or ""
         usage = out.get("usage") or {}
         return text, int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0))
+
+
+def compile_grammar(llm: Any, text: str) -> Any:
+    """A ``LlamaGrammar`` of GBNF ``text``, checked against ``llm``'s vocabulary first.
+
+    llama-cpp-python only parses a grammar when sampling starts, where a malformed one ends
+    in a null sampler rather than a Python error; parsing it here turns that into
+    ``LLMConfigError`` naming the grammar.
+    """
+    import llama_cpp
+
+    vocab = getattr(getattr(llm, "_model", None), "vocab", None)
+    if vocab is not None:
+        sampler = llama_cpp.llama_sampler_init_grammar(vocab, text.encode("utf-8"), b"root")
+        if not sampler:
+            first = text.strip().splitlines()[0] if text.strip() else ""
+            raise LLMConfigError(f"invalid GBNF grammar (llama.cpp's parse error is on stderr); "
+                                 f"its first line: {first!r}")
+        llama_cpp.llama_sampler_free(sampler)
+    return llama_cpp.LlamaGrammar.from_string(text, verbose=False)
 
 
 def _load_llama(path: Path, *, n_ctx: int, n_threads: int | None, extra_buffers: bool,
@@ -133,8 +163,9 @@ class _TransformersEngine:
         self.model.eval()
 
     def generate(self, messages: list[dict[str, Any]], *, temperature: float, top_p: float,
-                 max_tokens: int, seed: int | None, stop: tuple[str, ...] | None
-                 ) -> tuple[str, int, int]:
+                 max_tokens: int, seed: int | None, stop: tuple[str, ...] | None,
+                 grammar: str | None = None) -> tuple[str, int, int]:
+        del grammar  # not supported here: LocalChat leaves it out of requests and cache keys
         tok = self.tokenizer
         encoded = tok.apply_chat_template(messages, add_generation_prompt=True,
                                           return_tensors="pt", return_dict=True)
@@ -161,7 +192,8 @@ class LocalChat(CachedChat):
 
     ``backend="auto"`` picks llama.cpp when installed. Generations run in a worker thread, one
     at a time per instance; ``n`` candidates are sampled one after another with seeds
-    ``seed + i``. Answers go through the same response cache as remote ones.
+    ``seed + i``. Answers go through the same response cache as remote ones. A ``grammar``
+    (GBNF) constrains the answer with llama.cpp; the transformers backend ignores it.
     """
 
     def __init__(self, model_path: str | os.PathLike[str] | None = None, backend: str = "auto",
@@ -193,6 +225,10 @@ class LocalChat(CachedChat):
     def cache_model(self) -> str:
         return f"local-{self.backend}:{self.model}"
 
+    @property
+    def supports_grammar(self) -> bool:
+        return self.backend == "llama_cpp"
+
     def _load(self) -> _LlamaCppEngine | _TransformersEngine:
         if self._engine is None:
             if self.backend == "llama_cpp":
@@ -213,7 +249,9 @@ class LocalChat(CachedChat):
                     else params.temperature,
                     top_p=DEFAULT_TOP_P if params.top_p is None else params.top_p,
                     max_tokens=params.max_tokens or DEFAULT_MAX_TOKENS,
-                    seed=seed, stop=params.stop)
+                    seed=seed, stop=params.stop, grammar=params.grammar)
+            except LLMConfigError:
+                raise
             except (ValueError, RuntimeError) as exc:  # e.g. prompt longer than the context
                 raise LLMResponseError(f"local model {self.model} ({self.backend}) failed: "
                                        f"{exc}") from exc
@@ -225,7 +263,7 @@ class LocalChat(CachedChat):
             try:
                 text, prompt, completion = await asyncio.to_thread(
                     self._generate_one, messages, params, params.seed_for(index))
-            except LLMResponseError:
+            except (LLMResponseError, LLMConfigError):
                 self.stats.add(failures=1)
                 raise
             self.stats.add(prompt_tokens=prompt, completion_tokens=completion)

@@ -220,6 +220,10 @@ class OpenAIChat(CachedChat):
 
     When the server ignores ``n`` (returns fewer choices), the rest are asked one by one, each
     with its own candidate index (and seed ``seed + index`` when a seed is set, so they differ).
+
+    A ``grammar`` passed to ``achat`` is ignored (and kept out of the cache key) unless
+    ``grammar_passthrough=True``: then it is sent as ``extra_body={"grammar": ...}``, which
+    llama.cpp's server applies; other servers may reject or ignore that field.
     """
 
     def __init__(self, model: str, *, base_url: str, api_key: str | None = None,
@@ -229,12 +233,13 @@ class OpenAIChat(CachedChat):
                  extra_body: Mapping[str, Any] | None = None,
                  max_concurrency: int = DEFAULT_MAX_CONCURRENCY, timeout: float = DEFAULT_TIMEOUT,
                  retry: RetryPolicy | None = None, cache: Any = DEFAULT_CACHE,
-                 stats: UsageStats | None = None) -> None:
+                 stats: UsageStats | None = None, grammar_passthrough: bool = False) -> None:
         defaults = SamplingParams().merged(temperature=temperature, top_p=top_p,
                                            max_tokens=max_tokens, seed=seed, stop=stop,
                                            extra_body=dict(extra_body) if extra_body else None)
         super().__init__(cache=cache, stats=stats, defaults=defaults)
         self.model = model
+        self.grammar_passthrough = grammar_passthrough
         self.connection = OpenAIConnection(model, base_url=base_url, api_key=api_key,
                                            api_key_env=api_key_env,
                                            max_concurrency=max_concurrency, timeout=timeout,
@@ -243,6 +248,10 @@ class OpenAIChat(CachedChat):
     @property
     def base_url(self) -> str:
         return self.connection.base_url
+
+    @property
+    def supports_grammar(self) -> bool:
+        return self.grammar_passthrough
 
     def __repr__(self) -> str:
         return f"OpenAIChat(model={self.model!r}, base_url={self.base_url!r})"
@@ -260,8 +269,11 @@ class OpenAIChat(CachedChat):
             kwargs["stop"] = list(params.stop)
         if n > 1:
             kwargs["n"] = n
-        if params.extra_body:
-            kwargs["extra_body"] = dict(params.extra_body)
+        extra_body = dict(params.extra_body) if params.extra_body else {}
+        if params.grammar is not None:
+            extra_body["grammar"] = params.grammar
+        if extra_body:
+            kwargs["extra_body"] = extra_body
 
         def parse(response: Any) -> list[str]:
             texts = _choice_texts(response)

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from sqlsynth.prompts.base import optional_block
+from sqlsynth.prompts.grammars import REASON_THEN_VERDICT
 
 _VERDICT_LINE = re.compile(r"verdict\s*:\s*(yes|no)", re.IGNORECASE)
 _MENTIONS_VERDICT = re.compile(r"\bverdict\s*:", re.IGNORECASE)
@@ -52,6 +53,8 @@ class Text2SQLCorrespondenceFilterPrompt:
         "You review Text-to-SQL training examples. You decide strictly whether a SQL query "
         "answers a question on a given database, and you reply in the required format."
     )
+    #: the answer format (GBNF) for backends with constrained decoding
+    output_grammar = REASON_THEN_VERDICT
 
     def build_prompt(
         self, *, engine: str, schema: str, question: str, evidence: str, sql: str

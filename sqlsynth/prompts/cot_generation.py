@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlsynth.prompts.base import schema_and_question
+from sqlsynth.prompts.grammars import REASONING_THEN_SQL
 
 
 class Text2SQLCotGeneratorPrompt:
@@ -16,6 +17,8 @@ class Text2SQLCotGeneratorPrompt:
         "You are an expert in translating questions into SQL. You reason step by step and "
         "finish with the query."
     )
+    #: the answer format (GBNF) for backends with constrained decoding
+    output_grammar = REASONING_THEN_SQL
 
     def build_prompt(
         self, *, engine: str, schema: str, question: str, evidence: str, sql: str

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from sqlsynth.prompts.grammars import QUESTION_EVIDENCE, QUESTION_REQUIRED_EVIDENCE
+
 #: question style -> how a question of that style reads
 QUESTION_STYLES: dict[str, str] = {
     "Formal": "a complete, grammatical request in a formal register",
@@ -41,6 +43,10 @@ class Text2SQLQuestionGeneratorPrompt:
         "You write the natural-language request that a given SQL query answers, as a real "
         "user of the database would phrase it."
     )
+    #: the answer format (GBNF) for backends with constrained decoding
+    output_grammar = QUESTION_EVIDENCE
+    #: the format when the style requires evidence (it may not be empty)
+    output_grammar_with_evidence = QUESTION_REQUIRED_EVIDENCE
 
     def build_prompt(
         self, *, engine: str, schema: str, sql: str, style: str, needs_evidence: bool

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlsynth.prompts.base import optional_block
+from sqlsynth.prompts.grammars import SQL_BLOCK
 
 #: complexity level -> the SQL features a query of that level uses
 COMPLEXITY_LEVELS: dict[str, str] = {
@@ -24,6 +25,8 @@ class SelectSQLGeneratorPrompt:
         "You are an expert SQL author. You write correct, executable, read-only queries that "
         "answer questions a real user of the data would ask."
     )
+    #: the answer format (GBNF) for backends with constrained decoding
+    output_grammar = SQL_BLOCK
 
     def build_prompt(
         self,

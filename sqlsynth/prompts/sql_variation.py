@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from sqlsynth.prompts.grammars import SQL_BLOCK
+
 #: variation kind -> what the rewrite should change
 VARIATION_KINDS: dict[str, str] = {
     "Data Value Changes": "keep the structure but change filter constants, ranges or thresholds"
@@ -27,6 +29,8 @@ class SQLVariationGeneratorPrompt:
         "You are an expert SQL author. You rewrite queries into correct, executable, read-only "
         "variations."
     )
+    #: the answer format (GBNF) for backends with constrained decoding
+    output_grammar = SQL_BLOCK
 
     def build_prompt(self, *, engine: str, schema: str, sql: str, variation_type: str) -> str:
         """``schema`` is the compact schema with example values."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlsynth.prompts.base import optional_block
+from sqlsynth.prompts.grammars import REASONING_THEN_SQL
 
 
 class Text2SQLPromptGeneratorPrompt:
@@ -13,6 +14,8 @@ class Text2SQLPromptGeneratorPrompt:
     """
 
     system_prompt = ""
+    #: the answer format this prompt asks for; a solver answering it may constrain decoding
+    output_grammar = REASONING_THEN_SQL
 
     def build_prompt(self, *, engine: str, schema: str, question: str, evidence: str = "") -> str:
         return (

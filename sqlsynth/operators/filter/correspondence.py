@@ -9,6 +9,7 @@ from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepConte
 from sqlsynth.operators.filter._common import check_row, clip
 from sqlsynth.prompts.base import chat_messages
 from sqlsynth.prompts.correspondence import Text2SQLCorrespondenceFilterPrompt, parse_verdict
+from sqlsynth.prompts.grammars import grammar_of
 
 _SEED_RANGE = 2**31 - 1
 
@@ -19,7 +20,8 @@ class Text2SQLCorrespondenceFilter(Operator):
 
     The judge must end its answer with exactly one ``VERDICT: YES`` / ``VERDICT: NO`` line
     (see ``sqlsynth.prompts.correspondence``); it is asked at temperature 0 with a seed
-    derived from the row, so reruns hit the response cache. Reject reasons:
+    derived from the row, so reruns hit the response cache; the template's ``output_grammar``
+    constrains the answer to that format where the backend supports it. Reject reasons:
     ``judged_inconsistent`` (detail: the judge's reason), ``unparseable_verdict`` (detail: the
     end of the answer), ``llm_error``, ``missing_field``, ``unknown_db_id``, ``schema_error``.
     """
@@ -68,6 +70,7 @@ class Text2SQLCorrespondenceFilter(Operator):
             evidence=str(row.get(self.keys["input_evidence_key"]) or ""),
             sql=str(row[self.keys["input_sql_key"]]),
         )
+        grammar = grammar_of(self.prompt_template)
         try:
             answers = await self.llm_serving.achat(
                 chat_messages(self.prompt_template, user),
@@ -75,6 +78,7 @@ class Text2SQLCorrespondenceFilter(Operator):
                 temperature=0.0,
                 max_tokens=self.max_tokens,
                 seed=ctx.rng_for(row).randrange(_SEED_RANGE),
+                **({"grammar": grammar} if grammar is not None else {}),
             )
         except LLMUnavailableError:
             raise

@@ -14,6 +14,7 @@ from typing import Any
 from sqlsynth.llm.errors import LLMUnavailableError
 from sqlsynth.operators.base import Operator, Reject, Row
 from sqlsynth.prompts.base import chat_messages
+from sqlsynth.prompts.grammars import grammar_of
 from sqlsynth.sql import SQLParseError, parse_single
 
 _SEED_RANGE = 2**31 - 1
@@ -93,8 +94,17 @@ class GenerateOperator(Operator):
         self.max_tokens = max_tokens
         self.schema_texts = SchemaTexts(database_manager)
 
-    async def ask(self, user_text: str, *, n: int, seed: int) -> list[str] | Reject:
-        """``n`` answers to the template's system message plus ``user_text``."""
+    async def ask(self, user_text: str, *, n: int, seed: int,
+                  grammar_attribute: str = "output_grammar") -> list[str] | Reject:
+        """``n`` answers to the template's system message plus ``user_text``.
+
+        The template's grammar (``grammar_attribute``), when it declares one, constrains the
+        answer's format on backends that support it.
+        """
+        kwargs: dict[str, Any] = {}
+        grammar = grammar_of(self.prompt_template, grammar_attribute)
+        if grammar is not None:
+            kwargs["grammar"] = grammar
         return await achat_or_reject(
             self.llm_serving,
             chat_messages(self.prompt_template, user_text),
@@ -102,6 +112,7 @@ class GenerateOperator(Operator):
             temperature=self.temperature,
             max_tokens=self.max_tokens,
             seed=seed,
+            **kwargs,
         )
 
     @property

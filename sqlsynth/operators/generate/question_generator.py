@@ -92,6 +92,14 @@ class Text2SQLQuestionGenerator(GenerateOperator):
             return parse_question_response(text, needs_evidence=needs_evidence)
         return parse(text, needs_evidence=needs_evidence)
 
+    def _grammar_attribute(self, needs_evidence: bool) -> str:
+        """The stricter grammar (non-empty evidence) when the style needs evidence and the
+        template declares one."""
+        strict = "output_grammar_with_evidence"
+        if needs_evidence and getattr(self.prompt_template, strict, None) is not None:
+            return strict
+        return "output_grammar"
+
     async def _choose(self, candidates: list[tuple[str, str]]) -> int | Reject:
         """Index of the medoid candidate, embedding each distinct question once."""
         if len(candidates) <= 2:
@@ -133,7 +141,9 @@ class Text2SQLQuestionGenerator(GenerateOperator):
             style=style,
             needs_evidence=needs_evidence,
         )
-        answers = await self.ask(user, n=self.question_candidates_num, seed=draw_llm_seed(rng))
+        answers = await self.ask(
+            user, n=self.question_candidates_num, seed=draw_llm_seed(rng),
+            grammar_attribute=self._grammar_attribute(needs_evidence))
         if isinstance(answers, Reject):
             return answers
         candidates = [p for a in answers if (p := self._parse(a, needs_evidence)) is not None]
