@@ -188,9 +188,9 @@ class CachedChat(ABC):
         if grammar is not None and not isinstance(grammar, str):
             raise TypeError(f"grammar must be GBNF text (str), got {type(grammar).__name__}")
         grammar = grammar if grammar and self.supports_grammar else None
-        params = self.defaults.merged(temperature=temperature, top_p=top_p,
-                                      max_tokens=max_tokens, seed=seed, stop=stop,
-                                      grammar=grammar)
+        params = self.adjusted(self.defaults.merged(temperature=temperature, top_p=top_p,
+                                                    max_tokens=max_tokens, seed=seed, stop=stop,
+                                                    grammar=grammar))
         key_params = params.key_dict()
         keys = [chat_key(self.cache_model, msgs, key_params, i) for i in range(n)]
         found = self.cache.get_texts(keys) if self.cache is not None else {}
@@ -212,6 +212,10 @@ class CachedChat(ABC):
                 raise RuntimeError(f"{type(self).__name__} produced no answer for candidates "
                                    f"{lost}")
         return [a for a in answers if a is not None]
+
+    def adjusted(self, params: SamplingParams) -> SamplingParams:
+        """The parameters the backend will really use (they, not the asked ones, key the cache)."""
+        return params
 
     @abstractmethod
     async def _generate(self, messages: list[dict[str, Any]], indices: list[int],

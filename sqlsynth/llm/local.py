@@ -13,6 +13,7 @@ import importlib.metadata
 import importlib.util
 import os
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,8 @@ BACKENDS = ("auto", "llama_cpp", "transformers")
 DEFAULT_TEMPERATURE = 0.7
 DEFAULT_TOP_P = 0.95
 DEFAULT_MAX_TOKENS = 512
+#: temperature cap of the packaged 135M model: above it its SQL stops parsing or running
+PACKAGED_MODEL_MAX_TEMPERATURE = 0.3
 
 # torch's random generator is global: seeded generation must not interleave across models.
 _TORCH_LOCK = threading.Lock()
@@ -194,6 +197,8 @@ class LocalChat(CachedChat):
     at a time per instance; ``n`` candidates are sampled one after another with seeds
     ``seed + i``. Answers go through the same response cache as remote ones. A ``grammar``
     (GBNF) constrains the answer with llama.cpp; the transformers backend ignores it.
+    ``max_temperature`` caps every request's temperature; it defaults to
+    ``PACKAGED_MODEL_MAX_TEMPERATURE`` for the packaged model and to no cap for a given file.
     """
 
     def __init__(self, model_path: str | os.PathLike[str] | None = None, backend: str = "auto",
@@ -202,10 +207,15 @@ class LocalChat(CachedChat):
                  max_tokens: int | None = None, seed: int | None = None,
                  stop: list[str] | None = None, cache: Any = DEFAULT_CACHE,
                  stats: UsageStats | None = None, extra_buffers: bool = False,
-                 verbose: bool = False) -> None:
+                 verbose: bool = False, max_temperature: float | None = None) -> None:
         defaults = SamplingParams().merged(temperature=temperature, top_p=top_p,
                                            max_tokens=max_tokens, seed=seed, stop=stop)
         super().__init__(cache=cache, stats=stats, defaults=defaults)
+        if max_temperature is None and model_path is None:
+            max_temperature = PACKAGED_MODEL_MAX_TEMPERATURE
+        if max_temperature is not None and max_temperature < 0:
+            raise LLMConfigError(f"max_temperature must be >= 0, got {max_temperature}")
+        self.max_temperature = max_temperature
         self.model_path = Path(model_path) if model_path is not None else default_gguf_path()
         if not self.model_path.is_file():
             raise LLMConfigError(f"GGUF model file not found: {self.model_path}")
@@ -228,6 +238,15 @@ class LocalChat(CachedChat):
     @property
     def supports_grammar(self) -> bool:
         return self.backend == "llama_cpp"
+
+    def adjusted(self, params: SamplingParams) -> SamplingParams:
+        """Requests hotter than ``max_temperature`` are sampled at the cap: a tiny model's
+        answers turn to noise at the temperatures that give a large one variety."""
+        cap = self.max_temperature
+        if cap is None:
+            return params
+        temperature = DEFAULT_TEMPERATURE if params.temperature is None else params.temperature
+        return replace(params, temperature=min(temperature, cap))
 
     def _load(self) -> _LlamaCppEngine | _TransformersEngine:
         if self._engine is None:

@@ -20,6 +20,8 @@ from typing import Any
 MAX_SQL_CHARS = 1000
 #: longest free reasoning (characters) before the final query
 MAX_REASONING_CHARS = 1000
+#: shortest reasoning: without a floor a small model skips straight to the query
+MIN_REASONING_CHARS = 40
 #: longest judge's reason (characters) before the verdict line
 MAX_REASON_CHARS = 300
 MAX_QUESTION_CHARS = 400
@@ -39,10 +41,14 @@ def sql_block_grammar(max_sql_chars: int = MAX_SQL_CHARS) -> str:
 
 
 def reasoning_then_sql_grammar(max_reasoning_chars: int = MAX_REASONING_CHARS,
-                               max_sql_chars: int = MAX_SQL_CHARS) -> str:
-    """Free reasoning of bounded length (no backticks), then the ```sql block."""
+                               max_sql_chars: int = MAX_SQL_CHARS, *,
+                               min_reasoning_chars: int = MIN_REASONING_CHARS) -> str:
+    """Free reasoning of bounded length (no backticks, starting with a visible character),
+    then the ```sql block."""
+    low = max(min_reasoning_chars - 1, 0)
     return ('root ::= reasoning "```sql\\n" query "\\n```"\n'
-            f"reasoning ::= [^`]{{0,{max_reasoning_chars}}}\n" + _sql_rules(max_sql_chars))
+            f"reasoning ::= [^`\\n ] [^`]{{{low},{max_reasoning_chars - 1}}}\n"
+            + _sql_rules(max_sql_chars))
 
 
 def question_evidence_grammar(*, evidence_required: bool,

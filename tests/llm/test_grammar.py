@@ -140,3 +140,29 @@ async def test_local_chat_follows_a_grammar(tmp_path):
     assert all(a in ("yes", "no") for a in answers)
     assert await chat.achat(question, n=3, temperature=1.0, grammar=GRAMMAR_A) == answers
     assert chat.stats.snapshot()["requests"] == 3
+
+
+def test_packaged_local_model_caps_the_temperature():
+    from sqlsynth.llm.local import PACKAGED_MODEL_MAX_TEMPERATURE, default_gguf_path
+
+    hot = SamplingParams(temperature=0.8, seed=1)
+    packaged = LocalChat(cache=None)
+    assert packaged.adjusted(hot).temperature == PACKAGED_MODEL_MAX_TEMPERATURE
+    assert packaged.adjusted(SamplingParams()).temperature == PACKAGED_MODEL_MAX_TEMPERATURE
+    assert packaged.adjusted(hot.merged(temperature=0.1)).temperature == 0.1
+    assert LocalChat(default_gguf_path(), cache=None).adjusted(hot) == hot
+    assert LocalChat(cache=None, max_temperature=1.0).adjusted(hot) == hot
+    with pytest.raises(LLMConfigError, match="max_temperature"):
+        LocalChat(cache=None, max_temperature=-1)
+
+
+async def test_capped_temperature_keys_the_cache(tmp_path):
+    class Capped(RecordingChat):
+        def adjusted(self, params):
+            return params.merged(temperature=min(params.temperature, 0.3))
+
+    chat = Capped(grammar_support=True, cache=tmp_path / "c.sqlite")
+    first = await chat.achat(user("q"), temperature=0.9, seed=1)
+    assert chat.seen[0].temperature == 0.3
+    assert await chat.achat(user("q"), temperature=0.3, seed=1) == first
+    assert len(chat.seen) == 1

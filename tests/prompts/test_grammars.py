@@ -63,7 +63,7 @@ def test_every_grammar_has_a_root_and_bounded_free_text():
 
 def test_bounds_are_parameters():
     assert "sqlchar{1,50}" in grammars.sql_block_grammar(50)
-    assert "[^`]{0,20}" in grammars.reasoning_then_sql_grammar(20, 50)
+    assert "[^`]{4,19}" in grammars.reasoning_then_sql_grammar(20, 50, min_reasoning_chars=5)
     assert "{0,9}" in grammars.reason_then_verdict_grammar(10)
 
 
