@@ -34,7 +34,7 @@ def _config(args: argparse.Namespace, **extra: Any) -> RunConfig:
         "db", "db_ids", "out", "input", "seed", "base_url", "model", "api_key_env",
         "embedding_model", "local_model_path", "concurrency", "llm_cache", "query_timeout",
         "generate_num", "num_variations", "question_candidates", "cot_samples",
-        "execution_generations",
+        "execution_generations", "execution_solver",
     }
     overrides = {k: v for k, v in vars(args).items() if k in names}
     overrides.update(extra)
@@ -46,6 +46,8 @@ def _add_size_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--question-candidates", dest="question_candidates", type=int)
     p.add_argument("--cot-samples", dest="cot_samples", type=int)
     p.add_argument("--execution-generations", dest="execution_generations", type=int)
+    p.add_argument("--solver", dest="execution_solver", choices=["prompt", "engine"],
+                   help="who answers when grading execution difficulty")
 
 
 def build_parser() -> argparse.ArgumentParser:

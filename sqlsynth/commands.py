@@ -33,7 +33,7 @@ def cmd_init(args: argparse.Namespace, make_config: ConfigMaker) -> int:
 
 
 def cmd_schema(args: argparse.Namespace, make_config: ConfigMaker) -> int:
-    from sqlsynth.pipelines.factory import make_database_manager
+    from sqlsynth.factory import make_database_manager
 
     db = make_database_manager(make_config(args))
     render = {

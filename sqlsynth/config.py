@@ -59,6 +59,9 @@ class RunConfig:
     cot_samples: int = 3
     execution_generations: int = 10
     min_valid_candidates: int = 1
+    # who answers for SQLExecutionClassifier: "prompt" (the LLM on the training prompt) or
+    # "engine" (the content-aware engine, which probes stored values first)
+    execution_solver: str = "prompt"
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None, **overrides: Any) -> RunConfig:

@@ -6,21 +6,17 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlsynth.engine.batch import ask_file, ask_one, build_engine, resolve_db_id
+from sqlsynth.engine.batch import ask_file, ask_one, resolve_db_id
 from sqlsynth.engine.knowledge import import_knowledge
 
 
 def _engine(cfg: Any) -> Any:
-    from sqlsynth.pipelines import factory
+    from sqlsynth import factory
 
     cache = factory.llm_cache(cfg)
-    return build_engine(
-        factory.make_database_manager(cfg),
-        llm=factory.make_chat_model(cfg, cache),
-        embeddings=factory.make_embedding_model(cfg, cache),
-        knowledge_dir=str(Path(cfg.out) / "knowledge"),
-        index_dir=str(Path(cfg.out) / "value_index"),
-    )
+    return factory.make_engine(cfg, factory.make_database_manager(cfg),
+                               factory.make_chat_model(cfg, cache),
+                               factory.make_embedding_model(cfg, cache))
 
 
 def run_ask(cfg: Any, *, question: str | None, questions_file: str | None, out: str | None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
+from sqlsynth import factory
 from sqlsynth.config import RunConfig
 from sqlsynth.operators.eval import SQLComponentClassifier, SQLExecutionClassifier
 from sqlsynth.operators.filter import (
@@ -24,7 +25,6 @@ from sqlsynth.operators.generate import (
     Text2SQLPromptGenerator,
     Text2SQLQuestionGenerator,
 )
-from sqlsynth.pipelines import factory
 from sqlsynth.prompts import (
     SelectSQLGeneratorPrompt,
     SQLVariationGeneratorPrompt,
@@ -104,6 +104,9 @@ class _Text2SQLPipelineBase:
         self.component_classifier = SQLComponentClassifier(
             difficulty_thresholds=[2, 4, 6], difficulty_labels=["easy", "medium", "hard", "extra"]
         )
+        if execution_solver is None and cfg.execution_solver != "prompt":
+            execution_solver = factory.make_solver(cfg, db, self.llm_serving,
+                                                   self.embedding_serving)
         self.execution_classifier = SQLExecutionClassifier(
             llm_serving=self.llm_serving,
             database_manager=db,

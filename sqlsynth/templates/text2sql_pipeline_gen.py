@@ -21,9 +21,9 @@ from sqlsynth import (
     Text2SQLPromptGeneratorPrompt,
     Text2SQLQuestionGenerator,
     Text2SQLQuestionGeneratorPrompt,
+    factory,
 )
 from sqlsynth.examples import example_file
-from sqlsynth.pipelines import factory
 
 
 class Text2SQLGenerationPipeline:

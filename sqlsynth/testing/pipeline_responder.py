@@ -25,6 +25,14 @@ def _digest(*parts: Any) -> int:
     return int(hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:12], 16)
 
 
+def _system_text(body: dict[str, Any]) -> str:
+    for message in body.get("messages") or []:
+        if message.get("role") == "system":
+            content = message.get("content")
+            return content if isinstance(content, str) else str(content)
+    return ""
+
+
 def _user_text(body: dict[str, Any]) -> str:
     messages = body.get("messages") or []
     for message in reversed(messages):
@@ -97,7 +105,24 @@ class PipelineResponder:
         prompt = _user_text(body)
         n = int(body.get("n") or 1)
         seed = body.get("seed")
+        engine_answer = self._engine_stage(_system_text(body), prompt)
+        if engine_answer is not None:
+            return [engine_answer] * n
         return [self.answer(prompt, (seed, i)) for i in range(n)]
+
+    @staticmethod
+    def _engine_stage(system: str, prompt: str) -> str | None:
+        """Answers for the content-aware engine's stages (when it is the execution solver)."""
+        from sqlsynth.engine import prompts as engine_prompts
+
+        if system.startswith(engine_prompts.KEYWORD_MARKER):
+            return engine_prompts.fenced_json({"content_keywords": []})
+        if system.startswith(engine_prompts.VARIANT_MARKER):
+            return engine_prompts.fenced_json({"values": []})
+        if system.startswith((engine_prompts.GENERATE_MARKER, engine_prompts.REVISE_MARKER)):
+            gold = _SQL_IN_QUESTION.findall(prompt)
+            return f"```sql\n{gold[-1].strip() if gold else 'SELECT 1'}\n```"
+        return None
 
     def answer(self, prompt: str, salt: Any) -> str:
         if "<question>" in prompt:

@@ -124,3 +124,20 @@ def test_resume_after_kill_replays_cache_and_matches_uninterrupted_run(tmp_path:
     expected = read_rows(write_final(reference, prefix, "jsonl"))
     got = read_rows(write_final(interrupted, prefix, "jsonl"))
     assert got == expected
+
+
+def test_engine_as_execution_solver(tmp_path: Path, server: ScriptedOpenAIServer) -> None:
+    """SQLExecutionClassifier can grade with the content-aware engine instead of the prompt."""
+    cfg = _config(tmp_path, server, generate_num=2, execution_solver="engine",
+                  execution_generations=10)
+    pipeline = Text2SQLGeneration_APIPipeline(config=cfg)
+    pipeline.forward()
+    final = read_rows(write_final(tmp_path, cfg.file_name_prefix, "jsonl"))
+    assert final
+    # the scripted engine always reproduces the gold query: every row is solved every time
+    assert {row["sql_execution_difficulty"] for row in final} == {"easy"}
+    from sqlsynth.engine.prompts import GENERATE_MARKER, KEYWORD_MARKER
+
+    systems = [r["body"]["messages"][0]["content"] for r in server.chat_requests]
+    assert any(s.startswith(KEYWORD_MARKER) for s in systems)
+    assert any(s.startswith(GENERATE_MARKER) for s in systems)

@@ -59,6 +59,26 @@ def make_chat_model(cfg: RunConfig, cache: Any = None) -> Any:
     return LocalChat(cfg.local_model_path or None, temperature=cfg.temperature, cache=cache)
 
 
+def make_engine(cfg: RunConfig, database_manager: Any, llm: Any, embeddings: Any) -> Any:
+    """The content-aware engine, with its knowledge table and value index in the run folder."""
+    from sqlsynth.engine import ContentAwareEngine
+
+    return ContentAwareEngine(
+        llm, database_manager, embeddings,
+        knowledge_dir=str(Path(cfg.out) / "knowledge"),
+        index_dir=str(Path(cfg.out) / "value_index"),
+    )
+
+
+def make_solver(cfg: RunConfig, database_manager: Any, llm: Any, embeddings: Any) -> Any:
+    """The solver ``SQLExecutionClassifier`` grades with, by ``cfg.execution_solver``."""
+    if cfg.execution_solver == "engine":
+        return make_engine(cfg, database_manager, llm, embeddings)
+    if cfg.execution_solver == "prompt":
+        return None  # the classifier's own PromptSolver
+    raise ValueError(f"execution_solver must be 'prompt' or 'engine', got {cfg.execution_solver!r}")
+
+
 def make_embedding_model(cfg: RunConfig, cache: Any = None) -> Any:
     from sqlsynth.llm import LocalEmbeddings, OpenAIEmbeddings
 
