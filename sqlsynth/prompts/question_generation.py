@@ -30,6 +30,8 @@ EVIDENCE_OPEN, EVIDENCE_CLOSE = "<evidence>", "</evidence>"
 _QUESTION = re.compile(f"{re.escape(QUESTION_OPEN)}(.*?){re.escape(QUESTION_CLOSE)}", re.DOTALL)
 _EVIDENCE = re.compile(f"{re.escape(EVIDENCE_OPEN)}(.*?){re.escape(EVIDENCE_CLOSE)}", re.DOTALL)
 _EMPTY_EVIDENCE = {"", "none", "n/a", "-", "empty", "(none)", "(empty)"}
+#: the format line's placeholders; an answer that copies them says nothing
+QUESTION_PLACEHOLDER, EVIDENCE_PLACEHOLDER = "the request", "the evidence"
 
 
 class Text2SQLQuestionGeneratorPrompt:
@@ -68,9 +70,8 @@ class Text2SQLQuestionGeneratorPrompt:
             f"Write the request this SQL answers. Style: {style} - {how}.\n"
             "Ask for exactly what the SQL returns, with every condition, ordering and limit, "
             f"without naming SQL syntax. {evidence_rule}\n\n"
-            "Answer in exactly this format:\n"
-            f"{QUESTION_OPEN}the request{QUESTION_CLOSE}\n"
-            f"{EVIDENCE_OPEN}the evidence{EVIDENCE_CLOSE}"
+            f"Answer with the request between {QUESTION_OPEN} and {QUESTION_CLOSE}, then the "
+            f"evidence between {EVIDENCE_OPEN} and {EVIDENCE_CLOSE}, and nothing else."
         )
 
     def parse_response(self, text: str, *, needs_evidence: bool) -> tuple[str, str] | None:
@@ -93,6 +94,10 @@ def parse_question_response(text: str | None, *, needs_evidence: bool) -> tuple[
     question = questions[0].strip()
     evidence = evidences[0].strip() if evidences else ""
     if evidence.lower() in _EMPTY_EVIDENCE:
+        evidence = ""
+    if question.lower().strip(" .") == QUESTION_PLACEHOLDER:
+        return None  # the format line copied back, not a question
+    if evidence.lower().strip(" .") == EVIDENCE_PLACEHOLDER:
         evidence = ""
     if not question or QUESTION_OPEN in question or EVIDENCE_OPEN in question:
         return None

@@ -135,3 +135,14 @@ async def test_local_model_answers_parse_in_every_format(local_chat):
                   sql=SQL),
         temperature=0.8, grammar=cot.output_grammar))[0]
     _select_of(answer)
+
+
+def test_copied_format_placeholders_are_not_questions() -> None:
+    from sqlsynth.prompts.question_generation import parse_question_response
+
+    assert parse_question_response(
+        "<question>The request.</question>\n<evidence>the evidence</evidence>",
+        needs_evidence=False) is None
+    assert parse_question_response(
+        "<question>How many stores are in Texas?</question>\n<evidence>the evidence</evidence>",
+        needs_evidence=False) == ("How many stores are in Texas?", "")
