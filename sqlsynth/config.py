@@ -42,6 +42,9 @@ class RunConfig:
     embedding_base_url: str = ""
     embedding_model: str = "text-embedding-3-small"
     local_model_path: str = ""  # any GGUF file; empty = the bundled SmolLM2-135M
+    local_threads: int = 0  # CPU threads for the local model; 0 = every core
+    # send output-format grammars to the endpoint (llama.cpp's server understands them)
+    grammar_passthrough: bool = False
     concurrency: int = 32
     request_timeout: float = 120.0
     temperature: float = 0.8

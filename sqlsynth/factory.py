@@ -6,6 +6,7 @@ parts the same way: an endpoint when one is configured, the embedded local model
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -55,8 +56,13 @@ def make_chat_model(cfg: RunConfig, cache: Any = None) -> Any:
             max_concurrency=cfg.concurrency,
             timeout=cfg.request_timeout,
             cache=cache,
+            grammar_passthrough=cfg.grammar_passthrough,
         )
-    return LocalChat(cfg.local_model_path or None, temperature=cfg.temperature, cache=cache)
+    # llama.cpp would use half the cores; reading long schema prompts is the local model's
+    # bottleneck, so it gets them all unless told otherwise
+    threads = cfg.local_threads or os.cpu_count() or 1
+    return LocalChat(cfg.local_model_path or None, temperature=cfg.temperature, cache=cache,
+                     n_threads=threads)
 
 
 def make_engine(cfg: RunConfig, database_manager: Any, llm: Any, embeddings: Any) -> Any:
