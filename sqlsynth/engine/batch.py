@@ -16,6 +16,8 @@ from typing import Any
 
 from sqlsynth.engine.engine import ContentAwareEngine
 from sqlsynth.engine.trace import EngineAnswer
+from sqlsynth.errors import InputFormatError
+from sqlsynth.storage.formats import read_numbered_rows
 
 
 def _database_manager(target: Any) -> Any:
@@ -78,27 +80,23 @@ def ask_one(
 
 
 def load_questions(path: str | os.PathLike[str]) -> list[dict]:
-    """Rows with id (the line number when absent), db_id, question, evidence."""
+    """Rows with id (the line number when absent), db_id, question, evidence.
+
+    Any row format the pipelines read (jsonl, json, csv, parquet); errors name file, line, field.
+    """
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"questions file not found: {path}")
     rows, seen = [], set()
-    with Path(path).open(encoding="utf-8") as handle:
-        for lineno, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}:{lineno}: invalid JSON: {exc.msg}") from None
-            if not isinstance(record, dict):
-                raise ValueError(f"{path}:{lineno}: expected a JSON object")  # noqa: TRY004
-            for name in ("db_id", "question"):
-                if not isinstance(record.get(name), str) or not record[name].strip():
-                    raise ValueError(f"{path}:{lineno}: field '{name}' is missing or empty")
-            row_id = record.get("id", lineno)
-            if row_id in seen:
-                raise ValueError(f"{path}:{lineno}: field 'id' repeats {row_id!r}")
-            seen.add(row_id)
-            rows.append({"id": row_id, "db_id": record["db_id"], "question": record["question"],
-                         "evidence": str(record.get("evidence") or "")})
+    for lineno, record in read_numbered_rows(path):
+        for name in ("db_id", "question"):
+            if not isinstance(record.get(name), str) or not record[name].strip():
+                raise InputFormatError(path, "missing or empty", line=lineno, field=name)
+        row_id = record.get("id", lineno)
+        if row_id in seen:
+            raise InputFormatError(path, f"repeats {row_id!r}", line=lineno, field="id")
+        seen.add(row_id)
+        rows.append({"id": row_id, "db_id": record["db_id"], "question": record["question"],
+                     "evidence": str(record.get("evidence") or "")})
     return rows
 
 

@@ -8,7 +8,6 @@ cheap and a crash loses at most the line being written; lines are deduplicated o
 from __future__ import annotations
 
 import argparse
-import csv
 import hashlib
 import json
 import logging
@@ -19,6 +18,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from sqlsynth.storage.formats import read_numbered_rows
 
 log = logging.getLogger(__name__)
 
@@ -153,27 +154,13 @@ class KnowledgeTable:
 
 def read_user_entries(path: str | os.PathLike[str], db_id: str) -> list[KnowledgeEntry]:
     file = Path(path)
-    rows: list[tuple[int, dict]] = []
-    if file.suffix.lower() == ".csv":
-        with file.open(encoding="utf-8", newline="") as handle:
-            reader = csv.DictReader(handle)
-            for row in reader:
-                record = {k.strip(): v for k, v in row.items() if k}
-                if "value" in record and isinstance(record["value"], str):
-                    record["value"] = _coerce_csv_value(record["value"])
-                rows.append((reader.line_num, record))
-    else:
-        with file.open(encoding="utf-8") as handle:
-            for lineno, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"{file}:{lineno}: invalid JSON: {exc.msg}") from None
-                if not isinstance(record, dict):
-                    raise ValueError(f"{file}:{lineno}: expected a JSON object")  # noqa: TRY004
-                rows.append((lineno, record))
+    if not file.is_file():
+        raise FileNotFoundError(f"knowledge file not found: {file}")
+    rows = read_numbered_rows(file)
+    if file.suffix.lower() == ".csv":  # CSV cells are text: "5" in a value column means 5
+        for _, record in rows:
+            if isinstance(record.get("value"), str):
+                record["value"] = _coerce_csv_value(record["value"])
     entries = []
     for lineno, record in rows:
         for name in REQUIRED_FIELDS:

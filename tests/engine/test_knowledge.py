@@ -51,7 +51,7 @@ def test_csv_import_types_values_and_marks_user_source(tmp_path):
     ('{"keyword": "x", "table": "t", "column": "c", "value": 1, "db_id": "other"}',
      "map.jsonl:2: field 'db_id'"),
     ("[1, 2]", "map.jsonl:2: expected a JSON object"),
-    ("{oops", "map.jsonl:2: invalid JSON"),
+    ("{oops", "map.jsonl:2: malformed JSON"),
 ])
 def test_bad_rows_name_file_line_and_field(tmp_path, line, message):
     path = tmp_path / "map.jsonl"
