@@ -73,15 +73,16 @@ def synthetic_query(prompt: str, salt: Any) -> str:
         return "SELECT 1"
     pick = _digest(prompt[:2000], salt)
     name, columns = tables[pick % len(tables)]
-    col = columns[(pick // 7) % len(columns)]
+    q = "`" if "MySQL" in prompt else '"'  # MySQL reads "x" as a string
+    table, col = f"{q}{name}{q}", f"{q}{columns[(pick // 7) % len(columns)]}{q}"
     shape = (pick // 101) % 4
     if shape == 0:
-        return f'SELECT COUNT(*) FROM "{name}"'
+        return f"SELECT COUNT(*) FROM {table}"
     if shape == 1:
-        return f'SELECT DISTINCT "{col}" FROM "{name}" ORDER BY "{col}" LIMIT 5'
+        return f"SELECT DISTINCT {col} FROM {table} ORDER BY {col} LIMIT 5"
     if shape == 2:
-        return f'SELECT "{col}", COUNT(*) FROM "{name}" GROUP BY "{col}"'
-    return f'SELECT MIN("{col}"), MAX("{col}") FROM "{name}"'
+        return f"SELECT {col}, COUNT(*) FROM {table} GROUP BY {col}"
+    return f"SELECT MIN({col}), MAX({col}) FROM {table}"
 
 
 class PipelineResponder:
