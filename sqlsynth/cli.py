@@ -90,7 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_endpoint_flags(p)
     p.add_argument("question", nargs="?")
     p.add_argument("--questions", help="jsonl file of {db_id, question[, evidence, id]}")
-    p.add_argument("--out", help="answers file for --questions (resumable)")
+    p.add_argument("--answers", help="answers file for --questions (resumable; default "
+                   "<out>/answers.jsonl)")
+    p.add_argument("--out", help="run folder: LLM cache, knowledge table, value index")
     p.add_argument("--trace", action="store_true", help="print the full stage trace as JSON")
     p.add_argument("--knowledge", help="import a CSV/JSONL of keyword -> column -> value first")
 
@@ -101,7 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gold", required=True, help="gold (jsonl, or Spider's 'SQL<TAB>db_id' lines)")
     p.add_argument("--questions", help="answer the gold file's questions with the engine first")
     p.add_argument("--json", dest="json_out", help="write the report as JSON here")
-    p.add_argument("--out", help="where engine answers go with --questions")
+    p.add_argument("--answers", help="engine answers file with --questions (default "
+                   "<out>/eval_answers.jsonl)")
+    p.add_argument("--out", help="run folder: LLM cache, knowledge table, value index")
 
     p = sub.add_parser("demo", help="the README's main job: synthesis on the bundled databases")
     p.add_argument("--out", default="demo_out")

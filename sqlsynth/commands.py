@@ -133,7 +133,7 @@ def cmd_ask(args: argparse.Namespace, make_config: ConfigMaker) -> int:
 
     cfg = make_config(args)
     return run_ask(cfg, question=args.question, questions_file=args.questions,
-                   out=args.out, show_trace=args.trace, knowledge_file=args.knowledge)
+                   out=args.answers, show_trace=args.trace, knowledge_file=args.knowledge)
 
 
 def cmd_eval(args: argparse.Namespace, make_config: ConfigMaker) -> int:
@@ -141,7 +141,7 @@ def cmd_eval(args: argparse.Namespace, make_config: ConfigMaker) -> int:
 
     cfg = make_config(args)
     return run_eval(cfg, pred=args.pred, gold=args.gold, questions=args.questions,
-                    json_out=args.json_out, out=args.out)
+                    json_out=args.json_out, out=args.answers)
 
 
 def cmd_demo(args: argparse.Namespace, make_config: ConfigMaker) -> int:

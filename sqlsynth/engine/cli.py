@@ -34,6 +34,12 @@ def run_ask(cfg: Any, *, question: str | None, questions_file: str | None, out: 
         output = out or str(Path(cfg.out) / "answers.jsonl")
         rows = ask_file(None, questions_file, output, engine=engine,
                         concurrency=max(1, min(cfg.concurrency, 16)))
+        # answers were appended as they finished; leave them in question order, so the file
+        # pairs line by line with the questions (evaluation pairs by position without ids)
+        tmp = Path(output).with_suffix(".tmp")
+        tmp.write_text("".join(json.dumps(r, ensure_ascii=False, default=str) + "\n"
+                               for r in rows), encoding="utf-8")
+        tmp.replace(output)
         ok = sum(1 for r in rows if r.get("status") == "ok")
         print(f"answered {len(rows)} questions ({ok} executed with rows) -> {output}")
         return 0

@@ -26,3 +26,21 @@ def test_ask_one_question(tmp_path: Path, scripted, capsys: pytest.CaptureFixtur
     assert code == 0
     assert COUNT in out
     assert '"attempts"' in out or '"stages"' in out or "trace" in out.lower()
+
+
+def test_eval_answers_questions_with_the_engine_then_scores(tmp_path: Path, scripted) -> None:
+    import json
+
+    from sqlsynth.examples import example_file
+
+    server = scripted(StageScript({"content_keywords": []}, {}, [COUNT]))
+    report = tmp_path / "report.json"
+    code = main(["eval", "--db", str(example_db_root()), "--gold",
+                 str(example_file("questions.jsonl")),
+                 "--questions", str(example_file("questions.jsonl")), "--json", str(report),
+                 *_endpoint(server, tmp_path)])
+    assert code == 0
+    answers = [json.loads(line) for line in (tmp_path / "eval_answers.jsonl").read_text()
+               .splitlines()]
+    assert len(answers) == 12 and all(a["SQL"] == COUNT for a in answers)
+    assert json.loads(report.read_text())["levels"]["all"]["count"] == 12
