@@ -51,7 +51,14 @@ def _add_size_flags(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sqlsynth", description=__doc__)
+    from sqlsynth import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="sqlsynth",
+        description="Text-to-SQL training data from databases, and a content-aware "
+        "Text-to-SQL engine. With no --base-url the embedded local model is used.",
+    )
+    parser.add_argument("--version", action="version", version=f"sqlsynth {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("init", help="write editable pipeline scripts and a config file here")
@@ -110,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="the README's main job: synthesis on the bundled databases")
     p.add_argument("--out", default="demo_out")
     p.add_argument("--num", dest="generate_num", type=int, default=2)
+    p.add_argument("--local-model", dest="local_model_path", default="",
+                   help="a GGUF file instead of the bundled SmolLM2-135M")
     return parser
 
 

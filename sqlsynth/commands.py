@@ -152,6 +152,7 @@ def cmd_demo(args: argparse.Namespace, make_config: ConfigMaker) -> int:
     out = Path(args.out)
     cfg = RunConfig(
         db="", out=str(out), generate_num=args.generate_num, base_url="",
+        local_model_path=args.local_model_path,
         question_candidates=2, cot_samples=2, execution_generations=3, concurrency=1,
     )
     final = _run_pipeline(Text2SQLGeneration_APIPipeline, cfg)
