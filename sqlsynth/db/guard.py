@@ -70,11 +70,73 @@ FORBIDDEN_FUNCTIONS = frozenset(
         "pg_promote",
         "pg_create_restore_point",
         "pg_logical_emit_message",
-        "query_to_xml",
         "pg_import_system_collations",
         "txid_current",
+        "pg_current_xact_id",
+        "lo_creat",
+        "lo_truncate",
+        "lo_truncate64",
+        "lowrite",
+        "lo_write",
+        "pg_file_write",
+        "pg_file_rename",
+        "pg_file_unlink",
+        "pg_file_sync",
+        "pg_log_backend_memory_contexts",
+        "pg_stat_reset",
+        "pg_sleep_until",
+        # run a query given as a string, out of the guard's sight
+        "query_to_xml",
+        "query_to_xmlschema",
+        "query_to_xml_and_xmlschema",
+        "ts_stat",
+        "ts_rewrite",
+        # MySQL / MariaDB: replication waits and sequences
+        "master_gtid_wait",
+        "source_pos_wait",
+        "wait_for_executed_gtid_set",
+        "wait_until_sql_thread_after_gtids",
+        "lastval",
+        "currval",
     }
 )
+
+# Whole families of server-administration functions, matched by name prefix: replication
+# slots and origins, backups, WAL control, file access, statistics resets, advisory locks and
+# large objects all act outside the read-only transaction (or survive its rollback).
+FORBIDDEN_FUNCTION_PREFIXES = (
+    "pg_create_",
+    "pg_drop_",
+    "pg_replication_",
+    "pg_copy_",
+    "pg_backup_",
+    "pg_start_backup",
+    "pg_stop_backup",
+    "pg_wal_",
+    "pg_xlog_",
+    "pg_switch_",
+    "pg_file_",
+    "pg_ls_",
+    "pg_read_",
+    "pg_stat_reset",
+    "pg_stat_statements_reset",
+    "pg_advisory",
+    "pg_try_advisory",
+    "pg_logical_",
+    "pg_log_",
+    "pg_promote",
+    "pg_sequence_",
+    "lo_",
+    "dblink",
+    "binary_upgrade_",
+)
+
+
+def is_forbidden_function(name: str) -> bool:
+    """Whether a function (any case, schema-qualified or not) may never be called."""
+    base = name.lower().rsplit(".", 1)[-1].strip('"`')
+    return base in FORBIDDEN_FUNCTIONS or base.startswith(FORBIDDEN_FUNCTION_PREFIXES)
+
 
 # Statement keywords that never belong in a read-only query (checked only when sqlglot cannot
 # parse the statement). A keyword directly followed by "(" is a function call, e.g. REPLACE(...).
@@ -173,6 +235,7 @@ _FORBIDDEN_NODE_NAMES = (
     "Kill",
     "Summarize",
     "Export",
+    "NextValueFor",
 )
 FORBIDDEN_NODES = tuple(t for t in (getattr(exp, n, None) for n in _FORBIDDEN_NODE_NAMES) if t)
 
@@ -185,8 +248,9 @@ _QUERY_ROOTS = tuple(
     if t
 )
 
-# MySQL/MariaDB run the body of /*! ... */ and /*M! ... */ comments, hiding SQL from parsers.
-_EXECUTABLE_COMMENT_MARKERS = ("/*!", "/*M!", "/*m!")
+# MySQL/MariaDB run the body of /*! ... */ and /*M! ... */ comments, hiding SQL from parsers;
+# MySQL's optimizer hints /*+ ... */ can lift the statement time limit (MAX_EXECUTION_TIME).
+_EXECUTABLE_COMMENT_MARKERS = ("/*!", "/*M!", "/*m!", "/*+")
 
 _SQLGLOT_LOGGER = logging.getLogger("sqlglot")
 
@@ -213,7 +277,7 @@ def check_read_only(sql: str, dialect: str) -> GuardDecision:
     if not isinstance(sql, str) or not sql.strip():
         return _deny("", "empty statement", ExecStatus.SYNTAX_ERROR)
     if dialect == "mysql" and any(m in sql for m in _EXECUTABLE_COMMENT_MARKERS):
-        return _deny(sql, "MySQL executable comments (/*! ... */) are not allowed")
+        return _deny(sql, "MySQL executable comments and hints (/*! */, /*+ */) are not allowed")
     try:
         tokens = Dialect.get_or_raise(dialect).tokenize(sql)
     except (TokenError, ValueError) as exc:
@@ -228,8 +292,12 @@ def check_read_only(sql: str, dialect: str) -> GuardDecision:
     for i, tok in enumerate(tokens):
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
         is_call = nxt is not None and nxt.token_type is TokenType.L_PAREN
-        if is_call and tok.text.lower() in FORBIDDEN_FUNCTIONS:
+        if is_call and is_forbidden_function(tok.text):
             return _deny(cleaned, f"function {tok.text}() is not allowed")
+        # MariaDB sequences: NEXT VALUE FOR s / PREVIOUS VALUE FOR s advance or read state.
+        words = tuple(t.text.upper() for t in tokens[i : i + 3])
+        if words in (("NEXT", "VALUE", "FOR"), ("PREVIOUS", "VALUE", "FOR")):
+            return _deny(cleaned, f"{' '.join(words)} (sequences) is not allowed")
     first_sep = next((i for i, t in enumerate(tokens) if t.token_type is TokenType.SEMICOLON), None)
     if (
         first_sep is not None
@@ -256,9 +324,16 @@ def check_read_only(sql: str, dialect: str) -> GuardDecision:
         if isinstance(node, FORBIDDEN_NODES):
             what = "SELECT ... FOR UPDATE/SHARE" if isinstance(node, exp.Lock) else node.key.upper()
             return _deny(cleaned, f"{what} is not allowed in a read-only query")
-        if isinstance(node, exp.Anonymous) and node.name.lower() in FORBIDDEN_FUNCTIONS:
+        if isinstance(node, exp.Func) and is_forbidden_function(_function_name(node)):
             return _deny(cleaned, f"function {node.name}() is not allowed")
     return GuardDecision(status=None, sql=cleaned)
+
+
+def _function_name(node: exp.Func) -> str:
+    """The SQL name of a function node, whether sqlglot knows the function or not."""
+    if isinstance(node, exp.Anonymous):
+        return node.name
+    return node.sql_name()
 
 
 def _token_scan(tokens: list, cleaned: str) -> GuardDecision:

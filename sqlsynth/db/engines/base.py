@@ -17,7 +17,6 @@ from sqlsynth.db.result import ExecResult, ExecStatus
 from sqlsynth.db.schema import Table
 from sqlsynth.db.watchdog import WATCHDOG
 
-FETCH_CHUNK = 1000
 BACKUP_GRACE = 0.5  # seconds after the deadline before the client-side interrupt fires
 
 
@@ -202,11 +201,11 @@ def _message(exc: Exception) -> str:
 
 
 def fetch_into(cursor: Any, budget: RowBudget) -> None:
-    """Fetch from a DB-API cursor in chunks until exhausted or a limit is hit."""
-    want = min(FETCH_CHUNK, budget.limits.max_rows + 1)
-    while True:
-        chunk = cursor.fetchmany(want)
-        if not chunk:
-            return
-        if not budget.add(chunk):
+    """Fetch from a DB-API cursor one row at a time until exhausted or a limit is hit.
+
+    Row by row, not in chunks: a hostile query can make every row huge (up to the engine's
+    value limit), so a chunk of rows could exhaust memory before the size cap is checked.
+    """
+    for row in cursor:
+        if not budget.add((row,)):
             return

@@ -8,16 +8,15 @@ only outside `public` and in a single schema, that schema is still exposed as
 
 Read-only wall: `default_transaction_read_only=on` for the session and every query inside a
 `READ ONLY` transaction that is rolled back. Time limit: `SET LOCAL statement_timeout`, with
-a client-side cancel as backup. Rows stream through a server-side cursor so the row cap
-really bounds memory.
+a client-side cancel as backup. Rows stream one at a time (single-row mode, extended protocol)
+so the row and size caps really bound memory and only one statement can ever run.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 
-from sqlsynth.db.engines.base import Engine, RowBudget, configured_databases, fetch_into
+from sqlsynth.db.engines.base import Engine, RowBudget, configured_databases
 from sqlsynth.db.result import ExecStatus
 from sqlsynth.db.schema import Column, ForeignKey, Table, quote_ident
 
@@ -26,7 +25,6 @@ _SYSTEM_SCHEMA_FILTER = (
     "n.nspname NOT IN ('pg_catalog', 'information_schema') "
     "AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'"
 )
-_cursor_names = itertools.count()
 
 
 class PostgresEngine(Engine):
@@ -128,16 +126,24 @@ class PostgresEngine(Engine):
     def _run(self, conn, sql, limits, deadline, explain):
         ms = max(1, math.ceil(limits.timeout * 1000)) if self.engine_side_timeout else 0
         conn.execute(f"SET LOCAL statement_timeout = {ms}")
-        if explain:
-            cur = conn.cursor()
-            cur.execute(f"EXPLAIN {sql}")
-        else:
-            cur = conn.cursor(name=f"sqlsynth_{next(_cursor_names)}")
-            cur.execute(sql)
+        # stream(): the extended protocol (one statement only, even for EXPLAIN) and
+        # single-row mode, so memory holds one row however large the result; leaving the
+        # stream early cancels the rest on the server.
+        cur = conn.cursor()
         try:
-            columns = tuple(d.name for d in cur.description or ())
+            rows = cur.stream(f"EXPLAIN {sql}" if explain else sql)
             budget = RowBudget(limits, deadline)
-            fetch_into(cur, budget)
+            columns: tuple[str, ...] = ()
+            try:
+                for row in rows:
+                    if not columns:
+                        columns = tuple(d.name for d in cur.description or ())
+                    if not budget.add((row,)):
+                        break
+            finally:
+                rows.close()
+            if not columns:
+                columns = tuple(d.name for d in cur.description or ())
         finally:
             cur.close()
         conn.rollback()

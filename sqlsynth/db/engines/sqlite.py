@@ -6,6 +6,7 @@ is named by that folder when the folder holds exactly one database file (Spider/
 
 Read-only walls: `mode=ro` URI, `PRAGMA query_only=ON`, extension loading off, and an
 authorizer that allows only reads, a few introspection pragmas and non-dangerous functions.
+Memory wall: no string or blob may grow past the result-size cap (SQLITE_LIMIT_LENGTH).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ _READ_PRAGMAS = frozenset(
     }
 )
 _PROGRESS_STEPS = 1000
+_MIN_VALUE_LIMIT = 1 << 20  # strings/blobs up to this size are always allowed mid-query
 
 
 def discover(root: Path) -> dict[str, Path]:
@@ -208,6 +210,9 @@ class SQLiteEngine(Engine):
 
         if self.engine_side_timeout:
             conn.set_progress_handler(progress, _PROGRESS_STEPS)
+        # randomblob(1e9), zeroblob(1e9), printf('%.*c', 1e9, 'x') would each allocate a
+        # gigabyte before the result-size cap sees it: bound every string/blob SQLite builds.
+        conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, max(limits.max_bytes, _MIN_VALUE_LIMIT))
         cur = conn.cursor()
         try:
             cur.execute(f"EXPLAIN QUERY PLAN {sql}" if explain else sql)
@@ -227,6 +232,8 @@ class SQLiteEngine(Engine):
         code = getattr(exc, "sqlite_errorcode", None)
         if "interrupted" in msg and timed_out:
             return ExecStatus.TIMEOUT
+        if code == sqlite3.SQLITE_TOOBIG or "string or blob too big" in msg:
+            return ExecStatus.TOO_LARGE
         if (
             code in (sqlite3.SQLITE_AUTH, sqlite3.SQLITE_READONLY)
             or "not authorized" in msg
