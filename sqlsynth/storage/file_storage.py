@@ -249,6 +249,8 @@ class FileStorage:
             counts = stats.as_dict()
             entry = _entry(op, index, fp, self.step_path(index), done=True)
             entry.update({k: counts[k] for k in ("rows_in", "rows_out", "rejects", "seconds")})
+            # rejects in their final order before the manifest calls the step done
+            rejects.step_done(index)
             manifest.put(index, entry)
             manifest.save()
             self._summary[index] = {**counts, "resumed": False}

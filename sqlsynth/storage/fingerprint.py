@@ -44,7 +44,20 @@ def _describe_member(value: Any) -> Any:
     for key, attr in sorted(_public_attrs(value).items()):
         if isinstance(attr, _PLAIN):
             summary[key] = attr
+    if callable(getattr(value, "list_databases", None)):
+        summary["__databases__"] = _database_identity(value)
     return summary
+
+
+def _database_identity(manager: Any) -> Any:
+    """Which databases a database manager serves: its connection settings and the selected
+    db_ids. Pointing a rerun at another folder or server, or selecting other db_ids, must
+    redo the steps, though no plain attribute of the manager says so."""
+    try:
+        listed = [str(db_id) for db_id in manager.list_databases()]
+    except Exception as exc:  # noqa: BLE001 - an unreachable server: nothing can be reused
+        listed = [f"unavailable:{type(exc).__name__}"]
+    return {"config": _plain(getattr(manager, "config", None)), "databases": listed}
 
 
 def describe_operator(op: Any) -> Any:

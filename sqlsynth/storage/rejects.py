@@ -43,6 +43,21 @@ class RejectsLog:
             self._handle.write(line + "\n")
             self._handle.flush()
 
+    def step_done(self, step: int) -> None:
+        """Put ``step``'s lines in position order now, while the run goes on.
+
+        A step's lines are final once the step is done; ordering them at once means a run
+        killed later keeps them in the same order as an uninterrupted run would.
+        """
+        done = sorted((t for t in self._new if t[0] == step), key=lambda t: t[1])
+        if not done:
+            return
+        self.close()
+        self._kept += [line for _, _, line in done]
+        self._new = [t for t in self._new if t[0] != step]
+        self._rewrite(self._kept + [line for _, _, line in self._new])
+        self._handle = self.path.open("a", encoding="utf-8")
+
     def finish(self) -> None:
         """Rewrite this run's lines in (step, position) order."""
         self.close()

@@ -68,11 +68,13 @@ class SQLGenerator(GenerateOperator):
         self.column_counts = tuple(column_counts)
 
     def plan_sources(self, ctx: StepContext) -> list[Row]:
-        return [
-            {"db_id": db_id, "slot": slot}
-            for db_id in self.database_manager.list_databases()
-            for slot in range(self.generate_num)
-        ]
+        db_ids = self.database_manager.list_databases()
+        if not db_ids:
+            # a run over nothing would "succeed" with zero rows and no hint why
+            config = getattr(self.database_manager, "config", None) or {}
+            where = config.get("root_path") or getattr(self.database_manager, "db_type", "")
+            raise ValueError(f"no databases to generate from in {where}")
+        return [{"db_id": db_id, "slot": slot} for db_id in db_ids for slot in range(self.generate_num)]
 
     def dedup_key(self, row: Row) -> Hashable | None:
         sql = row.get(self.keys["output_sql_key"])
