@@ -37,7 +37,7 @@ from sqlsynth.engine.probes import (
     Probe,
     classify,
     column_sample_sql,
-    is_text_type,
+    holds_text,
     probe_sql,
 )
 from sqlsynth.engine.trace import EngineAnswer, Trace
@@ -192,7 +192,8 @@ class ContentAwareEngine:
         trace.timings["value_index"] = time.perf_counter() - started
         started = time.perf_counter()
         text_columns = {
-            (t.name, c.name): is_text_type(c.type) for t in schema.tables for c in t.columns
+            (t.name, c.name): holds_text(c.type, self.db.dialect)
+            for t in schema.tables for c in t.columns
         }
         per_keyword = await asyncio.gather(
             *(self._probe_keyword(kw, db_id, text_columns, index, trace) for kw in keywords)

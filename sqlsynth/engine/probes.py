@@ -26,6 +26,19 @@ def is_text_type(declared: str | None) -> bool:
     return any(word in upper for word in _TEXT_TYPE_WORDS)
 
 
+def holds_text(declared: str | None, dialect: str) -> bool:
+    """Whether a probe may compare the column with a text literal.
+
+    Text types everywhere; on SQLite also columns declared without a type or as BLOB: their
+    BLOB affinity stores text as text (common in legacy and Spider/BIRD files), and SQLite's
+    comparisons never fail on a type mismatch.
+    """
+    if is_text_type(declared):
+        return True
+    upper = (declared or "").strip().upper()
+    return dialect == "sqlite" and (not upper or "BLOB" in upper)
+
+
 def escape_like(value: str) -> str:
     return (
         value.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
@@ -57,8 +70,9 @@ def _column(name: str) -> exp.Column:
 def probe_sql(probe: Probe, dialect: str) -> str | None:
     """The probe's statement in `dialect`, or None when it cannot be meaningful.
 
-    An equality test of a non-numeric value against a non-text column is skipped: it is
-    always empty on SQLite and a type error on PostgreSQL. LIKE on a non-text column casts it.
+    An equality test of a non-numeric value against a column that cannot hold text (see
+    `holds_text`) is skipped: a type error on PostgreSQL, a silent cast to 0 on MySQL, and
+    pointless on a numeric SQLite column. LIKE on a non-text column casts it.
     """
     col = _column(probe.column)
     if probe.skeleton == "exact":

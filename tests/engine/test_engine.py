@@ -231,3 +231,32 @@ async def test_solver_protocol_returns_n_candidates(dbm, tmp_path, scripted):
                                      evidence="", prompt="unused", n=3)
     assert out == [GOOD_SQL] * 3
     assert script.calls["keywords"] == 1 and script.calls["generate"] == 1
+
+
+async def test_untyped_sqlite_columns_get_equality_probes(tmp_path, scripted):
+    """SQLite keeps text as text in columns declared without a type (BLOB affinity), so the
+    `=` skeleton must run there too, or a unique stored value is never confirmed."""
+    from sqlsynth.db import DatabaseManager
+
+    folder = tmp_path / "dbs" / "legacy"
+    folder.mkdir(parents=True)
+    with sqlite3.connect(folder / "legacy.sqlite") as conn:
+        conn.execute("CREATE TABLE people (name, state, n INT)")
+        conn.executemany("INSERT INTO people VALUES (?, ?, ?)",
+                         [("Ann", "CA", 1), ("Bob", "NY", 2), ("Cy", "CAL", 3)])
+    keywords = {"content_keywords": [
+        {"keyword": "California", "table": "people", "columns": ["state", "n"]}]}
+    script = StageScript(keywords, {"California": ["CA"]},
+                         ["SELECT name FROM people WHERE state = 'CA'"])
+    dbm = DatabaseManager.from_path_or_url(str(tmp_path / "dbs"))
+    engine = make_engine(chat_client(scripted(script)), dbm, tmp_path)
+    answer = await engine.aanswer("Who lives in California?", "legacy")
+    await engine.aclose()
+    dbm.close()
+    probes = {(p["column"], p["value"], p["skeleton"]): p for p in answer.trace.probes}
+    exact = probes[("state", "CA", "exact")]
+    assert exact["sql"] == "SELECT DISTINCT \"state\" FROM \"people\" WHERE \"state\" = 'CA'"
+    assert (exact["outcome"], exact["values"]) == ("unique", ["CA"])
+    assert probes[("state", "CA", "like")]["outcome"] == "multiple"  # 'CA' and 'CAL'
+    assert probes[("n", "CA", "exact")]["status"] == "skipped"  # numeric column: pointless
+    assert answer.trace.knowledge_chosen[0]["entry"]["value"] == "CA"

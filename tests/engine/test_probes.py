@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 
 from sqlsynth.engine.keywords import parse_json_reply, validate_keywords, validate_variants
-from sqlsynth.engine.probes import Probe, classify, escape_like, probe_sql
+from sqlsynth.engine.probes import Probe, classify, escape_like, holds_text, probe_sql
 
 
 def test_hostile_value_stays_a_literal():
@@ -43,6 +43,13 @@ def test_non_text_columns():
                      "postgres").endswith('"n" = 5')
     assert "CAST(\"n\" AS TEXT) LIKE '%5%'" in probe_sql(
         Probe("k", "t", "n", "5", "like", text_column=False), "postgres")
+
+
+def test_untyped_columns_hold_text_only_on_sqlite():
+    assert holds_text("", "sqlite") and holds_text("blob", "sqlite")
+    assert holds_text("VARCHAR(20)", "postgres")
+    assert not holds_text("INTEGER", "sqlite") and not holds_text("", "postgres")
+    assert not holds_text("", "mysql")
 
 
 def test_classify():
