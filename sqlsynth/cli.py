@@ -34,7 +34,7 @@ def _config(args: argparse.Namespace, **extra: Any) -> RunConfig:
         "db", "db_ids", "out", "input", "seed", "base_url", "model", "api_key_env",
         "embedding_model", "local_model_path", "concurrency", "llm_cache", "query_timeout",
         "generate_num", "num_variations", "question_candidates", "cot_samples",
-        "execution_generations", "execution_solver",
+        "execution_generations", "execution_solver", "max_revisions",
     }
     overrides = {k: v for k, v in vars(args).items() if k in names}
     overrides.update(extra)
@@ -48,6 +48,11 @@ def _add_size_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--execution-generations", dest="execution_generations", type=int)
     p.add_argument("--solver", dest="execution_solver", choices=["prompt", "engine"],
                    help="who answers when grading execution difficulty")
+
+
+def _add_engine_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-revisions", dest="max_revisions", type=int,
+                   help="engine: revision rounds after a failed or empty first SQL (default 3)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -102,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="run folder: LLM cache, knowledge table, value index")
     p.add_argument("--trace", action="store_true", help="print the full stage trace as JSON")
     p.add_argument("--knowledge", help="import a CSV/JSONL of keyword -> column -> value first")
+    _add_engine_flags(p)
 
     p = sub.add_parser("eval", help="score predictions by EX and EM, broken down by hardness")
     _add_db_flags(p, required=True)
@@ -113,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--answers", help="engine answers file with --questions (default "
                    "<out>/eval_answers.jsonl)")
     p.add_argument("--out", help="run folder: LLM cache, knowledge table, value index")
+    _add_engine_flags(p)
 
     p = sub.add_parser("demo", help="the README's main job: synthesis on the bundled databases")
     p.add_argument("--out", default="demo_out")

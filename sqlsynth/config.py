@@ -66,6 +66,10 @@ class RunConfig:
     # "engine" (the content-aware engine, which probes stored values first)
     execution_solver: str = "prompt"
 
+    # content-aware engine (ask, eval --questions, --solver engine): revision rounds after the
+    # first SQL when it fails or returns no rows
+    max_revisions: int = 3
+
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None, **overrides: Any) -> RunConfig:
         """Defaults < config file < environment < explicit overrides (None means unset)."""

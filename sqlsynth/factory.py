@@ -73,6 +73,7 @@ def make_engine(cfg: RunConfig, database_manager: Any, llm: Any, embeddings: Any
         llm, database_manager, embeddings,
         knowledge_dir=str(Path(cfg.out) / "knowledge"),
         index_dir=str(Path(cfg.out) / "value_index"),
+        max_revisions=cfg.max_revisions,
     )
 
 

@@ -99,6 +99,8 @@ class ContentAwareEngine:
         self.embeddings = embeddings
         self.knowledge_dir = Path(knowledge_dir)
         self.index_dir = Path(index_dir) if index_dir else self.knowledge_dir / "value_index"
+        if max_revisions < 0:
+            raise ValueError(f"max_revisions must be 0 or more, got {max_revisions}")
         self.max_revisions = max_revisions
         self.max_candidates = max_candidates_per_keyword
         self.max_columns = max_columns_per_keyword

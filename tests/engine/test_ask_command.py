@@ -44,3 +44,21 @@ def test_eval_answers_questions_with_the_engine_then_scores(tmp_path: Path, scri
                .splitlines()]
     assert len(answers) == 12 and all(a["SQL"] == COUNT for a in answers)
     assert json.loads(report.read_text())["levels"]["all"]["count"] == 12
+
+
+@pytest.mark.parametrize("rounds", [0, 1])
+def test_ask_revision_rounds_come_from_the_flag(tmp_path: Path, scripted, rounds: int) -> None:
+    script = StageScript({"content_keywords": []}, {}, ["SELECT nope FROM customers"])
+    server = scripted(script)
+    code = main(["ask", "--db", str(example_db_root()), "--db-id", "retail_orders",
+                 *_endpoint(server, tmp_path), "--max-revisions", str(rounds), "Anything?"])
+    assert code == 0  # the (failed) SQL is printed with its status
+    assert script.calls["generate"] == 1 and script.calls["revise"] == rounds
+
+
+def test_negative_revision_rounds_are_refused(tmp_path: Path, scripted,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    server = scripted(StageScript({"content_keywords": []}, {}, [COUNT]))
+    code = main(["ask", "--db", str(example_db_root()), "--db-id", "retail_orders",
+                 *_endpoint(server, tmp_path), "--max-revisions", "-1", "Anything?"])
+    assert code == 2 and "max_revisions" in capsys.readouterr().err
