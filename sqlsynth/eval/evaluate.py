@@ -2,7 +2,8 @@
 
 EX runs both statements through the database layer's safe executor (predictions are untrusted
 SQL) and compares results with ``results_match``, order-sensitive only when the gold query
-orders its output. EM and hardness come from ``sqlsynth.sql`` (the same implementation the
+orders its output; a result cut at the row cap never matches (a cut gold result is reported as
+a gold error). EM and hardness come from ``sqlsynth.sql`` (the same implementation the
 pipeline's SQLComponentClassifier uses).
 """
 
@@ -69,6 +70,11 @@ class _Judge:
         result.gold_status = _status(gold_res)
         if not gold_res.ok:
             result.gold_error = result.gold_error or f"{result.gold_status}: {gold_res.error}"
+        elif gold_res.truncated:
+            # the first max_rows rows of two different answers may agree: no verdict possible
+            result.gold_error = result.gold_error or (
+                f"gold result truncated at {len(gold_res.rows)} rows: EX undecidable "
+                "(raise max_rows)")
         if pred_res is None:
             result.exec_match = False
             return
@@ -76,7 +82,9 @@ class _Judge:
         if not pred_res.ok:
             result.pred_error = f"{result.pred_status}: {pred_res.error}"
         ordered = query_orders_output(result.gold_sql, self.dialect)
-        result.exec_match = bool(gold_res.ok and pred_res.ok
+        # a truncated prediction holds more rows than an untruncated gold: not the same answer
+        complete = not (gold_res.truncated or pred_res.truncated)
+        result.exec_match = bool(gold_res.ok and pred_res.ok and complete
                                  and results_match(gold_res, pred_res, ordered=ordered))
 
 

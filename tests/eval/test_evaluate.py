@@ -116,6 +116,29 @@ def test_errors_are_counted_not_raised(db):
     assert evaluate([pairs[4]], db).levels["all"].exec_correct == 1
 
 
+def test_results_cut_at_the_row_cap_are_never_a_match(tmp_path):
+    """Two answers that agree on their first max_rows rows may still differ."""
+    root = tmp_path / "dbs" / "big"
+    root.mkdir(parents=True)
+    with sqlite3.connect(root / "big.sqlite") as con:
+        con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+        con.executemany("INSERT INTO t VALUES (?)", [(i,) for i in range(1, 21)])
+    manager = DatabaseManager(db_type="sqlite", config={"root_path": str(tmp_path / "dbs")},
+                              max_rows=5)
+    gold = "SELECT id FROM t ORDER BY id"
+    report = evaluate([
+        EvalItem("big", gold, "SELECT id FROM t WHERE id < 10 ORDER BY id"),  # both cut
+        EvalItem("big", "SELECT id FROM t WHERE id <= 5 ORDER BY id", gold),  # only pred cut
+        EvalItem("big", "SELECT id FROM t WHERE id <= 5", "SELECT id FROM t WHERE id < 6"),
+    ], manager)
+    manager.close()
+    both, pred_cut, fine = report.items
+    assert both.exec_match is False and "truncated" in both.gold_error
+    assert pred_cut.exec_match is False and pred_cut.gold_error is None
+    assert fine.exec_match is True
+    assert report.levels["all"].gold_errors == 1
+
+
 def test_report_breakdown_and_json(db):
     pairs = [
         EvalItem("shop", "SELECT count(*) FROM customer", "SELECT count(*) FROM customer"),
