@@ -42,6 +42,7 @@ from sqlsynth.engine.probes import (
 )
 from sqlsynth.engine.trace import EngineAnswer, Trace
 from sqlsynth.engine.value_index import ValueIndex
+from sqlsynth.llm.errors import LLMUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +119,7 @@ class ContentAwareEngine:
         self._indexes: dict[str, ValueIndex | None] = {}
         self._index_locks: dict[str, asyncio.Lock] = {}
         self._index_errors: dict[str, str] = {}
+        self._embedding_error: str | None = None
 
     # -- public API ----------------------------------------------------------------------
     def knowledge_table(self, db_id: str) -> KnowledgeTable:
@@ -344,7 +346,7 @@ class ContentAwareEngine:
             if entry.source == "user":
                 priority[entry.key()] = 0
         names = [k.keyword for k in keywords]
-        similarity, method = await self._similarity(names, [e.keyword for e in entries])
+        similarity, method = await self._similarity(names, [e.keyword for e in entries], trace)
         choices, skipped = choose_entries(
             names, entries, similarity, min_similarity=self.min_similarity, priority=priority
         )
@@ -359,17 +361,26 @@ class ContentAwareEngine:
             })
         trace.knowledge_discarded.extend(skipped)
 
-    async def _similarity(self, keywords: list[str], entry_keywords: list[str]
+    async def _similarity(self, keywords: list[str], entry_keywords: list[str], trace: Trace
                           ) -> tuple[np.ndarray, str]:
         if not entry_keywords:
             return np.zeros((len(keywords), 0), dtype=np.float32), "none"
-        if self.embeddings is not None:
+        if self.embeddings is not None and self._embedding_error is None:
             unique = list(dict.fromkeys([*keywords, *entry_keywords]))
-            vectors = np.asarray(await self.embeddings.aembed(unique), dtype=np.float32)
-            row = {text: i for i, text in enumerate(unique)}
-            a = vectors[[row[k] for k in keywords]]
-            b = vectors[[row[k] for k in entry_keywords]]
-            return cosine_matrix(a, b), f"embedding:{getattr(self.embeddings, 'model', '?')}"
+            try:
+                vectors = np.asarray(await self.embeddings.aembed(unique), dtype=np.float32)
+            except LLMUnavailableError as exc:
+                # chat-only endpoints (vLLM, llama.cpp server) often serve no /embeddings: the
+                # question can still be answered, so fall back for the rest of the run
+                self._embedding_error = f"{type(exc).__name__}: {exc}"
+                log.warning("embeddings unavailable, aligning by character trigrams: %s", exc)
+            else:
+                row = {text: i for i, text in enumerate(unique)}
+                a = vectors[[row[k] for k in keywords]]
+                b = vectors[[row[k] for k in entry_keywords]]
+                return cosine_matrix(a, b), f"embedding:{getattr(self.embeddings, 'model', '?')}"
+        if self._embedding_error is not None:
+            trace.errors.append(f"embeddings: {self._embedding_error}")
         return cosine_matrix(char_ngram_vectors(keywords), char_ngram_vectors(entry_keywords)), \
             "char-trigram"
 

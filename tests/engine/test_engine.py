@@ -260,3 +260,22 @@ async def test_untyped_sqlite_columns_get_equality_probes(tmp_path, scripted):
     assert probes[("state", "CA", "like")]["outcome"] == "multiple"  # 'CA' and 'CAL'
     assert probes[("n", "CA", "exact")]["status"] == "skipped"  # numeric column: pointless
     assert answer.trace.knowledge_chosen[0]["entry"]["value"] == "CA"
+
+
+async def test_chat_only_endpoint_aligns_by_trigrams(dbm, tmp_path, scripted):
+    """An endpoint without /embeddings (common for chat servers) must not stop the engine."""
+    from sqlsynth.llm.openai_client import OpenAIEmbeddings
+
+    script = StageScript(CALIFORNIA, {"California": ["CA"]}, [GOOD_SQL])
+    server = scripted(script)
+    missing = OpenAIEmbeddings("none", base_url=server.base_url.replace("/v1", "/nowhere"),
+                               api_key="test-key", cache=None)
+    engine = make_engine(chat_client(server), dbm, tmp_path, embeddings=missing)
+    for _ in range(2):
+        answer = await engine.aanswer("How many customers live in California?", "retail_orders")
+        assert answer.status == "ok" and answer.sql == GOOD_SQL
+        assert answer.trace.knowledge_chosen[0]["method"] == "char-trigram"
+        assert answer.trace.knowledge_chosen[0]["entry"]["value"] == "CA"
+        assert any(e.startswith("embeddings: LLMUnavailableError") for e in answer.trace.errors)
+    await engine.aclose()
+    assert len(server.requests_to("/embeddings")) == 1  # not asked again after it failed
