@@ -105,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--answers", help="answers file for --questions (resumable; default "
                    "<out>/answers.jsonl)")
     p.add_argument("--out", help="run folder: LLM cache, knowledge table, value index")
-    p.add_argument("--trace", action="store_true", help="print the full stage trace as JSON")
+    p.add_argument("--trace", action="store_true", help="print the full stage trace as JSON (with --questions: "
+                   "store it in each answer)")
     p.add_argument("--knowledge", help="import a CSV/JSONL of keyword -> column -> value first")
     _add_engine_flags(p)
 

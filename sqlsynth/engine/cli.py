@@ -33,7 +33,7 @@ def run_ask(cfg: Any, *, question: str | None, questions_file: str | None, out: 
     if questions_file:
         output = out or str(Path(cfg.out) / "answers.jsonl")
         rows = ask_file(None, questions_file, output, engine=engine,
-                        concurrency=max(1, min(cfg.concurrency, 16)))
+                        concurrency=max(1, min(cfg.concurrency, 16)), with_trace=show_trace)
         # answers were appended as they finished; leave them in question order, so the file
         # pairs line by line with the questions (evaluation pairs by position without ids)
         tmp = Path(output).with_suffix(".tmp")

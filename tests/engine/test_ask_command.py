@@ -62,3 +62,19 @@ def test_negative_revision_rounds_are_refused(tmp_path: Path, scripted,
     code = main(["ask", "--db", str(example_db_root()), "--db-id", "retail_orders",
                  *_endpoint(server, tmp_path), "--max-revisions", "-1", "Anything?"])
     assert code == 2 and "max_revisions" in capsys.readouterr().err
+
+
+def test_ask_questions_file_keeps_traces_with_the_flag(tmp_path: Path, scripted) -> None:
+    import json
+
+    from sqlsynth.examples import example_file
+
+    server = scripted(StageScript({"content_keywords": []}, {}, [COUNT]))
+    answers = tmp_path / "answers.jsonl"
+    code = main(["ask", "--db", str(example_db_root()), *_endpoint(server, tmp_path),
+                 "--questions", str(example_file("questions.jsonl")), "--answers", str(answers),
+                 "--trace"])
+    assert code == 0
+    rows = [json.loads(line) for line in answers.read_text().splitlines()]
+    assert len(rows) == 12
+    assert all(r["trace"]["attempts"][0]["sql"] == COUNT for r in rows)
