@@ -23,7 +23,7 @@ from sqlsynth.llm.base import (
     gather_or_cancel,
 )
 from sqlsynth.llm.cache import DEFAULT_CACHE
-from sqlsynth.llm.config import DEFAULT_KEY_ENV, resolve_api_key
+from sqlsynth.llm.config import DEFAULT_KEY_ENV, PLACEHOLDER_KEY, resolve_api_key
 from sqlsynth.llm.errors import LLMResponseError, LLMTimeoutError, LLMUnavailableError
 from sqlsynth.llm.retry import FATAL_STATUS, RetryPolicy, is_retryable_status, retry_after_seconds
 from sqlsynth.llm.stats import UsageStats
@@ -102,6 +102,14 @@ class OpenAIConnection:
     def _describe(self) -> str:
         return f"base_url={self.base_url}, model={self.model}"
 
+    def _redact(self, text: str) -> str:
+        """Mask the key where a server quoted it back: error texts become exception messages,
+        log lines and rejects-file reasons, and the key must reach none of them."""
+        key = self._api_key
+        if key and key != PLACEHOLDER_KEY and len(key) >= 4:
+            return text.replace(key, "***")
+        return text
+
     def _mark_unavailable(self, reason: str) -> LLMUnavailableError:
         if self._unavailable is None:
             self._unavailable = LLMUnavailableError(
@@ -146,7 +154,7 @@ class OpenAIConnection:
                 except openai.APIConnectionError as exc:
                     refused += 1
                     cause = exc.__cause__ or exc
-                    last_problem = f"cannot connect ({type(cause).__name__}: {cause})"
+                    last_problem = self._redact(f"cannot connect ({type(cause).__name__}: {cause})")
                     limit = self.retry.max_retries if self._ever_answered \
                         else self.retry.connect_retries
                     if refused > limit:
@@ -156,7 +164,7 @@ class OpenAIConnection:
                              else self.retry.connect_backoff(refused))
                 except openai.APIStatusError as exc:
                     status = exc.status_code
-                    last_problem = f"HTTP {status}: {_short(exc.message)}"
+                    last_problem = f"HTTP {status}: {_short(self._redact(exc.message))}"
                     if status in FATAL_STATUS:
                         self.stats.add(failures=1)
                         reason = {401: "API key rejected", 403: "access denied",
@@ -172,7 +180,8 @@ class OpenAIConnection:
                 except (MalformedResponse, openai.APIResponseValidationError, ValueError,
                         TypeError, AttributeError, KeyError) as exc:
                     retries += 1
-                    last_problem = f"malformed response ({type(exc).__name__}: {_short(exc)})"
+                    last_problem = (f"malformed response ({type(exc).__name__}: "
+                                    f"{_short(self._redact(str(exc)))})")
                     delay = self.retry.backoff(retries)
                 else:
                     self._ever_answered = True

@@ -221,3 +221,21 @@ async def test_repr_and_messages_hide_the_key(openai_server_factory, caplog):
         await bad.achat(user("x"))
     assert "secret" not in str(info.value)
     assert "secret" not in caplog.text
+
+
+async def test_key_echoed_by_the_server_is_redacted(openai_server_factory, caplog):
+    # Some servers and proxies quote the key they received in an error body; the message
+    # becomes an exception text, a log line and a rejects-file reason, so the key is masked.
+    secret = "sk-echoed-0123456789"
+    server = openai_server_factory(require_key=secret)
+
+    def echo_key(body):
+        raise ValueError(f"key {secret} has no access to this model")
+
+    server.responder = echo_key
+    chat = make_chat(server, api_key=secret)
+    with caplog.at_level("DEBUG", logger="sqlsynth.llm"), pytest.raises(LLMResponseError) as info:
+        await chat.achat(user("x"))
+    assert "has no access" in str(info.value)
+    assert secret not in str(info.value)
+    assert secret not in caplog.text
