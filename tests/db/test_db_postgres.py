@@ -40,6 +40,24 @@ def test_schemas_become_db_ids(postgres_server, multi_schema_db):
         manager.close()
 
 
+def test_config_can_name_single_schemas(postgres_server, multi_schema_db):
+    # "which databases/schemas": a `database.schema` db_id in the config selects that schema
+    # alone, and a plain database name beside it still brings all of that database's schemas.
+    only_hr = DatabaseManager("postgres", postgres_server.config(databases=["multi.hr"]))
+    mixed = DatabaseManager.from_url(
+        f"postgresql://{postgres_server.user}:{postgres_server.password}@"
+        f"{postgres_server.host}:{postgres_server.port}/?databases=multi.sales,concert"
+    )
+    try:
+        assert only_hr.list_databases() == ["multi.hr"]
+        assert only_hr.execute("multi.hr", "SELECT count(*) FROM item").rows == ((2,),)
+        assert only_hr.execute("multi.sales", "SELECT 1").status is ExecStatus.UNKNOWN_DB
+        assert mixed.list_databases() == ["concert", "multi.sales"]
+    finally:
+        only_hr.close()
+        mixed.close()
+
+
 def test_unnamed_config_lists_databases_and_schemas(postgres_server, multi_schema_db):
     manager = DatabaseManager("postgres", postgres_server.config())
     try:

@@ -4,7 +4,8 @@ db_id rule: each connectable non-template database except `postgres` (unless nam
 config's `database` / `databases`) gives db_id = its name, covering its `public` schema; each
 other user schema holding tables gives db_id `database.schema`. When a database has tables
 only outside `public` and in a single schema, that schema is still exposed as
-`database.schema` (no guessing).
+`database.schema` (no guessing). The config's `database` / `databases` may name whole
+databases or single `database.schema` db_ids.
 
 Read-only wall: `default_transaction_read_only=on` for the session and every query inside a
 `READ ONLY` transaction that is rolled back. Time limit: `SET LOCAL statement_timeout`, with
@@ -66,7 +67,12 @@ class PostgresEngine(Engine):
         return self._version
 
     def _maintenance_db(self) -> str:
-        return self.only[0] if self.only else MAINTENANCE_DB
+        return self.only[0].partition(".")[0] if self.only else MAINTENANCE_DB
+
+    def _wanted_database(self, name: str) -> bool:
+        """Whether the config names this database, or one of its schemas as `name.schema`."""
+        assert self.only is not None
+        return name in self.only or any(w.startswith(name + ".") for w in self.only)
 
     def _discover(self) -> dict[str, tuple[str, str]]:
         conn = self._raw_connect(self._maintenance_db())
@@ -80,7 +86,7 @@ class PostgresEngine(Engine):
             conn.close()
         names = [r[0] for r in rows]
         if self.only is not None:
-            names = [n for n in names if n in self.only]
+            names = [n for n in names if self._wanted_database(n)]
         else:
             names = [n for n in names if n != MAINTENANCE_DB]
         targets: dict[str, tuple[str, str]] = {}
@@ -103,6 +109,8 @@ class PostgresEngine(Engine):
             for schema in schemas:
                 if schema != "public":
                     targets[f"{name}.{schema}"] = (name, schema)
+        if self.only is not None:  # a named database keeps all its schemas
+            targets = {k: v for k, v in targets.items() if k in self.only or v[0] in self.only}
         return targets
 
     def list_databases(self) -> list[str]:
