@@ -109,6 +109,9 @@ def write_final(out: Path, prefix: str, cache_type: str) -> Path:
 def _rows_for_export(path: Path) -> list[dict[str, Any]]:
     from sqlsynth.storage import read_rows
 
+    if not path.exists():
+        # the readers treat an absent file as "no rows", which would export nothing, silently
+        raise FileNotFoundError(f"export input not found: {path}")
     if path.is_dir():
         candidate = path / FINAL_FILE
         if not candidate.exists():

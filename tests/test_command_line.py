@@ -114,3 +114,14 @@ def test_init_scripts_run_as_written(tmp_path: Path) -> None:
                               env={**os.environ, "SQLSYNTH_PROGRESS": "0"})
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert list((tmp_path / "run").glob("sqlsynth_step9.jsonl"))
+
+
+def test_export_of_a_missing_input_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "export.jsonl"
+    code = main(["export", "--input", str(tmp_path / "no-such-run"), "--format", "jsonl",
+                 "--out", str(target)])
+    assert code == 2
+    assert "no-such-run" in capsys.readouterr().err
+    assert not target.exists()
