@@ -167,6 +167,22 @@ class FileStorage:
     def _context(self, op: Operator, index: int) -> StepContext:
         return StepContext(step_index=index, step_name=op.step_name, seed=self.seed)
 
+    def _check_first_entry(self, op: Operator) -> None:
+        """An absent first entry file means "no rows" only to a step that creates its rows.
+
+        For a step that transforms rows it is a mistyped path, which would otherwise finish
+        "successfully" with nothing; checked before any earlier run's files are touched.
+        """
+        from sqlsynth.pipelines.runner import is_source
+
+        if is_source(op) or not self.first_entry_file_name:
+            return
+        if not Path(self.first_entry_file_name).is_file():
+            raise FileNotFoundError(
+                f"first_entry_file_name not found: {self.first_entry_file_name} "
+                f"(input of step 1, {op.step_name})"
+            )
+
     def _base_fingerprint(self, first: int, manifest: Manifest) -> str:
         if first == 1:
             source = (
@@ -186,6 +202,8 @@ class FileStorage:
         indices = [index for _, index in recorded]
         if indices != list(range(indices[0], indices[0] + len(indices))):
             raise RuntimeError(f"steps must run in order without gaps, got {indices}")
+        if indices[0] == 1:
+            self._check_first_entry(recorded[0][0])
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         manifest = Manifest(self.manifest_path)
 

@@ -226,6 +226,17 @@ def test_source_step_needs_no_input(tmp_path, entry_name):
     assert texts(tmp_path / "cache" / "run_step2.jsonl") == ["seed0!", "seed1!", "seed2!"]
 
 
+@pytest.mark.parametrize("streaming", [False, True])
+def test_absent_input_of_a_transforming_first_step_is_an_error(tmp_path, streaming):
+    """A mistyped input path must not finish as an empty run, nor remove an earlier run."""
+    write_input(tmp_path / "input.jsonl", ["a"])
+    run_pipeline(make_storage(tmp_path), [AddSuffix("1")], streaming)
+    storage = make_storage(tmp_path, entry=tmp_path / "inptu.jsonl")
+    with pytest.raises(FileNotFoundError, match="inptu.jsonl"):
+        run_pipeline(storage, [AddSuffix("1")], streaming)
+    assert texts(tmp_path / "cache" / "run_step1.jsonl") == ["a1"]
+
+
 def test_source_after_other_steps_starts_a_new_segment(tmp_path):
     write_input(tmp_path / "input.jsonl", ["a"])
     storage = make_storage(tmp_path)
