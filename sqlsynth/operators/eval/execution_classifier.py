@@ -25,7 +25,8 @@ class SQLExecutionClassifier(Operator):
     c <= t[0] gives labels[0], c <= t[1] gives labels[1], ..., above all gives the last label.
     With the defaults ([2, 5, 9], extra/hard/medium/easy) and 10 generations: 0-2 correct is
     ``extra``, 3-5 ``hard``, 6-9 ``medium``, all 10 ``easy`` - the more often it is solved,
-    the easier. A gold SQL that does not run gets the label ``gold_error`` (no solver call).
+    the easier. A gold SQL that does not run, or whose result is cut at the row cap, gets the
+    label ``gold_error`` (no solver call).
     """
 
     default_keys: ClassVar[dict[str, str]] = {
@@ -78,7 +79,9 @@ class SQLExecutionClassifier(Operator):
         out_key = self.keys["output_difficulty_key"]
         gold_sql = str(row[self.keys["input_sql_key"]])
         gold = await self.database_manager.aexecute(db_id, gold_sql)
-        if not gold.ok:
+        if not gold.ok or gold.truncated:
+            # a gold cut at the row cap cannot be compared (the first rows of two different
+            # answers may agree), so it is not graded either, as in ``sqlsynth.eval``
             return [{**row, out_key: GOLD_ERROR}]
 
         try:
@@ -97,7 +100,8 @@ class SQLExecutionClassifier(Operator):
         unique = list(dict.fromkeys(sql for sql in candidates if sql))
         results = await self.database_manager.aexecute_many([(db_id, sql) for sql in unique])
         ordered = query_orders_output(gold_sql, dialect_of(self.database_manager))
-        matches = {sql: results_match(gold, res, ordered=ordered)
+        # a cut answer holds more rows than the (complete) gold: never the same answer
+        matches = {sql: not res.truncated and results_match(gold, res, ordered=ordered)
                    for sql, res in zip(unique, results)}
         correct = sum(1 for sql in candidates if sql and matches[sql])
         return [{**row, out_key: self.label(correct)}]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
 from sqlsynth.operators.base import Reject
 from sqlsynth.operators.eval import PromptSolver, SQLExecutionClassifier
+from tests.operators.eval.conftest import SCHOOL_SQL
 
 GOLD = "SELECT name FROM pupils WHERE grade > 3"
 SAME = "SELECT p.name FROM pupils AS p WHERE p.grade >= 4"
@@ -71,6 +74,30 @@ async def test_failing_gold_is_labelled_not_graded(dbm, ctx):
     out = await op.aprocess_row(row(BROKEN), ctx)
     assert out[0]["sql_execution_difficulty"] == "gold_error"
     assert solver.calls == []
+
+
+async def test_results_cut_at_the_row_cap_are_never_matches(tmp_path, ctx):
+    """Gold and answers are compared whole: a prefix that agrees is not the same answer."""
+    from sqlsynth.db import DatabaseManager
+
+    root = tmp_path / "capped"
+    root.mkdir()
+    with sqlite3.connect(root / "school.sqlite") as conn:
+        conn.executescript(SCHOOL_SQL)
+    capped = DatabaseManager(db_type="sqlite", config={"root_path": str(root)}, max_rows=2)
+    try:
+        # all three pupils, cut to two: the gold's answer is unknown, so it is not graded
+        solver = ListSolver(["SELECT name FROM pupils"] * 10)
+        op = SQLExecutionClassifier(None, capped, solver=solver)
+        out = await op.aprocess_row(row("SELECT name FROM pupils"), ctx)
+        assert out[0]["sql_execution_difficulty"] == "gold_error"
+        assert solver.calls == []
+        # Ben and Cat are the gold's two rows and the first two of this three-row answer
+        op.solver = ListSolver(["SELECT name FROM pupils ORDER BY grade DESC"] * 10)
+        out = await op.aprocess_row(row(), ctx)
+        assert out[0]["sql_execution_difficulty"] == "extra"
+    finally:
+        capped.close()
 
 
 async def test_unknown_db_and_missing_prompt(dbm, ctx, openai_server, scripted_chat):
