@@ -124,8 +124,9 @@ def cmd_export(args: argparse.Namespace, make_config: ConfigMaker) -> int:
     from sqlsynth.export import export_rows
 
     rows = _rows_for_export(Path(args.input))
-    summary = export_rows(rows, Path(args.out), args.format)
-    print(f"exported {summary.written} rows to {args.out} ({args.format})")
+    summary = export_rows(rows, args.out, args.format)
+    where = ", ".join(str(p) for p in summary.paths) or args.out
+    print(f"exported {summary.written} rows to {where} ({args.format})")
     if summary.skipped:
         print(f"skipped {summary.skipped}: {summary.reasons}")
     return 0

@@ -73,14 +73,18 @@ def export_rows(
 ) -> ExportSummary:
     """Write ``rows`` to ``out_path`` in ``fmt``; see the module docstring for the formats.
 
-    ``out_path`` is a file for jsonl/json/parquet and a folder for ``hf``. For the LLaMA-Factory
-    formats it is either the data file (``.json``/``.jsonl``; ``dataset_info.json`` goes next to
-    it) or a folder that receives ``<dataset_name>.json`` and ``dataset_info.json``.
+    ``out_path`` is a file for jsonl/json/parquet (or a folder, existing or written with a
+    trailing slash, that receives ``<dataset_name>.<fmt>``) and a folder for ``hf``. For the
+    LLaMA-Factory formats it is either the data file (``.json``/``.jsonl``; ``dataset_info.json``
+    goes next to it) or a folder that receives ``<dataset_name>.json`` and ``dataset_info.json``.
     """
     if fmt not in EXPORT_FORMATS:
         choices = ", ".join(EXPORT_FORMATS)
         raise ValueError(f"unknown export format {fmt!r}; choose one of {choices}")
     out = Path(out_path)
+    if fmt in ("jsonl", "json", "parquet") and (out.is_dir() or _names_folder(out_path)):
+        # ``--out export/`` works for every format, as it does for hf and LLaMA-Factory
+        out = out / f"{dataset_name or DEFAULT_DATASET_NAME}.{fmt}"
     summary = ExportSummary()
     plain = _plain_rows(rows, summary)
     if fmt in LLAMAFACTORY_FORMATS:
@@ -101,6 +105,12 @@ def export_rows(
         summary.written = len(plain)
     summary.skipped_rows.sort()
     return summary
+
+
+def _names_folder(out_path: str | os.PathLike[str]) -> bool:
+    """Whether the path was written as a folder (a trailing separator, lost by ``Path``)."""
+    text = os.fspath(out_path)
+    return text.endswith(("/", os.sep))
 
 
 def _plain_rows(rows: Iterable[Mapping[str, Any]], summary: ExportSummary

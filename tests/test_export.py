@@ -155,6 +155,20 @@ def test_every_format_runs_and_summarises(tmp_path):
         assert all(p.exists() for p in s.paths), fmt
 
 
+@pytest.mark.parametrize("fmt", ["jsonl", "json", "parquet"])
+def test_file_formats_into_a_folder(tmp_path, fmt):
+    """``--out export/`` (a folder, existing or with a trailing slash) gets a named file."""
+    if fmt == "parquet":
+        pytest.importorskip("pyarrow")
+    existing = tmp_path / "existing"
+    existing.mkdir()
+    for out in (existing, f"{tmp_path / 'new'}/"):
+        summary = export_rows(ROWS, out, fmt)
+        assert summary.written == len(ROWS)
+        assert [p.name for p in summary.paths] == [f"sqlsynth_text2sql.{fmt}"]
+        assert summary.paths[0].parent.is_dir() and summary.paths[0].is_file()
+
+
 def test_import_stays_light():
     code = "import sys, sqlsynth.export; print('pyarrow' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
