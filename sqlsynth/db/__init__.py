@@ -13,6 +13,7 @@ _EXPORTS = {
     "ExecStatus": "sqlsynth.db.result",
     "results_match": "sqlsynth.db.compare",
     "result_signature": "sqlsynth.db.compare",
+    "comparable": "sqlsynth.db.compare",
     "query_orders_output": "sqlsynth.db.compare",
     "normalize_value": "sqlsynth.db.compare",
     "Schema": "sqlsynth.db.schema",

@@ -2,7 +2,9 @@
 
 Semantics of `results_match(gold, pred, ordered=...)`:
 
-* Only two OK results can match; any failure status matches nothing.
+* Only two complete OK results can match; any failure status matches nothing, and neither does
+  a result cut at the row cap (`truncated`): the first rows of two different answers may agree,
+  so equality cannot be decided (raise `max_rows` to compare bigger answers).
 * Columns are matched by position; names and aliases are ignored, but the column counts
   must be equal.
 * Rows are compared as multisets (duplicates count) unless `ordered`, in which case the
@@ -15,10 +17,10 @@ Semantics of `results_match(gold, pred, ordered=...)`:
   - bytes are decoded as UTF-8 when possible (so b'abc' == 'abc'), otherwise compared raw;
   - dates/times compare by their ISO text, so a datetime equals the string SQLite stores;
   - strings compare exactly (case and whitespace matter).
-* Truncated results are compared on the rows they hold.
 
 `result_signature(res, ordered=...)` gives a hashable key with `sig(a) == sig(b)` exactly
-when `results_match(a, b)`; it is None for failed results, which vote for nothing.
+when `results_match(a, b)`; it is None for failed and truncated results, which vote for nothing.
+`comparable(res)` says whether a result can take part in a comparison at all.
 """
 
 from __future__ import annotations
@@ -95,9 +97,14 @@ def _width(res: ExecResult) -> int:
     return len(res.rows[0]) if res.rows else 0
 
 
+def comparable(res: ExecResult) -> bool:
+    """An OK result holding all its rows: the only kind whose equality can be decided."""
+    return res.ok and not res.truncated
+
+
 def results_match(gold: ExecResult, pred: ExecResult, *, ordered: bool) -> bool:
     """Whether two execution results are the same answer (see the module docstring)."""
-    if not (gold.ok and pred.ok):
+    if not (comparable(gold) and comparable(pred)):
         return False
     if _width(gold) != _width(pred) or len(gold.rows) != len(pred.rows):
         return False
@@ -107,8 +114,8 @@ def results_match(gold: ExecResult, pred: ExecResult, *, ordered: bool) -> bool:
 
 
 def result_signature(res: ExecResult, *, ordered: bool) -> Hashable:
-    """Hashable key consistent with `results_match`; None for failed results."""
-    if not res.ok:
+    """Hashable key consistent with `results_match`; None for failed or truncated results."""
+    if not comparable(res):
         return None
     rows = _rows(res)
     if ordered:

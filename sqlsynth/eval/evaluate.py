@@ -82,10 +82,8 @@ class _Judge:
         if not pred_res.ok:
             result.pred_error = f"{result.pred_status}: {pred_res.error}"
         ordered = query_orders_output(result.gold_sql, self.dialect)
-        # a truncated prediction holds more rows than an untruncated gold: not the same answer
-        complete = not (gold_res.truncated or pred_res.truncated)
-        result.exec_match = bool(gold_res.ok and pred_res.ok and complete
-                                 and results_match(gold_res, pred_res, ordered=ordered))
+        # results_match: only two complete OK results can match (a cut one never does)
+        result.exec_match = results_match(gold_res, pred_res, ordered=ordered)
 
 
 def _exec_requests(items: Sequence[EvalItem]) -> list[tuple[str, str]]:

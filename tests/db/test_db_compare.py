@@ -7,7 +7,14 @@ from decimal import Decimal
 
 import pytest
 
-from sqlsynth.db import ExecResult, ExecStatus, query_orders_output, result_signature, results_match
+from sqlsynth.db import (
+    ExecResult,
+    ExecStatus,
+    comparable,
+    query_orders_output,
+    result_signature,
+    results_match,
+)
 
 
 def ok(*rows, columns=None):
@@ -76,3 +83,13 @@ def test_query_orders_output():
         "SELECT a FROM t WHERE b IN (SELECT b FROM u ORDER BY b)", "postgres"
     )
     assert not query_orders_output("not sql at all (", "mysql")
+
+
+def test_truncated_results_match_nothing():
+    """The first rows of two different answers may agree: a cut result cannot be compared."""
+    full = ok((1,), (2,))
+    cut = ExecResult(ExecStatus.OK, columns=("c0",), rows=((1,), (2,)), truncated=True)
+    assert comparable(full) and not comparable(cut)
+    assert not results_match(full, cut, ordered=False)
+    assert not results_match(cut, cut, ordered=True)
+    assert result_signature(cut, ordered=False) is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from sqlsynth.db.compare import query_orders_output, results_match
+from sqlsynth.db.compare import comparable, query_orders_output, results_match
 from sqlsynth.llm.errors import LLMError, LLMUnavailableError
 from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepContext
 from sqlsynth.operators.eval._labels import check_thresholds, label_for
@@ -79,7 +79,7 @@ class SQLExecutionClassifier(Operator):
         out_key = self.keys["output_difficulty_key"]
         gold_sql = str(row[self.keys["input_sql_key"]])
         gold = await self.database_manager.aexecute(db_id, gold_sql)
-        if not gold.ok or gold.truncated:
+        if not comparable(gold):
             # a gold cut at the row cap cannot be compared (the first rows of two different
             # answers may agree), so it is not graded either, as in ``sqlsynth.eval``
             return [{**row, out_key: GOLD_ERROR}]
@@ -100,8 +100,8 @@ class SQLExecutionClassifier(Operator):
         unique = list(dict.fromkeys(sql for sql in candidates if sql))
         results = await self.database_manager.aexecute_many([(db_id, sql) for sql in unique])
         ordered = query_orders_output(gold_sql, dialect_of(self.database_manager))
-        # a cut answer holds more rows than the (complete) gold: never the same answer
-        matches = {sql: not res.truncated and results_match(gold, res, ordered=ordered)
+        # results_match never counts an answer cut at the row cap as the same answer
+        matches = {sql: results_match(gold, res, ordered=ordered)
                    for sql, res in zip(unique, results)}
         correct = sum(1 for sql in candidates if sql and matches[sql])
         return [{**row, out_key: self.label(correct)}]

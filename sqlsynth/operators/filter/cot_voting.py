@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any, ClassVar
 
-from sqlsynth.db.compare import query_orders_output, result_signature
+from sqlsynth.db.compare import comparable, query_orders_output, result_signature
 from sqlsynth.db.result import ExecResult
 from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepContext
 from sqlsynth.operators.filter._common import clip, dialect_of, unknown_db
@@ -17,13 +17,14 @@ class Text2SQLCoTVotingGenerator(Operator):
     ``SQL``, and drops ``cot_responses`` from the row.
 
     Each answer's final SQL block is executed (identical SQL once, all in one batch). Answers
-    whose SQL runs are grouped by execution result (``result_signature``, ordered when the
+    whose SQL runs to a complete result are grouped by execution result (``result_signature``, ordered when the
     query orders its output, i.e. the semantics of ``results_match``). The largest group wins;
     ties go to the group holding the earliest answer, and within the group the earliest
     answer is chosen. ``SQL`` is replaced by the chosen answer's SQL, so the reasoning and the
     query always agree and the query is known to run.
 
-    Rows with fewer than ``min_valid_candidates`` answers whose SQL runs are rejected as
+    Rows with fewer than ``min_valid_candidates`` answers whose SQL runs and returns a complete
+    result (one cut at the row cap cannot be compared, see ``comparable``) are rejected as
     ``too_few_valid_candidates``; there is no unverified fallback.
     """
 
@@ -61,9 +62,10 @@ class Text2SQLCoTVotingGenerator(Operator):
         by_sql: dict[str, ExecResult] = dict(zip(unique, results))
 
         chosen = choose_by_vote(candidates, by_sql, dialect_of(self.database_manager))
-        valid = sum(1 for sql in candidates if sql and by_sql[sql].ok)
+        valid = sum(1 for sql in candidates if sql and comparable(by_sql[sql]))
         if chosen is None or valid < self.min_valid_candidates:
-            errors = sorted({r.status.value for r in results if not r.ok})
+            errors = sorted({r.status.value if not r.ok else "truncated"
+                             for r in results if not comparable(r)})
             return Reject(
                 "too_few_valid_candidates",
                 clip(f"{valid} of {len(responses)} answers have SQL that runs "
@@ -85,8 +87,8 @@ def choose_by_vote(
     """
     groups: dict[Hashable, list[int]] = {}
     for i, sql in enumerate(candidates):
-        if not sql or not results[sql].ok:
-            continue
+        if not sql or not comparable(results[sql]):
+            continue  # failed, or cut at the row cap: its answer cannot be compared
         key = result_signature(results[sql], ordered=query_orders_output(sql, dialect))
         groups.setdefault(key, []).append(i)
     if not groups:

@@ -59,6 +59,22 @@ async def test_too_few_valid_candidates(dbm, ctx):
     assert (await op.aprocess_row(row([answer(YORK), answer(LEEDS_A)]), ctx))[0]["SQL"] == YORK
 
 
+async def test_answers_cut_at_the_row_cap_do_not_vote(db_root, ctx):
+    from sqlsynth.db import DatabaseManager
+
+    capped = DatabaseManager(db_type="sqlite", config={"root_path": str(db_root)}, max_rows=2)
+    try:
+        every_name = "SELECT name FROM customers"  # 3 rows: cut at 2, cannot be compared
+        twice = [answer(every_name, "a1"), answer(every_name, "a2"), answer(YORK, "y")]
+        out = await Text2SQLCoTVotingGenerator(capped).aprocess_row(row(twice), ctx)
+        assert out[0]["SQL"] == YORK
+        only_cut = Text2SQLCoTVotingGenerator(capped, min_valid_candidates=2)
+        out = await only_cut.aprocess_row(row(twice), ctx)
+        assert out.reason == "too_few_valid_candidates" and "truncated" in out.detail
+    finally:
+        capped.close()
+
+
 async def test_identical_sql_is_executed_once(dbm, ctx):
     seen: list = []
     original = dbm.aexecute_many
