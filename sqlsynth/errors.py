@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 USER_ERROR_NAMES = frozenset(
-    {"LLMUnavailableError", "InputFormatError", "UnknownDatabaseError", "ConfigError"}
+    {"LLMUnavailableError", "InputFormatError", "UnknownDatabaseError", "ConfigError",
+     "DatabaseUnavailableError"}
 )
 
 
@@ -36,3 +37,20 @@ class InputFormatError(ValueError):
     @property
     def message(self) -> str:
         return self.reason
+
+
+class DatabaseUnavailableError(ConnectionError):
+    """A database server cannot be reached or refuses the login.
+
+    Raised instead of the driver's own exception so that a wrong host, port, password or
+    database name is one line on the terminal (which server, as which user, the driver's
+    reason) rather than a traceback; the password is never part of the message.
+    """
+
+    def __init__(self, engine: str, host: object, port: object, user: object,
+                 database: str | None, reason: BaseException) -> None:
+        first_line = (str(reason).strip().splitlines() or [type(reason).__name__])[0]
+        target = f"{engine} at {host}:{port} as {user!s}"
+        if database:
+            target += f", database {database!r}"
+        super().__init__(f"cannot connect to {target}: {first_line}")

@@ -15,8 +15,10 @@ def print_run_summary(pipeline: Any) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(stderr=True)
     steps = pipeline.summary()
+    if not steps:
+        return  # stopped before any step started (bad input, unreachable database): no table
+    console = Console(stderr=True)
     table = Table(title="sqlsynth run summary")
     for col in ("step", "operator", "in", "out", "dropped (reason: count)", "seconds"):
         table.add_column(col, justify="right" if col in {"in", "out", "seconds"} else "left")

@@ -125,3 +125,18 @@ def test_export_of_a_missing_input_is_an_error(
     assert code == 2
     assert "no-such-run" in capsys.readouterr().err
     assert not target.exists()
+
+
+@pytest.mark.parametrize("scheme", ["mysql", "postgresql"])
+def test_unreachable_database_server_is_one_line(
+    scheme: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.servers import free_port
+
+    url = f"{scheme}://reader:s3cretpw@127.0.0.1:{free_port()}/"
+    code = main(["generate", "--num", "1", "--out", str(tmp_path), "--db", url])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "cannot connect to" in err and "as reader" in err
+    assert "Traceback" not in err and "s3cretpw" not in err
+    assert "run summary" not in err  # nothing ran: no empty table above the error

@@ -9,12 +9,14 @@ and every query runs inside `START TRANSACTION READ ONLY` followed by a rollback
 
 from __future__ import annotations
 
+import contextlib
 import math
 from typing import Any
 
 from sqlsynth.db.engines.base import Engine, RowBudget, configured_databases, fetch_into
 from sqlsynth.db.result import ExecStatus
 from sqlsynth.db.schema import Column, ForeignKey, Table, quote_ident
+from sqlsynth.errors import DatabaseUnavailableError
 
 SYSTEM_DATABASES = frozenset({"information_schema", "mysql", "performance_schema", "sys"})
 
@@ -56,7 +58,13 @@ class MySQLEngine(Engine):
     def _raw_connect(self, database: str | None = None):
         import pymysql
 
-        return pymysql.connect(**self._connect_args(database))
+        args = self._connect_args(database)
+        try:
+            return pymysql.connect(**args)
+        except pymysql.err.OperationalError as exc:
+            raise DatabaseUnavailableError(self.engine_name, args.get("unix_socket") or
+                                           args["host"], args["port"], args["user"], database,
+                                           exc) from exc
 
     def _detect(self, conn) -> None:
         if self._flavour is None:
@@ -127,10 +135,17 @@ class MySQLEngine(Engine):
         with conn.cursor() as cur:
             cur.execute("START TRANSACTION READ ONLY")
         cur = conn.cursor(pymysql.cursors.SSCursor)
-        cur.execute(f"EXPLAIN {sql}" if explain else sql)
-        columns = tuple(d[0] for d in cur.description or ())
-        budget = RowBudget(limits, deadline)
-        fetch_into(cur, budget)
+        try:
+            cur.execute(f"EXPLAIN {sql}" if explain else sql)
+            columns = tuple(d[0] for d in cur.description or ())
+            budget = RowBudget(limits, deadline)
+            fetch_into(cur, budget)
+        except Exception:
+            # a query killed mid-result leaves an unbuffered result open; release it here so
+            # the rollback that follows starts from a clean protocol state
+            with contextlib.suppress(Exception):
+                cur.close()
+            raise
         if not (budget.truncated or budget.too_large):  # else the connection is discarded
             cur.close()
             conn.rollback()

@@ -20,6 +20,7 @@ import math
 from sqlsynth.db.engines.base import Engine, RowBudget, configured_databases
 from sqlsynth.db.result import ExecStatus
 from sqlsynth.db.schema import Column, ForeignKey, Table, quote_ident
+from sqlsynth.errors import DatabaseUnavailableError
 
 MAINTENANCE_DB = "postgres"
 _SYSTEM_SCHEMA_FILTER = (
@@ -44,16 +45,23 @@ class PostgresEngine(Engine):
 
         c = self.config
         options = "-c default_transaction_read_only=on" if read_only else ""
-        conn = psycopg.connect(
-            host=c.get("host", "localhost"),
-            port=int(c.get("port") or 5432),
-            user=c.get("user") or c.get("username") or "postgres",
-            password=c.get("password") or None,
-            dbname=database,
-            connect_timeout=int(c.get("connect_timeout", 10)),
-            options=options,
-            autocommit=False,
-        )
+        host = c.get("host", "localhost")
+        port = int(c.get("port") or 5432)
+        user = c.get("user") or c.get("username") or "postgres"
+        try:
+            conn = psycopg.connect(
+                host=host,
+                port=port,
+                user=user,
+                password=c.get("password") or None,
+                dbname=database,
+                connect_timeout=int(c.get("connect_timeout", 10)),
+                options=options,
+                autocommit=False,
+            )
+        except psycopg.OperationalError as exc:
+            raise DatabaseUnavailableError(self.engine_name, host, port, user, database,
+                                           exc) from exc
         conn.read_only = True
         return conn
 
