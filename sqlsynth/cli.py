@@ -97,7 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", required=True)
 
-    p = sub.add_parser("ask", help="answer questions with the content-aware engine")
+    p = sub.add_parser("ask", help="answer questions with the content-aware engine",
+                       description="Answer a question (or a file of them) with the "
+                       "content-aware engine. Exit status for one question: 0 when the final "
+                       "SQL ran (rows or an empty result), 1 when no SQL that runs was found.")
     _add_db_flags(p, required=True)
     _add_endpoint_flags(p)
     p.add_argument("question", nargs="?")

@@ -45,7 +45,8 @@ def run_ask(cfg: Any, *, question: str | None, questions_file: str | None, out: 
         return 0
     answer = ask_one(None, question or "", db_id, engine=engine)
     _print_answer(answer, show_trace)
-    return 0 if answer.sql else 1
+    # like grep: 1 says "no answer", so scripts can tell a failed final SQL from a result
+    return 0 if answer.status in ("ok", "empty") else 1
 
 
 def _print_answer(answer: Any, show_trace: bool) -> None:
