@@ -17,6 +17,9 @@ def _add_endpoint_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--base-url", dest="base_url", help="OpenAI-compatible endpoint; none = local model")
     p.add_argument("--api-key-env", dest="api_key_env", help="environment variable holding the key")
     p.add_argument("--embedding-model", dest="embedding_model")
+    p.add_argument("--embedding-base-url", dest="embedding_base_url",
+                   help="endpoint for embeddings (default: --base-url); 'local' = the embedded "
+                   "all-MiniLM-L6-v2, e.g. beside a chat-only server")
     p.add_argument("--local-model", dest="local_model_path", help="a GGUF file for the local model")
     p.add_argument("--concurrency", type=int, help="LLM requests in flight")
     p.add_argument("--seed", type=int)
@@ -32,7 +35,7 @@ def _add_db_flags(p: argparse.ArgumentParser, required: bool = False) -> None:
 def _config(args: argparse.Namespace, **extra: Any) -> RunConfig:
     names = {
         "db", "db_ids", "out", "input", "seed", "base_url", "model", "api_key_env",
-        "embedding_model", "local_model_path", "concurrency", "llm_cache", "query_timeout",
+        "embedding_model", "embedding_base_url", "local_model_path", "concurrency", "llm_cache", "query_timeout",
         "generate_num", "num_variations", "question_candidates", "cot_samples",
         "execution_generations", "execution_solver", "max_revisions",
     }

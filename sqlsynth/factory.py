@@ -86,12 +86,15 @@ def make_solver(cfg: RunConfig, database_manager: Any, llm: Any, embeddings: Any
     raise ValueError(f"execution_solver must be 'prompt' or 'engine', got {cfg.execution_solver!r}")
 
 
+LOCAL_EMBEDDINGS = "local"  # embedding_base_url value: the embedded model beside an endpoint
+
+
 def make_embedding_model(cfg: RunConfig, cache: Any = None) -> Any:
     from sqlsynth.llm import LocalEmbeddings, OpenAIEmbeddings
 
     cache = cache if cache is not None else llm_cache(cfg)
     base_url = cfg.embedding_base_url or cfg.base_url
-    if base_url:
+    if base_url and base_url != LOCAL_EMBEDDINGS:
         return OpenAIEmbeddings(
             cfg.embedding_model,
             base_url=base_url,

@@ -18,6 +18,7 @@ def write_scaffold(target: Path, *, force: bool = False) -> list[Path]:
     outputs[CONFIG_FILE_NAME] = (
         "# sqlsynth settings; command-line flags override them.\n"
         "# base_url empty = the embedded local model; set it (and model) for an endpoint.\n"
+        "# embedding_base_url empty = base_url; \"local\" = the embedded embedding model.\n"
         + RunConfig(generate_num=10).to_toml()
     )
     existing = [name for name in outputs if (target / name).exists()]

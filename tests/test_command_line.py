@@ -140,3 +140,21 @@ def test_unreachable_database_server_is_one_line(
     assert "cannot connect to" in err and "as reader" in err
     assert "Traceback" not in err and "s3cretpw" not in err
     assert "run summary" not in err  # nothing ran: no empty table above the error
+
+
+def test_embedding_endpoint_flag_and_local_embeddings_beside_a_chat_endpoint() -> None:
+    from sqlsynth.cli import build_parser
+    from sqlsynth.config import RunConfig
+    from sqlsynth.factory import make_embedding_model
+    from sqlsynth.llm import LocalEmbeddings, OpenAIEmbeddings
+
+    args = build_parser().parse_args(
+        ["generate", "--base-url", "http://127.0.0.1:9/v1", "--embedding-base-url", "local"])
+    assert args.embedding_base_url == "local"
+    chat_only = RunConfig(base_url="http://127.0.0.1:9/v1", embedding_base_url="local",
+                          llm_cache=False)
+    assert isinstance(make_embedding_model(chat_only), LocalEmbeddings)
+    split = RunConfig(base_url="http://127.0.0.1:9/v1", embedding_base_url="http://127.0.0.1:8/v1",
+                      llm_cache=False)
+    model = make_embedding_model(split)
+    assert isinstance(model, OpenAIEmbeddings) and "127.0.0.1:8" in str(model.base_url)
