@@ -90,3 +90,16 @@ def test_comment_parsing():
         "country": "country of birth",
     }
     assert table_comment == "people who sing"
+
+
+def test_block_comment_parsing():
+    ddl = """CREATE TABLE orders /* one row per order */ (
+      id INTEGER PRIMARY KEY, /* order number */
+      note TEXT DEFAULT '/* not a comment */',
+      status TEXT /* O = open,
+                     S = shipped */ NOT NULL,
+      total REAL -- in EUR
+    )"""
+    comments, table_comment = parse_column_comments(ddl)
+    assert comments == {"id": "order number", "status": "O = open, S = shipped", "total": "in EUR"}
+    assert table_comment == "one row per order"

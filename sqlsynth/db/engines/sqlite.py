@@ -88,7 +88,7 @@ def _authorizer(action: int, arg1: str | None, arg2: str | None, _db: Any, _src:
 
 
 def parse_column_comments(ddl: str) -> tuple[dict[str, str], str | None]:
-    """`-- comment` texts in a CREATE TABLE statement, keyed by lower-cased column name.
+    """`-- comment` / `/* comment */` texts in a CREATE TABLE statement, by lower-cased column.
 
     A comment belongs to the first identifier on its line (`name TEXT, -- the name`); a
     comment on a line without a column definition before the first column is the table comment.
@@ -119,12 +119,23 @@ _CONSTRAINT_WORDS = frozenset({"PRIMARY", "FOREIGN", "CONSTRAINT", "UNIQUE", "CH
 
 
 def _split_lines(sql: str) -> list[tuple[str, str | None]]:
-    """Lines as (code, comment) pairs, aware of quotes so `'--'` in a literal is not a comment."""
+    """Lines as (code, comment) pairs, aware of quotes so `'--'` in a literal is not a comment.
+
+    Both comment styles count: `-- to the end of the line` and `/* block */` (a block comment
+    belongs to the line it starts on; its inner whitespace is collapsed).
+    """
     out: list[tuple[str, str | None]] = []
     code: list[str] = []
+    comment: str | None = None
     quote: str | None = None
     i, n = 0, len(sql)
     closers = {"'": "'", '"': '"', "`": "`", "[": "]"}
+
+    def end_line() -> None:
+        nonlocal code, comment
+        out.append(("".join(code), comment))
+        code, comment = [], None
+
     while i < n:
         ch = sql[i]
         if quote:
@@ -137,18 +148,24 @@ def _split_lines(sql: str) -> list[tuple[str, str | None]]:
         elif ch == "-" and sql.startswith("--", i):
             end = sql.find("\n", i)
             end = n if end < 0 else end
-            out.append(("".join(code), sql[i + 2 : end].strip() or None))
-            code = []
+            comment = comment or sql[i + 2 : end].strip() or None
+            end_line()
             i = end + 1
             continue
+        elif ch == "/" and sql.startswith("/*", i):
+            end = sql.find("*/", i + 2)
+            end = n if end < 0 else end
+            comment = comment or " ".join(sql[i + 2 : end].split()) or None
+            code.append(" ")
+            i = end + 2
+            continue
         elif ch == "\n":
-            out.append(("".join(code), None))
-            code = []
+            end_line()
         else:
             code.append(ch)
         i += 1
-    if code:
-        out.append(("".join(code), None))
+    if code or comment:
+        end_line()
     return out
 
 
