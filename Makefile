@@ -18,8 +18,8 @@ lint:
 	$(VENV)/bin/ruff check sqlsynth tests bench
 
 bench:
-	$(PY) bench/pipeline.py --latency 0 --rows 40
-	$(PY) bench/pipeline.py --latency 0.2 --rows 40
+	$(PY) bench/pipeline.py --latency 0 --num 30
+	$(PY) bench/pipeline.py --latency 0.2 --num 30
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) cache .sqlsynth
