@@ -157,7 +157,13 @@ class ContentAwareEngine:
         return EngineAnswer(best.sql, best.columns, best.rows, best.status, trace)
 
     def answer(self, question: str, db_id: str, evidence: str = "") -> EngineAnswer:
-        return asyncio.run(self.aanswer(question, db_id, evidence))
+        async def answer_then_close_clients() -> EngineAnswer:
+            try:
+                return await self.aanswer(question, db_id, evidence)
+            finally:
+                await self._close_clients()
+
+        return asyncio.run(answer_then_close_clients())
 
     async def agenerate_sql(
         self, *, db_id: str, question: str, evidence: str = "", prompt: str = "", n: int = 1
@@ -172,10 +178,19 @@ class ContentAwareEngine:
         return [a.sql for a in attempts]
 
     async def aclose(self) -> None:
+        """Close the value indexes (reopened on demand) and this loop's model clients."""
         for index in self._indexes.values():
             if index is not None:
                 index.close()
         self._indexes.clear()
+        await self._close_clients()
+
+    async def _close_clients(self) -> None:
+        # HTTP clients belong to the loop that made them: close them before it ends
+        for model in (self.llm, self.embeddings):
+            close = getattr(model, "aclose", None)
+            if close is not None:
+                await close()
 
     # -- stages 1 and 2 --------------------------------------------------------------------
     async def _prepare(self, question: str, db_id: str, evidence: str, trace: Trace) -> _Context:

@@ -51,6 +51,9 @@ class StepContext:
         return random.Random(int.from_bytes(digest[:8], "big"))
 
 
+MODEL_ATTRIBUTES = ("llm_serving", "embedding_serving", "solver")
+
+
 class Operator(ABC):
     """Base class of all pipeline steps.
 
@@ -97,7 +100,17 @@ class Operator(ABC):
         """Turn one row into zero or more output rows, or a ``Reject`` with a reason."""
 
     async def aclose(self) -> None:
-        """Release per-run resources (caches of executed gold SQL, etc.)."""
+        """Release per-run resources, called on the loop that ran the step.
+
+        The models an operator uses keep one HTTP client per event loop; closing them here, on
+        that loop, is what keeps a client from being collected after its loop has closed (which
+        asyncio reports as "Event loop is closed"). Shared models close idempotently.
+        Subclasses that hold more (caches of executed gold SQL, ...) extend this.
+        """
+        for name in MODEL_ATTRIBUTES:
+            close = getattr(getattr(self, name, None), "aclose", None)
+            if close is not None:
+                await close()
 
     def run(self, storage: Any, **keys: str) -> None:
         """Reference API: bind key names and run this step on ``storage`` (a storage step)."""

@@ -237,7 +237,6 @@ class FileStorage:
                 self._run_segment(segment, manifest, rejects)
         finally:
             rejects.finish()
-            _close_operators([op for op, _, _ in todo])
 
     def _run_segment(
         self,
@@ -273,14 +272,17 @@ class FileStorage:
             manifest.save()
             self._summary[index] = {**counts, "resumed": False}
 
-        coro = run_stream(
-            steps,
-            rows,
-            concurrency=self.max_in_flight,
-            on_step_done=on_step_done,
-            on_reject=on_reject,
-        )
-        _run_coroutine(coro)
+        async def run_then_close() -> None:
+            try:
+                await run_stream(steps, rows, concurrency=self.max_in_flight,
+                                 on_step_done=on_step_done, on_reject=on_reject)
+            finally:
+                # on this loop: the models' HTTP clients belong to it
+                for op, _, _ in segment:
+                    with contextlib.suppress(Exception):
+                        await op.aclose()
+
+        _run_coroutine(run_then_close())
 
 
 def _segments(
@@ -316,15 +318,6 @@ def _summary_of(entry: dict[str, Any]) -> dict[str, Any]:
         if key in entry:
             out[key] = entry[key]
     return out
-
-
-def _close_operators(ops: Sequence[Operator]) -> None:
-    async def close_all() -> None:
-        for op in ops:
-            await op.aclose()
-
-    with contextlib.suppress(Exception):
-        _run_coroutine(close_all())
 
 
 def _run_coroutine(coro: Any) -> Any:

@@ -279,3 +279,12 @@ async def test_chat_only_endpoint_aligns_by_trigrams(dbm, tmp_path, scripted):
         assert any(e.startswith("embeddings: LLMUnavailableError") for e in answer.trace.errors)
     await engine.aclose()
     assert len(server.requests_to("/embeddings")) == 1  # not asked again after it failed
+
+
+def test_sync_answer_closes_the_clients_of_its_loop(dbm, tmp_path, scripted):
+    """`answer` runs its own event loop: its HTTP clients must not outlive it."""
+    script = StageScript(CALIFORNIA, {"California": ["CA"]}, [GOOD_SQL])
+    engine = make_engine(chat_client(scripted(script)), dbm, tmp_path)
+    assert engine.answer("How many customers in California?", "retail_orders").sql == GOOD_SQL
+    assert engine.llm.connection._states == {}
+    assert engine.answer("And again?", "retail_orders").sql == GOOD_SQL  # a fresh client

@@ -141,3 +141,14 @@ def test_engine_as_execution_solver(tmp_path: Path, server: ScriptedOpenAIServer
     systems = [r["body"]["messages"][0]["content"] for r in server.chat_requests]
     assert any(s.startswith(KEYWORD_MARKER) for s in systems)
     assert any(s.startswith(GENERATE_MARKER) for s in systems)
+
+
+def test_http_clients_are_closed_on_the_loop_that_used_them(
+    tmp_path: Path, server: ScriptedOpenAIServer
+) -> None:
+    """A client left open outlives its event loop; collected later inside another loop it
+    tries to close sockets on the dead one ("Event loop is closed"), e.g. on a second run."""
+    pipeline = Text2SQLGeneration_APIPipeline(config=_config(tmp_path, server))
+    pipeline.forward()
+    for model in (pipeline.llm_serving, pipeline.embedding_serving):
+        assert model.connection._states == {}, type(model).__name__
