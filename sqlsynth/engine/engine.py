@@ -186,11 +186,9 @@ class ContentAwareEngine:
         await self._close_clients()
 
     async def _close_clients(self) -> None:
-        # HTTP clients belong to the loop that made them: close them before it ends
-        for model in (self.llm, self.embeddings):
-            close = getattr(model, "aclose", None)
-            if close is not None:
-                await close()
+        from sqlsynth.llm.base import aclose_models
+
+        await aclose_models(self.llm, self.embeddings)
 
     # -- stages 1 and 2 --------------------------------------------------------------------
     async def _prepare(self, question: str, db_id: str, evidence: str, trace: Trace) -> _Context:

@@ -289,3 +289,13 @@ class CachedEmbeddings(ABC):
 
     def close(self) -> None:
         run_sync(self.aclose())
+
+
+async def aclose_models(*models: Any) -> None:
+    """Close the running loop's clients of each model that has any (None and duck-typed
+    user objects without ``aclose`` are skipped). HTTP clients belong to the loop that made
+    them, so this is called on that loop before it ends; shared models close idempotently."""
+    for model in models:
+        close = getattr(model, "aclose", None)
+        if close is not None:
+            await close()

@@ -107,10 +107,9 @@ class Operator(ABC):
         asyncio reports as "Event loop is closed"). Shared models close idempotently.
         Subclasses that hold more (caches of executed gold SQL, ...) extend this.
         """
-        for name in MODEL_ATTRIBUTES:
-            close = getattr(getattr(self, name, None), "aclose", None)
-            if close is not None:
-                await close()
+        from sqlsynth.llm.base import aclose_models
+
+        await aclose_models(*(getattr(self, name, None) for name in MODEL_ATTRIBUTES))
 
     def run(self, storage: Any, **keys: str) -> None:
         """Reference API: bind key names and run this step on ``storage`` (a storage step)."""
