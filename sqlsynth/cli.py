@@ -67,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
         "Text-to-SQL engine. With no --base-url the embedded local model is used.",
     )
     parser.add_argument("--version", action="version", version=f"sqlsynth {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress display and no summary tables; errors and results only")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="log what the library does (-vv: debug), and let other libraries' "
+                        "progress bars through")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("init", help="write editable pipeline scripts and a config file here")
@@ -99,6 +104,37 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["jsonl", "json", "parquet", "hf", "llamafactory-alpaca", "llamafactory-sharegpt"],
     )
     p.add_argument("--out", required=True)
+    p.add_argument("--keep-review", dest="keep_review", action="store_true",
+                   help="add the reviewer's mark ({status, note}) to each marked row; rows "
+                   "marked 'reject' in the viewer are always left out")
+    p.add_argument("--license", default="unknown",
+                   help="hf: the license id written in the dataset card (default: unknown)")
+    p.add_argument("--push-to-hub", dest="push_to_hub", metavar="REPO",
+                   help="hf: upload the folder to this Hugging Face dataset repo (token from "
+                   "HF_TOKEN or huggingface-cli login)")
+    p.add_argument("--private", action="store_true", help="hf: create the hub repo private")
+
+    p = sub.add_parser("view", help="review a run folder in the browser (local web app)",
+                       description="Serve a review app for a run folder on 127.0.0.1: final "
+                       "rows with their SQL and live results, rejects by step and reason, the "
+                       "funnel and the LLM cost. Marks are saved in <run>/review.jsonl and "
+                       "honoured by export. Opens nothing by itself: open the printed URL.")
+    p.add_argument("run_dir", help="the run folder (--out of generate/refine/demo)")
+    p.add_argument("--db", help="database to run the SQL against (default: the one the run "
+                   "recorded)")
+    p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    p.add_argument("--prices", help="TOML/JSON price table {model = {input, output}} in USD "
+                   "per 1M tokens (default: built-in list prices; env SQLSYNTH_PRICES)")
+    p.add_argument("--query-timeout", dest="query_timeout", type=float, default=5.0,
+                   help="seconds a result query may run (default 5)")
+
+    p = sub.add_parser("report", help="write a run folder's HTML data card",
+                       description="Write one self-contained HTML data card (inline SVG, no "
+                       "network) of a run folder: funnel, reject reasons, difficulties, SQL "
+                       "features, rows per database, question styles, usage and cost, samples.")
+    p.add_argument("run_dir", help="the run folder")
+    p.add_argument("--out", help="the HTML file (default: <run_dir>/report.html)")
+    p.add_argument("--prices", help="price table, as for view")
 
     p = sub.add_parser("ask", help="answer questions with the content-aware engine",
                        description="Answer a question (or a file of them) with the "
@@ -139,6 +175,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from sqlsynth import commands
+    from sqlsynth.progress import quiet_third_party, set_verbosity
+
+    set_verbosity(-1 if args.quiet else args.verbose)
+    if args.verbose:
+        import logging
+
+        logging.basicConfig(level=logging.DEBUG if args.verbose > 1 else logging.INFO,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    else:
+        quiet_third_party()
 
     handler = getattr(commands, f"cmd_{args.command}")
     start = time.perf_counter()
@@ -155,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"sqlsynth {args.command}: error: {exc}", file=sys.stderr)
         return 2
     finally:
-        if args.command in {"generate", "refine", "demo"}:
+        if args.command in {"generate", "refine", "demo"} and not args.quiet:
             print(f"wall time: {time.perf_counter() - start:.1f} s", file=sys.stderr)
 
 

@@ -49,15 +49,20 @@ def cmd_schema(args: argparse.Namespace, make_config: ConfigMaker) -> int:
 
 
 def _run_pipeline(pipeline_cls: Any, cfg: RunConfig) -> Path:
-    from sqlsynth.report import print_run_summary
+    import time
 
+    from sqlsynth.report import finish_run, print_run_summary, record_run
+
+    started = time.time()
     pipeline = pipeline_cls(config=cfg)
     try:
         pipeline.forward()
     finally:
         print_run_summary(pipeline)
+        record_run(pipeline, started)
     final = write_final(Path(cfg.out), cfg.file_name_prefix, cfg.cache_type)
     print(f"final rows: {final}", file=sys.stderr)
+    finish_run(cfg.out)
     return final
 
 
@@ -121,14 +126,48 @@ def _rows_for_export(path: Path) -> list[dict[str, Any]]:
 
 
 def cmd_export(args: argparse.Namespace, make_config: ConfigMaker) -> int:
-    from sqlsynth.export import export_rows
+    from sqlsynth.export import export_rows, push_to_hub
 
-    rows = _rows_for_export(Path(args.input))
-    summary = export_rows(rows, args.out, args.format)
+    source = Path(args.input)
+    rows = _rows_for_export(source)
+    provenance = None
+    if source.is_dir():
+        from sqlsynth.viewer.provenance import provenance_of
+        from sqlsynth.viewer.review import apply_review
+
+        rows, dropped = apply_review(rows, source, keep_marks=getattr(args, "keep_review", False))
+        if dropped:
+            print(f"left out {dropped} rows marked 'reject' in review")
+        provenance = provenance_of(source, rows)
+    summary = export_rows(rows, args.out, args.format, provenance=provenance,
+                          license=getattr(args, "license", None) or "unknown")
     where = ", ".join(str(p) for p in summary.paths) or args.out
     print(f"exported {summary.written} rows to {where} ({args.format})")
     if summary.skipped:
         print(f"skipped {summary.skipped}: {summary.reasons}")
+    for note in summary.notes:
+        print(f"note: {note}")
+    if getattr(args, "push_to_hub", None):
+        if args.format != "hf":
+            raise ValueError("--push-to-hub needs --format hf")
+        url = push_to_hub(args.out, args.push_to_hub, private=args.private)
+        print(f"pushed {args.out} to {url}")
+    return 0
+
+
+def cmd_view(args: argparse.Namespace, make_config: ConfigMaker) -> int:
+    from sqlsynth.viewer.app import serve
+
+    return serve(args.run_dir, db=args.db, port=args.port, prices=args.prices,
+                 query_timeout=args.query_timeout)
+
+
+def cmd_report(args: argparse.Namespace, make_config: ConfigMaker) -> int:
+    from sqlsynth.viewer.card import write_card
+
+    path = write_card(args.run_dir, args.out, args.prices)
+    print(f"data card: {path}")
+    print(f"review rows in the browser: sqlsynth view {args.run_dir}")
     return 0
 
 

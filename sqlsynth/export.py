@@ -1,7 +1,8 @@
 """Write finished rows in the formats training and sharing tools read.
 
 Formats: ``jsonl`` and ``json`` (plain), ``parquet`` (pyarrow, imported only here), ``hf`` (a
-folder with ``data/train.jsonl`` and a dataset card that ``datasets.load_dataset`` understands),
+folder that ``datasets.load_from_disk`` and ``datasets.load_dataset`` both read, with a dataset
+card; ``push_to_hub`` uploads it),
 ``llamafactory-alpaca`` and ``llamafactory-sharegpt`` (records plus a ``dataset_info.json``
 entry, so LLaMA-Factory can train on the folder as it is). Reading rows back is the storage
 layer's job, not this module's.
@@ -70,6 +71,8 @@ def export_rows(
     dataset_name: str | None = None,
     prompt_key: str = "prompt",
     output_key: str = "cot_reasoning",
+    provenance: Mapping[str, Any] | None = None,
+    license: str = "unknown",
 ) -> ExportSummary:
     """Write ``rows`` to ``out_path`` in ``fmt``; see the module docstring for the formats.
 
@@ -77,6 +80,8 @@ def export_rows(
     trailing slash, that receives ``<dataset_name>.<fmt>``) and a folder for ``hf``. For the
     LLaMA-Factory formats it is either the data file (``.json``/``.jsonl``; ``dataset_info.json``
     goes next to it) or a folder that receives ``<dataset_name>.json`` and ``dataset_info.json``.
+    ``provenance`` (models, seed, databases, steps, label counts: see
+    ``sqlsynth.viewer.provenance``) and ``license`` go into the hf card.
     """
     if fmt not in EXPORT_FORMATS:
         choices = ", ".join(EXPORT_FORMATS)
@@ -100,7 +105,7 @@ def export_rows(
         _write_parquet(out, [r for _, r in plain], summary)
         summary.paths.append(out)
     else:
-        _write_hf(out, [r for _, r in plain], dataset_name, summary)
+        _write_hf(out, [r for _, r in plain], dataset_name, summary, provenance, license)
     if fmt not in LLAMAFACTORY_FORMATS:
         summary.written = len(plain)
     summary.skipped_rows.sort()
@@ -169,14 +174,13 @@ def _write_jsonl(path: Path, rows: list[Any]) -> None:
     _atomic_write(path, "".join(_dumps(r) + "\n" for r in rows))
 
 
-def _write_parquet(path: Path, rows: list[dict[str, Any]], summary: ExportSummary) -> None:
+def _arrow_table(rows: list[dict[str, Any]], summary: ExportSummary) -> Any:
     """One column per field (union over rows, first-seen order; absent values are null).
 
     A column whose values pyarrow cannot give one type (say numbers and text mixed) is stored
     as JSON text instead, and a note says so.
     """
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     names: dict[str, None] = {}
     for row in rows:
@@ -190,9 +194,17 @@ def _write_parquet(path: Path, rows: list[dict[str, Any]], summary: ExportSummar
             arrays[name] = pa.array([None if v is None else _dumps(v) for v in values],
                                     type=pa.string())
             summary.notes.append(f"column {name!r} has mixed types; stored as JSON text")
+    return pa.table(arrays) if arrays else pa.table({})
+
+
+def _write_parquet(path: Path, rows: list[dict[str, Any]], summary: ExportSummary) -> None:
+    """Columns as :func:`_arrow_table` makes them, written through a temporary file."""
+    import pyarrow.parquet as pq
+
+    table = _arrow_table(rows, summary)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(pa.table(arrays) if arrays else pa.table({}), tmp)
+    pq.write_table(table, tmp)
     os.replace(tmp, path)
 
 
@@ -205,32 +217,130 @@ def _type_name(values: list[Any]) -> str:
     return " or ".join(sorted(labels.get(k, k) for k in kinds)) or "null"
 
 
+def _size_category(n: int) -> str:
+    for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
+                        (1_000_000, "100K<n<1M")):
+        if n < limit:
+            return name
+    return "n>1M"
+
+
+def _feature_yaml(name: str | None, arrow_type: Any, indent: str) -> list[str]:
+    """A column's type in the card's ``dataset_info.features`` notation (datasets' YAML)."""
+    import pyarrow as pa
+
+    head = f"{indent}- name: {name}" if name is not None else None
+    inner = indent + "  "
+    simple = {pa.string(): "string", pa.large_string(): "string", pa.int64(): "int64",
+              pa.float64(): "float64", pa.bool_(): "bool", pa.null(): "null"}
+    lines = [head] if head else []
+    if arrow_type in simple:
+        return lines + [f"{inner}dtype: {simple[arrow_type]}"]
+    if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type):
+        value = arrow_type.value_type
+        if value in simple:
+            return lines + [f"{inner}sequence: {simple[value]}"]
+        return lines + [f"{inner}sequence:"] + _feature_yaml("element", value, inner + "  ")[1:]
+    if pa.types.is_struct(arrow_type):
+        out = lines + [f"{inner}struct:"]
+        for child in arrow_type:
+            out += _feature_yaml(child.name, child.type, inner)
+        return out
+    return lines + [f"{inner}dtype: {arrow_type}"]
+
+
+def _provenance_lines(prov: Mapping[str, Any]) -> list[str]:
+    """The card's "How it was made" section from a run folder's record."""
+    lines = ["## How it was made", ""]
+    facts = [("pipeline", prov.get("pipeline")), ("chat model", prov.get("model")),
+             ("embedding model", prov.get("embedding_model")), ("seed", prov.get("seed")),
+             ("databases", ", ".join(prov.get("databases") or [])),
+             ("rows dropped during the run", prov.get("rejected_in_run"))]
+    lines += [f"- **{k}**: {v}" for k, v in facts if v not in (None, "")]
+    steps = prov.get("steps") or []
+    if steps:
+        lines += ["", "| step | operator | rows in | rows out |", "|---|---|---|---|"]
+        lines += [f"| {s['step']} | {s['name']} | {s['rows_in']} | {s['rows_out']} |"
+                  for s in steps]
+    for name, counts in (prov.get("labels") or {}).items():
+        lines += ["", f"**{name}**: " + ", ".join(f"{k} {v}" for k, v in counts.items())]
+    return lines + [""]
+
+
 def _write_hf(folder: Path, rows: list[dict[str, Any]], dataset_name: str | None,
-              summary: ExportSummary) -> None:
-    """``data/train.jsonl`` plus a README whose YAML header points ``load_dataset`` at it."""
+              summary: ExportSummary, provenance: Mapping[str, Any] | None = None,
+              license_id: str = "unknown") -> None:
+    """A folder both loaders read, and a card to publish it with.
+
+    ``data/train.jsonl`` plus a README whose YAML header points ``datasets.load_dataset`` (and
+    the Hub) at it; with ``datasets`` installed also ``dataset_dict.json`` and ``train/``
+    (arrow), which ``datasets.load_from_disk`` reads. Column types come from one arrow table,
+    so the card's features are the types both loaders give.
+    """
+    try:
+        table = _arrow_table(rows, summary)
+    except ImportError:
+        table = None
+        summary.notes.append("pyarrow is not installed: the card lists no features and the "
+                             "folder does not load with load_from_disk (pip install "
+                             "'sqlsynth[hf]')")
+    mixed = {n.split("'")[1] for n in summary.notes if "mixed types" in n}
+    data_rows = [{k: (_dumps(v) if k in mixed and v is not None else v) for k, v in r.items()}
+                 for r in rows]
     data = folder / "data" / "train.jsonl"
-    _write_jsonl(data, rows)
+    _write_jsonl(data, data_rows)
+    summary.paths.append(data)
+    disk = _save_to_disk(folder, table, summary) if table is not None else False
     names: dict[str, None] = {}
     for row in rows:
         names.update(dict.fromkeys(row))
-    table = ["| field | type | description |", "|---|---|---|"]
+    field_table = ["| field | type | description |", "|---|---|---|"]
     for name in names:
         present = [r[name] for r in rows if name in r]
         kind = _type_name(present)
         if len(present) < len(rows):
             kind += f" (in {len(present)} of {len(rows)} rows)"
-        table.append(f"| `{name}` | {kind} | {FIELD_DESCRIPTIONS.get(name, '')} |")
+        field_table.append(f"| `{name}` | {kind} | {FIELD_DESCRIPTIONS.get(name, '')} |")
+    features: list[str] = []
+    for column in table.schema if table is not None else []:
+        features += _feature_yaml(column.name, column.type, "  ")
     title = dataset_name or folder.name or DEFAULT_DATASET_NAME
+    num_bytes = data.stat().st_size
+    load_lines = [
+        "```python",
+        "from datasets import load_dataset",
+        f'ds = load_dataset("{folder}", split="train")   # or a Hub repo id once pushed',
+    ]
+    if disk:
+        load_lines += ["from datasets import load_from_disk",
+                       f'ds = load_from_disk("{folder}")["train"]']
+    load_lines.append("```")
     card = "\n".join([
         "---",
+        f"license: {license_id}",
+        f"pretty_name: {title}",
+        "task_categories:",
+        "- table-question-answering",
+        "- text-generation",
+        "size_categories:",
+        f"- {_size_category(len(rows))}",
+        "tags:",
+        "- text-to-sql",
+        "- synthetic",
+        "- sqlsynth",
         "configs:",
         "- config_name: default",
         "  data_files:",
         "  - split: train",
         "    path: data/train.jsonl",
-        "tags:",
-        "- text-to-sql",
-        "- synthetic",
+        "dataset_info:",
+        "  features:",
+        *(features or ["  []"]),
+        "  splits:",
+        "  - name: train",
+        f"    num_bytes: {num_bytes}",
+        f"    num_examples: {len(rows)}",
+        f"  dataset_size: {num_bytes}",
         "---",
         "",
         f"# {title}",
@@ -238,20 +348,72 @@ def _write_hf(folder: Path, rows: list[dict[str, Any]], dataset_name: str | None
         f"Text-to-SQL training data written by sqlsynth: {len(rows)} rows in",
         "`data/train.jsonl`, one JSON object per line.",
         "",
-        "```python",
-        "from datasets import load_dataset",
-        "# from inside this folder; or load_dataset(<this folder>) from anywhere",
-        'ds = load_dataset("json", data_files="data/train.jsonl", split="train")',
-        "```",
+        *load_lines,
         "",
+        *(_provenance_lines(provenance) if provenance else []),
         "## Fields",
         "",
-        *table,
+        *field_table,
+        "",
+        "## License",
+        "",
+        f"`{license_id}`" + (" — set it with `sqlsynth export --license ID`: the rows are "
+                             "derived from your databases, whose terms apply."
+                             if license_id == "unknown" else "."),
         "",
     ])
     readme = folder / "README.md"
     _atomic_write(readme, card)
-    summary.paths += [data, readme]
+    summary.paths.append(readme)
+
+
+def _save_to_disk(folder: Path, table: Any, summary: ExportSummary) -> bool:
+    """``dataset_dict.json`` + ``train/`` for ``load_from_disk``; a note when datasets is absent."""
+    try:
+        import datasets
+    except ImportError:
+        summary.notes.append("datasets is not installed: the folder loads with load_dataset but "
+                             "not load_from_disk (pip install 'sqlsynth[hf]')")
+        return False
+    import shutil
+
+    shutil.rmtree(folder / "train", ignore_errors=True)
+    was = datasets.is_progress_bar_enabled()
+    datasets.disable_progress_bar()
+    try:
+        datasets.DatasetDict({"train": datasets.Dataset(table)}).save_to_disk(str(folder))
+    finally:
+        if was:
+            datasets.enable_progress_bar()
+    summary.paths += [folder / "dataset_dict.json", folder / "train"]
+    return True
+
+
+#: files of an hf export the Hub serves (the arrow copy is for load_from_disk, local only)
+HUB_FILES = ("README.md", "data/*")
+
+
+def push_to_hub(folder: str | os.PathLike[str], repo_id: str, *, private: bool = False,
+                token: str | None = None) -> str:
+    """Upload an hf export (card and data) to a Hugging Face dataset repo; returns its URL.
+
+    The token comes from ``token``, ``HF_TOKEN`` or a ``huggingface-cli login``; it is never
+    printed or written.
+    """
+    path = Path(folder)
+    if not (path / "README.md").is_file() or not (path / "data" / "train.jsonl").is_file():
+        raise FileNotFoundError(f"{path} is not an hf export (no README.md and data/train.jsonl)")
+    try:
+        from huggingface_hub import HfApi
+    except ImportError:
+        raise ImportError("--push-to-hub needs huggingface_hub: pip install 'sqlsynth[hf]'"
+                          ) from None
+    api = HfApi(token=token)
+    repo = api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+    api.upload_folder(folder_path=str(path), repo_id=repo_id, repo_type="dataset",
+                      allow_patterns=list(HUB_FILES),
+                      commit_message="sqlsynth export: card and data")
+    return str(getattr(repo, "url", None) or f"https://huggingface.co/datasets/{repo_id}")
 
 
 def _llamafactory_records(plain: list[tuple[int, dict[str, Any]]], fmt: str, prompt_key: str,
@@ -319,4 +481,4 @@ def _write_llamafactory(records: list[dict[str, Any]], out: Path, fmt: str,
     summary.paths += [data, info_path]
 
 
-__all__ = ["EXPORT_FORMATS", "ExportSummary", "export_rows"]
+__all__ = ["EXPORT_FORMATS", "ExportSummary", "export_rows", "push_to_hub"]

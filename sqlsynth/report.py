@@ -1,7 +1,18 @@
-"""The end-of-run summary: rows in/out per step with drop reasons, LLM usage, wall time."""
+"""The end of a run: the summary table, the run record, the data card and where to look next.
+
+``print_run_summary`` prints rows in/out per step with drop reasons and the LLM usage.
+``record_run`` appends what the run was (database, models, seed) and what it paid for to
+``<out>/sqlsynth_runs.jsonl``, the only place token usage outlives the process; the viewer, the
+data card and the Hugging Face card read it. ``finish_run`` writes ``<out>/report.html`` and
+prints its path and the ``sqlsynth view`` command.
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
 
@@ -13,6 +24,11 @@ def _stats(model: Any) -> dict[str, Any]:
 def print_run_summary(pipeline: Any) -> None:
     """Print a rich table of the run to stderr (the terminal), whatever stage it stopped at."""
     from rich.console import Console
+
+    from sqlsynth.progress import verbosity
+
+    if verbosity() < 0:
+        return
     from rich.table import Table
 
     steps = pipeline.summary()
@@ -50,3 +66,87 @@ def print_run_summary(pipeline: Any) -> None:
             )),
         )
     console.print(usage)
+
+
+def _models(pipeline: Any) -> list[Any]:
+    seen: dict[int, Any] = {}
+    for model in (getattr(pipeline, "llm_serving", None),
+                  getattr(pipeline, "embedding_serving", None)):
+        if model is not None:
+            seen.setdefault(id(model), model)
+    return list(seen.values())
+
+
+def redact_url(target: str) -> str:
+    """A database URL or endpoint without its password; a path as an absolute path."""
+    if "://" not in target:
+        return str(Path(target).resolve()) if target else target
+    try:
+        from sqlalchemy.engine import make_url
+
+        url = make_url(target)
+        return url.render_as_string(hide_password=True) if url.password else target
+    except Exception:  # noqa: BLE001 - not a URL sqlalchemy knows: keep only scheme and host
+        scheme, _, rest = target.partition("://")
+        return f"{scheme}://{rest.rpartition('@')[2]}"
+
+
+def run_record(pipeline: Any, started: float | None = None) -> dict[str, Any]:
+    """What ran (pipeline, database, models, seed) and the LLM usage this process paid for."""
+    cfg = pipeline.config
+    chat, embed = getattr(pipeline, "llm_serving", None), getattr(pipeline, "embedding_serving",
+                                                                   None)
+    db = getattr(pipeline, "db_root_path", "") or cfg.db
+    usage = {}
+    for model in _models(pipeline):
+        counts = _stats(model)
+        if counts:
+            usage[str(getattr(model, "model", type(model).__name__))] = counts
+    now = time.time()
+    return {
+        "pipeline": type(pipeline).__name__,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started or now)),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
+        "db": redact_url(str(db)),
+        "db_ids": list(cfg.db_ids or []),
+        "dialect": str(getattr(getattr(pipeline, "database_manager", None), "dialect", "")
+                       or "sqlite"),
+        "input": str(Path(cfg.input).resolve()) if cfg.input else "",
+        "base_url": redact_url(cfg.base_url) if cfg.base_url else "local",
+        "model": str(getattr(chat, "model", "")) if chat is not None else "",
+        "embedding_model": str(getattr(embed, "model", "")) if embed is not None else "",
+        "seed": cfg.seed,
+        "steps": [{k: s.get(k) for k in ("step", "name", "rows_in", "rows_out", "resumed")}
+                  for s in pipeline.summary()],
+        "usage": usage,
+    }
+
+
+def record_run(pipeline: Any, started: float | None = None) -> Path | None:
+    """Append this run's record to ``<out>/sqlsynth_runs.jsonl`` (never fails the run)."""
+    from sqlsynth.viewer.run_folder import RUNS_FILE
+
+    out = Path(pipeline.config.out)
+    try:
+        line = json.dumps(run_record(pipeline, started), ensure_ascii=False, default=str)
+        out.mkdir(parents=True, exist_ok=True)
+        with (out / RUNS_FILE).open("a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+    except OSError as exc:
+        print(f"could not record the run in {out / RUNS_FILE}: {exc}", file=sys.stderr)
+        return None
+    return out / RUNS_FILE
+
+
+def finish_run(out: str | Path) -> Path | None:
+    """Write the data card of the run folder and print where it is and how to review rows."""
+    from sqlsynth.viewer.card import write_card
+
+    try:
+        card = write_card(out)
+    except Exception as exc:  # noqa: BLE001 - the rows are written; a card failure is a note
+        print(f"could not write the data card: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return None
+    print(f"data card: {card}", file=sys.stderr)
+    print(f"review rows in the browser: sqlsynth view {out}", file=sys.stderr)
+    return card

@@ -83,7 +83,9 @@ def test_hf_folder_layout_and_card(tmp_path):
     assert "# my_text2sql" in card and "4 rows" in card
     assert "| `cot_reasoning` | string (in 3 of 4 rows) |" in card
     assert "| `id` | string (in 1 of 4 rows) |" in card
-    assert s.written == 4 and len(s.paths) == 2
+    assert s.written == 4
+    assert sorted(p.name for p in s.paths) == ["README.md", "dataset_dict.json", "train",
+                                               "train.jsonl"]
 
 
 def test_hf_folder_loads_with_datasets(tmp_path):

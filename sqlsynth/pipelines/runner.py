@@ -16,16 +16,16 @@ from __future__ import annotations
 import asyncio
 import copy
 import heapq
-import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence, Sized
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlsynth.llm.errors import LLMUnavailableError
 from sqlsynth.operators.base import Operator, Reject, Row, StepContext
+from sqlsynth.progress import RunProgress, progress_mode
 
 Position = tuple[int, ...]
 
@@ -78,37 +78,16 @@ def _has_dedup(op: Operator) -> bool:
 
 
 def progress_enabled() -> bool:
-    """Progress bars only on a terminal, and never when ``SQLSYNTH_PROGRESS=0``."""
-    if os.environ.get("SQLSYNTH_PROGRESS", "").strip() == "0":
-        return False
-    return sys.stderr.isatty()
+    """Whether a progress display is shown (see ``sqlsynth.progress``)."""
+    return progress_mode() != "off"
 
 
-class _Bars:
-    """One tqdm bar per step; the total becomes known when the step's input is complete."""
-
-    def __init__(self, steps: Sequence[StreamStep], enabled: bool) -> None:
-        self.bars: list[Any] = []
-        if not enabled:
-            return
-        from tqdm import tqdm
-
-        for i, step in enumerate(steps):
-            label = f"step{step.ctx.step_index} {step.ctx.step_name}"
-            self.bars.append(tqdm(desc=label, total=None, position=i, leave=True, unit="row"))
-
-    def advance(self, i: int) -> None:
-        if self.bars:
-            self.bars[i].update(1)
-
-    def set_total(self, i: int, total: int) -> None:
-        if self.bars:
-            self.bars[i].total = total
-            self.bars[i].refresh()
-
-    def close(self) -> None:
-        for bar in self.bars:
-            bar.close()
+def _mode(progress: bool | None) -> str:
+    if progress is None:
+        return progress_mode()
+    if not progress:
+        return "off"
+    return "bar" if sys.stderr.isatty() else "log"
 
 
 class _Stream:
@@ -118,7 +97,7 @@ class _Stream:
         max_in_flight: int,
         on_step_done: StepDone | None,
         on_reject: RejectSink | None,
-        progress: bool,
+        progress: str,
     ) -> None:
         n = len(steps)
         self.steps = steps
@@ -140,19 +119,23 @@ class _Stream:
         self.fatal: BaseException | None = None
         self.on_step_done = on_step_done
         self.on_reject = on_reject
-        self.bars = _Bars(steps, progress)
+        self.bars = RunProgress(self.stats, progress)
 
     # ------------------------------------------------------------------ driving the stream
 
     async def run(self, rows: Iterable[Row]) -> list[StepStats]:
         try:
+            self.bars.start(len(rows) if isinstance(rows, Sized) else None)
+            admitted = 0
             for j, row in enumerate(rows):
                 await self.slots.acquire()
                 if self.fatal is not None:
                     break
                 self.live[j] = 1
+                admitted += 1
                 self._enter(0, (j,), row, j)
             self.admission_done = True
+            self.bars.admitted_all(admitted)
             if self.fatal is None:
                 self._settle()
             if not self.finished.is_set():
@@ -267,6 +250,7 @@ class _Stream:
         if self.live[root] == 0:
             del self.live[root]
             self.slots.release()
+            self.bars.root_done()
 
     # ------------------------------------------------------------------ ordering & completion
 
@@ -352,6 +336,6 @@ async def run_stream(
         concurrency,
         on_step_done,
         on_reject,
-        progress_enabled() if progress is None else progress,
+        _mode(progress),
     )
     return await stream.run(input_rows)

@@ -1,0 +1,246 @@
+"""Progress a person can plan by: an overall bar with ETA, per-step counts, or plain log lines.
+
+On a terminal (stderr) a rich display shows one overall bar (input rows whose every descendant
+has left the stream, with elapsed time and ETA) and one line per step (rows done, out,
+rejected). When stderr is not a terminal (a pipe, ``nohup``, CI) a timestamped line with the
+same figures is printed every few seconds instead, so a log always says how far a run is.
+Both redraw on a clock, not only when a row finishes, so a slow model never looks hung.
+
+Controls: ``-q`` (nothing but errors and results), ``-v`` (library logging), and the
+environment: ``SQLSYNTH_PROGRESS`` = ``0`` (off), ``bar``, ``log`` or ``1``/unset (bar on a
+terminal, log lines otherwise); ``SQLSYNTH_PROGRESS_INTERVAL`` = seconds between log lines (5).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+PROGRESS_ENV = "SQLSYNTH_PROGRESS"
+INTERVAL_ENV = "SQLSYNTH_PROGRESS_INTERVAL"
+DEFAULT_INTERVAL = 5.0
+
+_verbosity = 0
+
+
+def set_verbosity(level: int) -> None:
+    """-1 quiet, 0 normal, 1+ verbose; set once by the command line."""
+    global _verbosity
+    _verbosity = int(level)
+
+
+def verbosity() -> int:
+    return _verbosity
+
+
+def progress_mode(stream: Any = None) -> str:
+    """``off``, ``bar`` or ``log``, from ``-q``, ``SQLSYNTH_PROGRESS`` and whether ``stream``
+    (stderr) is a terminal."""
+    if _verbosity < 0:
+        return "off"
+    value = os.environ.get(PROGRESS_ENV, "").strip().lower()
+    if value in {"0", "off", "false", "no"}:
+        return "off"
+    if value in {"bar", "log"}:
+        return value
+    stream = stream if stream is not None else sys.stderr
+    try:
+        tty = stream.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    return "bar" if tty else "log"
+
+
+def quiet_third_party() -> None:
+    """Keep other libraries' progress bars and chatter (model loading) off our display.
+
+    Set before they are imported (the CLI calls this first); transformers' own switch is
+    flipped too when it is already loaded.
+    """
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+    transformers = sys.modules.get("transformers")
+    if transformers is not None:
+        try:
+            transformers.utils.logging.disable_progress_bar()
+            transformers.utils.logging.set_verbosity_error()
+        except AttributeError:
+            pass
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    seconds = int(max(0.0, seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}h{m:02d}m{s:02d}s" if h else (f"{m}m{s:02d}s" if m else f"{s}s")
+
+
+class StepCounts(Protocol):
+    """What the runner's per-step statistics expose (``StepStats``)."""
+
+    step: int
+    name: str
+    rows_in: int
+    rows_out: int
+
+    @property
+    def rejects(self) -> Any: ...
+
+
+class RunProgress:
+    """Progress of one stream; the runner calls the hooks, rendering runs on its own clock.
+
+    Hooks are cheap counter updates called on the event loop; the display (rich) or the log
+    thread reads the counters, so a display never slows the rows down.
+    """
+
+    def __init__(self, stats: Sequence[StepCounts], mode: str | None = None, *,
+                 interval: float | None = None, stream: Any = None) -> None:
+        self.stats = stats
+        self.stream = stream if stream is not None else sys.stderr
+        self.mode = mode if mode is not None else progress_mode(self.stream)
+        self.interval = interval if interval is not None else _interval()
+        self.total: int | None = None
+        self.roots_done = 0
+        self.processed = [0] * len(stats)
+        self.complete = [False] * len(stats)
+        self.started = time.monotonic()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._rich: Any = None
+        self._tasks: list[Any] = []
+        self._overall: Any = None
+
+    # ------------------------------------------------------------------ hooks
+
+    def start(self, total: int | None) -> None:
+        """The stream starts with ``total`` input rows (None when not known yet)."""
+        self.total = total
+        self.started = time.monotonic()
+        if self.mode == "bar":
+            self._start_rich()
+        elif self.mode == "log":
+            self._thread = threading.Thread(target=self._log_loop, name="sqlsynth-progress",
+                                            daemon=True)
+            self._thread.start()
+
+    def admitted_all(self, total: int) -> None:
+        """Every input row is in; the overall total is known from now on."""
+        self.total = total
+        if self._rich is not None:
+            self._rich.update(self._overall, total=total)
+
+    def row_done(self, s: int) -> None:
+        self.processed[s] += 1
+        if self._rich is not None:
+            self._rich.update(self._tasks[s], completed=self.processed[s],
+                              detail=self._detail(s))
+
+    def root_done(self) -> None:
+        self.roots_done += 1
+        if self._rich is not None:
+            self._rich.update(self._overall, completed=self.roots_done)
+
+    def step_complete(self, s: int, rows_in: int) -> None:
+        self.complete[s] = True
+        if self._rich is not None:
+            self._rich.update(self._tasks[s], total=rows_in, completed=self.processed[s],
+                              detail=self._detail(s))
+
+    advance = row_done  # the runner's names for the two per-step hooks
+    set_total = step_complete
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+            self._thread = None
+            self._write(self.line(final=True))
+        if self._rich is not None:
+            self._rich.stop()
+            self._rich = None
+
+    # ------------------------------------------------------------------ figures
+
+    def eta(self) -> float | None:
+        """Seconds left, from the pace of finished input rows so far."""
+        if not self.total or not self.roots_done:
+            return None
+        elapsed = time.monotonic() - self.started
+        return elapsed * (self.total - self.roots_done) / self.roots_done
+
+    def _detail(self, s: int) -> str:
+        st = self.stats[s]
+        rejected = sum(st.rejects.values())
+        return f"out {st.rows_out}  rejected {rejected}"
+
+    def line(self, final: bool = False) -> str:
+        """One plain status line: overall share, elapsed, ETA, then each started step."""
+        elapsed = time.monotonic() - self.started
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        total = "?" if self.total is None else str(self.total)
+        share = (f" ({100 * self.roots_done / self.total:.0f}%)" if self.total else "")
+        head = (f"[{stamp}] sqlsynth {'done' if final else 'progress'}: {self.roots_done}/"
+                f"{total} input rows finished{share}, elapsed {_clock(elapsed)}")
+        if not final:
+            head += f", ETA {_clock(self.eta())}"
+        steps = []
+        for s, st in enumerate(self.stats):
+            if not st.rows_in:
+                continue
+            rejected = sum(st.rejects.values())
+            steps.append(f"step{st.step} {st.name} {self.processed[s]}/{st.rows_in} done, "
+                         f"out {st.rows_out}, rejected {rejected}")
+        return head + ("; " + "; ".join(steps) if steps else "")
+
+    # ------------------------------------------------------------------ rendering
+
+    def _write(self, text: str) -> None:
+        try:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+        except (OSError, ValueError):
+            pass  # a closed pipe must not end the run
+
+    def _log_loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._write(self.line())
+
+    def _start_rich(self) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self._rich = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[detail]}"), TimeElapsedColumn(),
+            TextColumn("ETA"), TimeRemainingColumn(),
+            console=Console(file=self.stream), refresh_per_second=4, transient=False,
+        )
+        self._overall = self._rich.add_task("all input rows", total=self.total, detail="")
+        for st in self.stats:
+            self._tasks.append(self._rich.add_task(f"  step{st.step} {st.name}", total=None,
+                                                   detail=""))
+        self._rich.start()
+
+
+def _interval() -> float:
+    try:
+        return max(0.2, float(os.environ.get(INTERVAL_ENV, DEFAULT_INTERVAL)))
+    except ValueError:
+        return DEFAULT_INTERVAL

@@ -1,0 +1,57 @@
+"""The data card of a real run: every section, the right figures, nothing from the network."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+from sqlsynth.cli import main
+from sqlsynth.viewer.card import render_card
+from sqlsynth.viewer.run_folder import RunFolder
+
+
+def test_end_of_run_wrote_the_card(built_run: Path) -> None:
+    assert (built_run / "report.html").is_file()
+
+
+def test_card_sections_and_figures(built_run: Path) -> None:
+    run = RunFolder.load(built_run)
+    page = render_card(run, {"scripted": (1.0, 2.0)})
+    for anchor in ("runs", "funnel", "rejects", "difficulty", "features", "databases",
+                   "labels", "quality", "usage", "samples"):
+        assert f'id="{anchor}"' in page, anchor
+    assert f"<b>{len(run.rows)}</b>final rows" in page
+    assert f"<b>{len(run.rejects)}</b>rejected rows" in page
+    usage = run.usage()["scripted"]
+    dollars = (usage["prompt_tokens"] * 1.0 + usage["completion_tokens"] * 2.0) / 1e6
+    assert f"${dollars:.4f}" in page
+    per_db = Counter(r["db_id"] for r in run.rows)
+    for db_id in per_db:
+        assert db_id in page
+    assert page.count("<svg") >= 5
+
+
+def test_card_is_self_contained(built_run: Path) -> None:
+    page = render_card(RunFolder.load(built_run), {})
+    assert "<script" not in page
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
+    assert "@import" not in page and "url(" not in page
+
+
+def test_unknown_model_shows_tokens_only(built_run: Path) -> None:
+    page = render_card(RunFolder.load(built_run), {})
+    assert "tokens only (no price)" in page and "<b>n/a</b>estimated cost" in page
+
+
+def test_report_command(built_run: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "card.html"
+    assert main(["report", str(built_run), "--out", str(out)]) == 0
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    printed = capsys.readouterr().out
+    assert str(out) in printed and f"sqlsynth view {built_run}" in printed
+
+
+def test_card_of_an_empty_folder(tmp_path: Path) -> None:
+    page = render_card(RunFolder.load(tmp_path), {})
+    assert "no final rows" in page and "no step has finished" in page
