@@ -60,10 +60,10 @@ def _section(title: str, body: str, anchor: str) -> str:
 def _run_info(runs: list[dict[str, Any]]) -> str:
     if not runs:
         return '<p class="empty">no run record (sqlsynth_runs.jsonl) in this folder</p>'
-    rows = [[r.get("finished", ""), r.get("command", ""), r.get("db", ""),
+    rows = [[r.get("finished", ""), r.get("pipeline", ""), r.get("db", ""),
              ", ".join(r.get("db_ids") or []) or "all", r.get("model", ""),
              r.get("embedding_model", ""), r.get("seed", "")] for r in runs]
-    return _table(["finished", "command", "database", "db_ids", "model", "embedding", "seed"],
+    return _table(["finished", "pipeline", "database", "db_ids", "model", "embedding", "seed"],
                   rows)
 
 
@@ -132,9 +132,9 @@ def render_card(folder: RunFolder, prices: dict[str, tuple[float, float]] | None
     labels = "".join(f"<div><h3>{_e(name)}</h3>{bar_chart(items, title=name)}</div>"
                      for name, items in s["labels"].items())
     rows_n = max(1, c["rows"])
-    features = bar_chart([(f"{n} ({FEATURES.get(n, 'sqlglot could not parse')})", v)
-                          for n, v in s["features"]], title="SQL features",
-                         value_format="{:g}", width=760)
+    features = bar_chart(s["features"], title="SQL features") + _table(
+        ["feature", "meaning"], [[n, FEATURES.get(n, "sqlglot could not parse it")]
+                                 for n, _ in s["features"]])
     reasons = bar_chart(s["reject_reasons"][:20], title="reject reasons", color="#b6503b")
     groups = _table(["step", "operator", "reason", "rows"],
                     [[g["step"], g["step_name"], g["reason"], g["count"]]

@@ -38,7 +38,7 @@ def highlight_sql(sql: str) -> str:
         out.append(html.escape(sql[pos:start]))
         text = html.escape(sql[start:end])
         css = _class_of(token.token_type)
-        if css == "k" and not sql[start:end].replace("_", "").isalpha():
+        if css == "k" and not "".join(sql[start:end].split()).replace("_", "").isalpha():
             css = None  # punctuation such as ( , ; is a "keyword" to the tokenizer
         out.append(f'<span class="{css}">{text}</span>' if css else text)
         pos = end

@@ -114,3 +114,8 @@ def test_marks_are_saved_reloaded_and_applied(tmp_path: Path) -> None:
     assert dropped == 1 and [r["question"] for r in kept] == ["Oldest patient", "Red shoes"]
     assert kept[0]["review"] == {"status": "accept", "note": ""} and "review" not in kept[1]
     assert not list(tmp_path.glob(".*tmp")), "atomic writes leave no temporary file"
+
+
+def test_highlight_multiword_keywords() -> None:
+    out = highlight_sql("SELECT a FROM t GROUP BY a ORDER BY a")
+    assert '<span class="k">GROUP BY</span>' in out and '<span class="k">ORDER BY</span>' in out

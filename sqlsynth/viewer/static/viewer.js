@@ -3,7 +3,8 @@
    by the server is inserted as HTML. */
 "use strict";
 
-const state = {offset: 0, limit: 50, total: 0, selected: null, summary: null};
+const state = {offset: 0, limit: 50, total: 0, selected: null, summary: null,
+               rowsAsked: 0, rejectsAsked: 0};
 
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
@@ -46,7 +47,9 @@ function badge(mark) {
 async function loadRows() {
   const query = params(document.getElementById("row-filters"));
   query.set("offset", state.offset); query.set("limit", state.limit);
+  const asked = ++state.rowsAsked;
   const data = await getJSON("/api/rows?" + query.toString());
+  if (asked !== state.rowsAsked) return;  // a newer filter's answer is on its way
   state.total = data.total;
   const body = document.querySelector("#row-table tbody");
   body.replaceChildren();
@@ -141,7 +144,9 @@ function showMarks(marks) {
 /* ---------------------------------------------------------------- rejects */
 
 async function loadRejects() {
+  const asked = ++state.rejectsAsked;
   const data = await getJSON("/api/rejects?" + params(document.getElementById("reject-filters")));
+  if (asked !== state.rejectsAsked) return;
   document.getElementById("reject-count").textContent = `${data.total} rejected rows`;
   const box = document.getElementById("reject-groups");
   box.replaceChildren();

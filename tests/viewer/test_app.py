@@ -1,0 +1,87 @@
+"""The review app's HTTP API on a real run folder (Starlette's test client, no browser)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from sqlsynth.viewer.app import ReviewState, build_app
+from sqlsynth.viewer.run_folder import REVIEW_FILE, RunFolder
+
+
+@pytest.fixture
+def client(run_dir: Path):
+    state = ReviewState(run_dir, None, {"scripted": (1.0, 2.0)})
+    with TestClient(build_app(state)) as c:
+        yield c
+
+
+def test_summary_lists_filters_funnel_and_cost(client: TestClient, run_dir: Path) -> None:
+    s = client.get("/api/summary").json()
+    run = RunFolder.load(run_dir)
+    assert s["counts"]["rows"] == len(run.rows)
+    assert s["options"]["db"] == sorted({r["db_id"] for r in run.rows})
+    assert [f["name"] for f in s["funnel"]][:2] == ["SQLGenerator", "SQLExecutabilityFilter"]
+    assert s["total_usd"] > 0 and s["usage"][0]["model"] == "scripted"
+    assert s["database"]["error"] is None
+
+
+def test_rows_filter_detail_and_live_result(client: TestClient, run_dir: Path) -> None:
+    run = RunFolder.load(run_dir)
+    db_id = run.rows[0]["db_id"]
+    page = client.get("/api/rows", params={"db": db_id}).json()
+    assert page["total"] == sum(r["db_id"] == db_id for r in run.rows)
+    key = page["rows"][0]["key"]
+    detail = client.get(f"/api/rows/{key}").json()
+    assert detail["row"]["db_id"] == db_id and '<span class="k">' in detail["sql_html"]
+    result = client.get(f"/api/rows/{key}/result").json()
+    assert result["status"] == "ok" and result["columns"]
+    assert client.get("/api/rows/nope").status_code == 404
+
+
+def test_live_results_are_read_only(client: TestClient, run_dir: Path) -> None:
+    """A row whose SQL writes is answered 'forbidden' by the safe executor, not run."""
+    final = run_dir / "final.jsonl"
+    rows = [json.loads(x) for x in final.read_text().splitlines()]
+    db_id = rows[0]["db_id"]
+    hostile = {"db_id": db_id, "question": "drop it", "SQL": "DROP TABLE IF EXISTS x"}
+    final.write_text(final.read_text() + json.dumps(hostile) + "\n")
+    state = ReviewState(run_dir, None, {})
+    with TestClient(build_app(state)) as c:
+        key = c.get("/api/rows", params={"q": "drop it"}).json()["rows"][0]["key"]
+        assert c.get(f"/api/rows/{key}/result").json()["status"] == "forbidden"
+
+
+def test_marks_are_saved_and_validated(client: TestClient, run_dir: Path) -> None:
+    key = client.get("/api/rows").json()["rows"][0]["key"]
+    saved = client.post(f"/api/rows/{key}/mark", json={"status": "reject", "note": "bad"}).json()
+    assert saved["mark"]["status"] == "reject" and saved["marks"]["reject"] == 1
+    line = json.loads((run_dir / REVIEW_FILE).read_text())
+    assert line["key"] == key and line["note"] == "bad"
+    assert client.post(f"/api/rows/{key}/mark", json={"status": "maybe"}).status_code == 400
+    assert client.post(f"/api/rows/{key}/mark", content=b"{").status_code == 400
+    rows = client.get("/api/rows", params={"review": "reject"}).json()
+    assert [r["key"] for r in rows["rows"]] == [key]
+
+
+def test_rejects_grouped_and_filtered(client: TestClient, run_dir: Path) -> None:
+    run = RunFolder.load(run_dir)
+    data = client.get("/api/rejects").json()
+    assert data["total"] == len(run.rejects)
+    assert sum(g["count"] for g in data["groups"]) == len(run.rejects)
+    if run.rejects:
+        reason = run.rejects[0]["reason"]
+        only = client.get("/api/rejects", params={"reason": reason}).json()
+        assert {g["reason"] for g in only["groups"]} == {reason}
+
+
+def test_without_a_database_results_say_why(run_dir: Path) -> None:
+    (run_dir / "sqlsynth_runs.jsonl").unlink()
+    state = ReviewState(run_dir, None, {})
+    with TestClient(build_app(state)) as c:
+        key = c.get("/api/rows").json()["rows"][0]["key"]
+        res = c.get(f"/api/rows/{key}/result").json()
+        assert res["status"] == "unavailable" and "--db" in res["error"]
