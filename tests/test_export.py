@@ -175,3 +175,134 @@ def test_import_stays_light():
     code = "import sys, sqlsynth.export; print('pyarrow' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def _card_header(folder: Path) -> dict:
+    yaml = pytest.importorskip("yaml")
+    return yaml.safe_load((folder / "README.md").read_text(encoding="utf-8").split("---")[1])
+
+
+def test_hf_folder_loads_with_load_from_disk_and_load_dataset(tmp_path):
+    datasets = pytest.importorskip("datasets")
+    rows = ROWS + [{"db_id": "x", "score": 1, "tags": ["a", "b"], "meta": {"k": 1}},
+                   {"db_id": "y", "score": "high"}]
+    s = export_rows(rows, tmp_path / "ds", "hf")
+    assert "column 'score' has mixed types; stored as JSON text" in s.notes
+    on_disk = datasets.load_from_disk(str(tmp_path / "ds"))["train"]
+    hub = datasets.load_dataset(str(tmp_path / "ds"), split="train")
+    for ds in (on_disk, hub):
+        assert ds.num_rows == len(rows)
+        assert ds["db_id"] == [r["db_id"] for r in rows]
+        assert ds[4]["score"] == "1" and ds[5]["score"] == '"high"'
+        assert ds[4]["tags"] == ["a", "b"] and ds[4]["meta"] == {"k": 1}
+    assert set(on_disk.column_names) == set(hub.column_names)
+
+
+def test_hf_card_metadata_features_sizes_license(tmp_path):
+    pytest.importorskip("pyarrow")
+    export_rows(ROWS, tmp_path / "ds", "hf", license="cc-by-4.0")
+    meta = _card_header(tmp_path / "ds")
+    assert meta["license"] == "cc-by-4.0"
+    info = meta["dataset_info"]
+    features = {f["name"]: f for f in info["features"]}
+    assert features["db_id"]["dtype"] == "string" and set(features) >= {"id", "cot_reasoning"}
+    assert info["splits"] == [{"name": "train", "num_examples": 4,
+                               "num_bytes": (tmp_path / "ds/data/train.jsonl").stat().st_size}]
+    assert meta["size_categories"] == ["n<1K"]
+    assert meta["configs"][0]["data_files"] == [{"split": "train", "path": "data/train.jsonl"}]
+
+
+def test_hf_card_says_how_it_was_made(tmp_path):
+    prov = {"pipeline": "Text2SQLGeneration_APIPipeline", "model": "qwen2.5-coder",
+            "embedding_model": "emb", "seed": 7, "databases": ["hospital_admissions"],
+            "steps": [{"step": 1, "name": "SQLGenerator", "rows_in": 0, "rows_out": 9}],
+            "labels": {"sql_component_difficulty": {"easy": 3, "hard": 1}},
+            "rejected_in_run": 5}
+    export_rows(ROWS, tmp_path / "ds", "hf", provenance=prov)
+    card = (tmp_path / "ds" / "README.md").read_text(encoding="utf-8")
+    for text in ("**chat model**: qwen2.5-coder", "**seed**: 7", "hospital_admissions",
+                 "| 1 | SQLGenerator | 0 | 9 |", "easy 3, hard 1", "license: unknown",
+                 "load_from_disk"):
+        assert text in card, text
+
+
+class _HubStandIn:
+    """Records what ``HfApi`` is asked, checking each call against the real signatures."""
+
+    calls: list = []
+
+    def __init__(self, **kw):
+        import inspect
+
+        from huggingface_hub import HfApi
+
+        inspect.signature(HfApi.__init__).bind(self, **kw)
+        self.real = HfApi
+
+    def create_repo(self, repo_id, **kw):
+        import inspect
+
+        inspect.signature(self.real.create_repo).bind(self, repo_id, **kw)
+        self.calls.append(("create_repo", repo_id, kw))
+        return f"https://hub.invalid/datasets/{repo_id}"
+
+    def upload_folder(self, **kw):
+        import inspect
+
+        from huggingface_hub.utils import filter_repo_objects
+
+        inspect.signature(self.real.upload_folder).bind(self, **kw)
+        folder = Path(kw["folder_path"])
+        files = [str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()]
+        kw["uploaded"] = sorted(filter_repo_objects(files, allow_patterns=kw["allow_patterns"],
+                                                    ignore_patterns=kw.get("ignore_patterns")))
+        self.calls.append(("upload_folder", kw))
+
+
+def test_push_to_hub_uploads_card_and_data_only(tmp_path, monkeypatch, capsys):
+    hub = pytest.importorskip("huggingface_hub")
+    from sqlsynth.cli import main
+
+    monkeypatch.setattr(hub, "HfApi", _HubStandIn)
+    _HubStandIn.calls = []
+    rows_file = tmp_path / "rows.jsonl"
+    rows_file.write_text("".join(json.dumps(r) + "\n" for r in ROWS), encoding="utf-8")
+    out = tmp_path / "ds"
+    assert main(["export", "--input", str(rows_file), "--format", "hf", "--out", str(out),
+                 "--push-to-hub", "me/text2sql", "--private"]) == 0
+    (name, repo, kw), (_, upload) = _HubStandIn.calls
+    assert (name, repo) == ("create_repo", "me/text2sql")
+    assert kw["repo_type"] == "dataset" and kw["private"] is True and kw["exist_ok"] is True
+    assert upload["repo_id"] == "me/text2sql" and upload["repo_type"] == "dataset"
+    assert upload["uploaded"] == ["README.md", "data/train.jsonl"]
+    assert "pushed" in capsys.readouterr().out
+
+
+def test_push_to_hub_needs_an_hf_export(tmp_path):
+    from sqlsynth.export import push_to_hub
+
+    with pytest.raises(FileNotFoundError, match="not an hf export"):
+        push_to_hub(tmp_path, "me/x")
+
+
+def test_export_of_a_run_folder_honours_review_marks(tmp_path, capsys):
+    from sqlsynth.cli import main
+    from sqlsynth.viewer.review import ReviewMarks
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "final.jsonl").write_text("".join(json.dumps(r) + "\n" for r in ROWS),
+                                     encoding="utf-8")
+    marks = ReviewMarks(run)
+    marks.set(ROWS[1], "reject", "wrong")
+    marks.set(ROWS[0], "accept", "good")
+    out = tmp_path / "o.jsonl"
+    assert main(["export", "--input", str(run), "--format", "jsonl", "--out", str(out)]) == 0
+    got = _jsonl(out)
+    assert [r["question"] for r in got] == [ROWS[0]["question"], *[r["question"]
+                                                                    for r in ROWS[2:]]]
+    assert "review" not in got[0]
+    assert "left out 1 rows marked 'reject'" in capsys.readouterr().out
+    assert main(["export", "--input", str(run), "--format", "jsonl", "--out", str(out),
+                 "--keep-review"]) == 0
+    assert _jsonl(out)[0]["review"] == {"status": "accept", "note": "good"}
