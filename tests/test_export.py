@@ -8,6 +8,7 @@ import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -229,7 +230,7 @@ def test_hf_card_says_how_it_was_made(tmp_path):
 class _HubStandIn:
     """Records what ``HfApi`` is asked, checking each call against the real signatures."""
 
-    calls: list = []
+    calls: ClassVar[list] = []
 
     def __init__(self, **kw):
         import inspect
