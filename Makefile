@@ -11,6 +11,7 @@ demo:
 
 test:
 	./scripts/install_servers.sh
+	./scripts/install_browser.sh
 	./scripts/setup_venv.sh local,test
 	$(PY) -m pytest -q --timeout 600
 

