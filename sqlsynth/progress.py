@@ -127,6 +127,8 @@ class RunProgress:
         self.total = total
         self.started = time.monotonic()
         if self.mode == "bar":
+            if _verbosity <= 0:
+                quiet_third_party()  # a model loaded mid-run must not draw over the display
             self._start_rich()
         elif self.mode == "log":
             self._thread = threading.Thread(target=self._log_loop, name="sqlsynth-progress",

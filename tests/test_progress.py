@@ -153,3 +153,27 @@ def test_piped_run_logs_progress_and_quiet_run_does_not(tmp_path) -> None:
     assert quiet.returncode == 0, quiet.stderr
     assert "sqlsynth progress" not in quiet.stderr and "run summary" not in quiet.stderr
     assert "final rows:" in quiet.stderr
+
+
+_LOAD_EMBEDDINGS = """
+import sys
+if sys.argv[1] == "quiet":
+    from sqlsynth.progress import quiet_third_party
+    quiet_third_party()
+from sqlsynth.llm import LocalEmbeddings
+print(len(LocalEmbeddings(cache=None).embed(["hello"])[0]))
+"""
+
+
+@pytest.mark.slow
+def test_model_loading_bars_are_kept_off_the_display() -> None:
+    """transformers draws a 'Loading weights' bar when the local embedding model loads."""
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    for name in ("HF_HUB_DISABLE_PROGRESS_BARS", "TRANSFORMERS_VERBOSITY"):
+        env.pop(name, None)
+    runs = {mode: subprocess.run([sys.executable, "-c", _LOAD_EMBEDDINGS, mode], env=env,
+                                 capture_output=True, text=True, timeout=300, check=True)
+            for mode in ("loud", "quiet")}
+    assert "Loading weights" in runs["loud"].stderr, "the control shows the bar"
+    assert "Loading weights" not in runs["quiet"].stderr
+    assert runs["quiet"].stdout.strip() == "384"
