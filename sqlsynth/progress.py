@@ -140,11 +140,15 @@ class RunProgress:
         self.total = total
         if self._rich is not None:
             self._rich.update(self._overall, total=total)
+            if self._tasks:
+                self._rich.update(self._tasks[0], total=total)
 
     def row_done(self, s: int) -> None:
         self.processed[s] += 1
         if self._rich is not None:
+            # until the step is complete its total is the rows that reached it so far
             self._rich.update(self._tasks[s], completed=self.processed[s],
+                              total=max(self.stats[s].rows_in, self.processed[s]),
                               detail=self._detail(s))
 
     def root_done(self) -> None:
@@ -219,22 +223,28 @@ class RunProgress:
 
     def _start_rich(self) -> None:
         from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+        from rich.progress import ProgressColumn
+        from rich.text import Text
+
+        class OverallClock(ProgressColumn):
+            """Elapsed and ETA on the overall line only: step lines stay short."""
+
+            def render(self, task: Any) -> Text:
+                if not task.fields.get("overall"):
+                    return Text("")
+                elapsed = _clock(task.elapsed or 0.0)
+                return Text(f"elapsed {elapsed}  ETA {_clock(self_.eta())}")
+
+        self_ = self
         self._rich = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[detail]}"), TimeElapsedColumn(),
-            TextColumn("ETA"), TimeRemainingColumn(),
+            TextColumn("{task.description}"), BarColumn(bar_width=24), MofNCompleteColumn(),
+            TextColumn("{task.fields[detail]}"), OverallClock(),
             console=Console(file=self.stream), refresh_per_second=4, transient=False,
         )
-        self._overall = self._rich.add_task("all input rows", total=self.total, detail="")
+        self._overall = self._rich.add_task("all input rows", total=self.total, detail="",
+                                            overall=True)
         for st in self.stats:
             self._tasks.append(self._rich.add_task(f"  step{st.step} {st.name}", total=None,
                                                    detail=""))
