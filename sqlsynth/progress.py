@@ -223,10 +223,16 @@ class RunProgress:
 
     def _start_rich(self) -> None:
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-        from rich.progress import ProgressColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            ProgressColumn,
+            TextColumn,
+        )
         from rich.text import Text
+
+        progress = self
 
         class OverallClock(ProgressColumn):
             """Elapsed and ETA on the overall line only: step lines stay short."""
@@ -235,9 +241,8 @@ class RunProgress:
                 if not task.fields.get("overall"):
                     return Text("")
                 elapsed = _clock(task.elapsed or 0.0)
-                return Text(f"elapsed {elapsed}  ETA {_clock(self_.eta())}")
+                return Text(f"elapsed {elapsed}  ETA {_clock(progress.eta())}")
 
-        self_ = self
         self._rich = Progress(
             TextColumn("{task.description}"), BarColumn(bar_width=24), MofNCompleteColumn(),
             TextColumn("{task.fields[detail]}"), OverallClock(),
