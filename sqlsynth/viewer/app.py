@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -151,6 +153,11 @@ def build_app(state: ReviewState) -> Starlette:
         if isinstance(found, Response):
             return found
         _, data = found
+        if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+            # a page on another site can send a form or text/plain POST without asking; JSON
+            # needs the browser's permission (CORS), which this app never grants
+            return JSONResponse({"error": "send the mark as application/json"},
+                                status_code=415)
         try:
             body = await request.json()
         except ValueError:
@@ -197,7 +204,10 @@ def build_app(state: ReviewState) -> Starlette:
         Route("/api/rejects", rejects),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
-    return Starlette(routes=routes)
+    # only local host names: a web page cannot reach the app through a rebinding DNS name
+    middleware = [Middleware(TrustedHostMiddleware,
+                             allowed_hosts=["127.0.0.1", "localhost", "testserver"])]
+    return Starlette(routes=routes, middleware=middleware)
 
 
 def free_socket(port: int = 0) -> socket.socket:

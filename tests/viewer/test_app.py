@@ -62,7 +62,8 @@ def test_marks_are_saved_and_validated(client: TestClient, run_dir: Path) -> Non
     line = json.loads((run_dir / REVIEW_FILE).read_text())
     assert line["key"] == key and line["note"] == "bad"
     assert client.post(f"/api/rows/{key}/mark", json={"status": "maybe"}).status_code == 400
-    assert client.post(f"/api/rows/{key}/mark", content=b"{").status_code == 400
+    assert client.post(f"/api/rows/{key}/mark", content=b"{",
+                       headers={"content-type": "application/json"}).status_code == 400
     rows = client.get("/api/rows", params={"review": "reject"}).json()
     assert [r["key"] for r in rows["rows"]] == [key]
 
@@ -85,3 +86,14 @@ def test_without_a_database_results_say_why(run_dir: Path) -> None:
         key = c.get("/api/rows").json()["rows"][0]["key"]
         res = c.get(f"/api/rows/{key}/result").json()
         assert res["status"] == "unavailable" and "--db" in res["error"]
+
+
+def test_marks_need_json_and_a_local_host_name(client: TestClient) -> None:
+    key = client.get("/api/rows").json()["rows"][0]["key"]
+    body = '{"status": "reject"}'
+    plain = client.post(f"/api/rows/{key}/mark", content=body,
+                        headers={"content-type": "text/plain"})
+    assert plain.status_code == 415
+    assert client.get("/api/summary", headers={"host": "evil.example"}).status_code == 400
+    assert client.get("/api/summary", headers={"host": "127.0.0.1:8000"}).status_code == 200
+    assert client.get("/api/rows", params={"review": "reject"}).json()["total"] == 0
