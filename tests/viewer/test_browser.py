@@ -131,11 +131,20 @@ def test_viewer_filters_marks_and_export(page, viewer: str, run_dir: Path, artif
 
     # rejects grouped by step and reason; the funnel and cost
     page.click("#tab-rejects")
-    if run.rejects:
-        page.wait_for_selector("#reject-groups details.group")
-        assert f"{len(run.rejects)} rejected rows" in page.inner_text("#reject-count")
-        page.locator("#reject-groups details.group").first.click()
-        page.screenshot(path=str(artifacts / "viewer_rejects.png"), full_page=True)
+    assert len({r["reason"] for r in run.rejects}) >= 2, "the fixture run drops rows twice over"
+    page.wait_for_selector("#reject-groups details.group")
+    assert f"{len(run.rejects)} rejected rows" in page.inner_text("#reject-count")
+    groups = {(r["step"], r["reason"]) for r in run.rejects}
+    assert page.locator("#reject-groups details.group").count() == len(groups)
+    page.locator("#reject-groups details.group").first.click()
+    page.screenshot(path=str(artifacts / "viewer_rejects.png"), full_page=True)
+    reason = run.rejects[-1]["reason"]
+    count = sum(r["reason"] == reason for r in run.rejects)
+    page.select_option("#f-reason", reason)
+    page.wait_for_function(f"document.querySelector('#reject-count').textContent === "
+                           f"'{count} rejected rows'")
+    summaries = page.locator("#reject-groups details.group summary").all_inner_texts()
+    assert summaries and all(f"— {reason} (" in t for t in summaries)
     page.click("#tab-overview")
     assert page.locator("#funnel tbody tr").count() == len(run.steps)
     assert "scripted" in page.inner_text("#usage")
