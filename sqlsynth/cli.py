@@ -169,6 +169,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--num", dest="generate_num", type=int, default=2)
     p.add_argument("--local-model", dest="local_model_path", default="",
                    help="a GGUF file instead of the bundled SmolLM2-135M")
+    for command in sub.choices.values():  # -q / -v also after the command name
+        command.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                             help="as 'sqlsynth -q'")
+        command.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                             help="as 'sqlsynth -v'")
     return parser
 
 

@@ -174,11 +174,12 @@ def _write_jsonl(path: Path, rows: list[Any]) -> None:
     _atomic_write(path, "".join(_dumps(r) + "\n" for r in rows))
 
 
-def _arrow_table(rows: list[dict[str, Any]], summary: ExportSummary) -> Any:
+def _arrow_table(rows: list[dict[str, Any]], summary: ExportSummary,
+                 mixed: set[str] | None = None) -> Any:
     """One column per field (union over rows, first-seen order; absent values are null).
 
     A column whose values pyarrow cannot give one type (say numbers and text mixed) is stored
-    as JSON text instead, and a note says so.
+    as JSON text instead, a note says so, and its name is added to ``mixed``.
     """
     import pyarrow as pa
 
@@ -194,6 +195,8 @@ def _arrow_table(rows: list[dict[str, Any]], summary: ExportSummary) -> Any:
             arrays[name] = pa.array([None if v is None else _dumps(v) for v in values],
                                     type=pa.string())
             summary.notes.append(f"column {name!r} has mixed types; stored as JSON text")
+            if mixed is not None:
+                mixed.add(name)
     return pa.table(arrays) if arrays else pa.table({})
 
 
@@ -255,7 +258,9 @@ def _provenance_lines(prov: Mapping[str, Any]) -> list[str]:
     facts = [("pipeline", prov.get("pipeline")), ("chat model", prov.get("model")),
              ("embedding model", prov.get("embedding_model")), ("seed", prov.get("seed")),
              ("databases", ", ".join(prov.get("databases") or [])),
-             ("rows dropped during the run", prov.get("rejected_in_run"))]
+             ("rows dropped during the run", prov.get("rejected_in_run")),
+             ("reviewed by a person", ", ".join(f"{v} {k}ed" for k, v in
+                                               (prov.get("review") or {}).items() if v))]
     lines += [f"- **{k}**: {v}" for k, v in facts if v not in (None, "")]
     steps = prov.get("steps") or []
     if steps:
@@ -277,14 +282,14 @@ def _write_hf(folder: Path, rows: list[dict[str, Any]], dataset_name: str | None
     (arrow), which ``datasets.load_from_disk`` reads. Column types come from one arrow table,
     so the card's features are the types both loaders give.
     """
+    mixed: set[str] = set()
     try:
-        table = _arrow_table(rows, summary)
+        table = _arrow_table(rows, summary, mixed)
     except ImportError:
         table = None
         summary.notes.append("pyarrow is not installed: the card lists no features and the "
                              "folder does not load with load_from_disk (pip install "
                              "'sqlsynth[hf]')")
-    mixed = {n.split("'")[1] for n in summary.notes if "mixed types" in n}
     data_rows = [{k: (_dumps(v) if k in mixed and v is not None else v) for k, v in r.items()}
                  for r in rows]
     data = folder / "data" / "train.jsonl"
@@ -309,16 +314,16 @@ def _write_hf(folder: Path, rows: list[dict[str, Any]], dataset_name: str | None
     load_lines = [
         "```python",
         "from datasets import load_dataset",
-        f'ds = load_dataset("{folder}", split="train")   # or a Hub repo id once pushed',
+        'ds = load_dataset("path/to/this/folder", split="train")  # or the Hub repo id',
     ]
     if disk:
         load_lines += ["from datasets import load_from_disk",
-                       f'ds = load_from_disk("{folder}")["train"]']
+                       'ds = load_from_disk("path/to/this/folder")["train"]  # local copy']
     load_lines.append("```")
     card = "\n".join([
         "---",
-        f"license: {license_id}",
-        f"pretty_name: {title}",
+        f"license: {_dumps(license_id)}",
+        f"pretty_name: {_dumps(title)}",
         "task_categories:",
         "- table-question-answering",
         "- text-generation",

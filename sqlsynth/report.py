@@ -34,7 +34,8 @@ def print_run_summary(pipeline: Any) -> None:
     steps = pipeline.summary()
     if not steps:
         return  # stopped before any step started (bad input, unreachable database): no table
-    console = Console(stderr=True)
+    # in a log (not a terminal) rich would squeeze the tables to 80 columns
+    console = Console(stderr=True, **({} if sys.stderr.isatty() else {"width": 200}))
     table = Table(title="sqlsynth run summary")
     for col in ("step", "operator", "in", "out", "dropped (reason: count)", "seconds"):
         table.add_column(col, justify="right" if col in {"in", "out", "seconds"} else "left")

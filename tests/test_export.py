@@ -201,9 +201,9 @@ def test_hf_folder_loads_with_load_from_disk_and_load_dataset(tmp_path):
 
 def test_hf_card_metadata_features_sizes_license(tmp_path):
     pytest.importorskip("pyarrow")
-    export_rows(ROWS, tmp_path / "ds", "hf", license="cc-by-4.0")
+    export_rows(ROWS, tmp_path / "ds", "hf", license="cc-by-4.0", dataset_name="t2s: v1 #x")
     meta = _card_header(tmp_path / "ds")
-    assert meta["license"] == "cc-by-4.0"
+    assert meta["license"] == "cc-by-4.0" and meta["pretty_name"] == "t2s: v1 #x"
     info = meta["dataset_info"]
     features = {f["name"]: f for f in info["features"]}
     assert features["db_id"]["dtype"] == "string" and set(features) >= {"id", "cot_reasoning"}
@@ -218,12 +218,12 @@ def test_hf_card_says_how_it_was_made(tmp_path):
             "embedding_model": "emb", "seed": 7, "databases": ["hospital_admissions"],
             "steps": [{"step": 1, "name": "SQLGenerator", "rows_in": 0, "rows_out": 9}],
             "labels": {"sql_component_difficulty": {"easy": 3, "hard": 1}},
-            "rejected_in_run": 5}
+            "rejected_in_run": 5, "review": {"accept": 2, "reject": 1}}
     export_rows(ROWS, tmp_path / "ds", "hf", provenance=prov)
     card = (tmp_path / "ds" / "README.md").read_text(encoding="utf-8")
     for text in ("**chat model**: qwen2.5-coder", "**seed**: 7", "hospital_admissions",
-                 "| 1 | SQLGenerator | 0 | 9 |", "easy 3, hard 1", "license: unknown",
-                 "load_from_disk"):
+                 "| 1 | SQLGenerator | 0 | 9 |", "easy 3, hard 1", 'license: "unknown"',
+                 "load_from_disk", "2 accepted, 1 rejected"):
         assert text in card, text
 
 

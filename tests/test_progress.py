@@ -150,6 +150,8 @@ def test_piped_run_logs_progress_and_quiet_run_does_not(tmp_path) -> None:
     assert re.search(r"sqlsynth progress: \d+/6 input rows finished .* ETA", piped.stderr)
     assert "sqlsynth done: 6/6 input rows finished" in piped.stderr
     assert "data card:" in piped.stderr and "sqlsynth view" in piped.stderr
+    # the summary table is not squeezed to 80 columns in a log
+    assert "│ Text2SQLCorrespondenceFilter " in piped.stderr
     assert quiet.returncode == 0, quiet.stderr
     assert "sqlsynth progress" not in quiet.stderr and "run summary" not in quiet.stderr
     assert "final rows:" in quiet.stderr
@@ -177,3 +179,15 @@ def test_model_loading_bars_are_kept_off_the_display() -> None:
     assert "Loading weights" in runs["loud"].stderr, "the control shows the bar"
     assert "Loading weights" not in runs["quiet"].stderr
     assert runs["quiet"].stdout.strip() == "384"
+
+
+def test_quiet_and_verbose_either_side_of_the_command() -> None:
+    from sqlsynth.cli import build_parser
+
+    parser = build_parser()
+    for argv, quiet, verbose in ((["-q", "report", "r"], True, 0),
+                                 (["report", "r", "-q"], True, 0),
+                                 (["report", "r"], False, 0),
+                                 (["view", "r", "-vv"], False, 2)):
+        args = parser.parse_args(argv)
+        assert (args.quiet, args.verbose) == (quiet, verbose), argv

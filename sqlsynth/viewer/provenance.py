@@ -6,6 +6,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from sqlsynth.viewer.review import ReviewMarks
 from sqlsynth.viewer.run_folder import RunFolder
 from sqlsynth.viewer.summary import DIFFICULTY_FIELDS, LABEL_FIELDS
 
@@ -29,4 +30,5 @@ def provenance_of(folder: str | Path, rows: list[dict[str, Any]]) -> dict[str, A
                    "rows_out": s["rows_out"]} for s in run.funnel()],
         "labels": labels,
         "rejected_in_run": len(run.rejects),
+        "review": ReviewMarks(run.path).counts(),
     }
