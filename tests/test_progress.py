@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,8 @@ from sqlsynth.pipelines.runner import StreamStep, run_stream
 from sqlsynth.progress import RunProgress, progress_mode, quiet_third_party, set_verbosity
 from sqlsynth.testing import ScriptedOpenAIServer
 from sqlsynth.testing.pipeline_responder import PipelineResponder
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 class _Slow(Operator):
@@ -132,7 +135,7 @@ def test_quiet_third_party_sets_their_switches(monkeypatch: pytest.MonkeyPatch) 
 
 
 def _generate(tmp_path, server, *flags: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "SQLSYNTH_PROGRESS_INTERVAL": "0.3", "PYTHONPATH": os.getcwd()}
+    env = {**os.environ, "SQLSYNTH_PROGRESS_INTERVAL": "0.3", "PYTHONPATH": str(REPO)}
     env.pop("SQLSYNTH_PROGRESS", None)
     return subprocess.run(
         [sys.executable, "-m", "sqlsynth.cli", *flags, "generate", "--base-url",
@@ -170,7 +173,7 @@ print(len(LocalEmbeddings(cache=None).embed(["hello"])[0]))
 @pytest.mark.slow
 def test_model_loading_bars_are_kept_off_the_display() -> None:
     """transformers draws a 'Loading weights' bar when the local embedding model loads."""
-    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
     for name in ("HF_HUB_DISABLE_PROGRESS_BARS", "TRANSFORMERS_VERBOSITY"):
         env.pop(name, None)
     runs = {mode: subprocess.run([sys.executable, "-c", _LOAD_EMBEDDINGS, mode], env=env,

@@ -22,6 +22,7 @@ from sqlsynth.cli import main
 from sqlsynth.viewer.run_folder import RunFolder
 
 CHROMIUM = "/usr/bin/chromium"
+REPO = Path(__file__).resolve().parents[2]
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 
@@ -58,7 +59,7 @@ def page(browser):
 def viewer(run_dir: Path) -> Iterator[str]:
     proc = subprocess.Popen([sys.executable, "-m", "sqlsynth.cli", "view", str(run_dir)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": os.getcwd()})
+                            env={**os.environ, "PYTHONPATH": str(REPO)})
     url = None
     deadline = time.monotonic() + 60
     assert proc.stdout is not None
@@ -118,8 +119,22 @@ def test_viewer_filters_marks_and_export(page, viewer: str, run_dir: Path, artif
     _wait_count(page, 1)
     assert page.locator("#row-table tbody tr td:nth-child(3)").all_inner_texts() == [question]
 
-    # search
+    # sort by component difficulty, hardest first
     page.select_option("#f-review", "")
+    order = ["easy", "medium", "hard", "extra"]
+    page.select_option("#f-sort", "difficulty")
+    page.check("#f-desc")
+    want = sorted((r["sql_component_difficulty"] for r in run.rows), key=order.index,
+                  reverse=True)[:50]
+    page.wait_for_function(
+        "document.querySelector('#row-table tbody tr td:nth-child(4)').textContent === "
+        f"'{want[0]}' && document.querySelector('#row-table tbody tr:last-child "
+        f"td:nth-child(4)').textContent === '{want[-1]}'", timeout=20_000)
+    assert page.locator("#row-table tbody tr td:nth-child(4)").all_inner_texts() == want
+    page.select_option("#f-sort", "file")
+    page.uncheck("#f-desc")
+
+    # search
     word = question.split()[0]
     page.fill("#row-q", word)
     matching = [r for r in run.rows
