@@ -214,7 +214,12 @@ def free_socket(port: int = 0) -> socket.socket:
     """A listening socket on 127.0.0.1 (``port`` 0: one the system picks free)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError as exc:
+        sock.close()
+        raise ValueError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); "
+                         "choose another --port, or leave it out for a free one") from None
     sock.listen(128)
     return sock
 

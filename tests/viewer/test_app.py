@@ -97,3 +97,14 @@ def test_marks_need_json_and_a_local_host_name(client: TestClient) -> None:
     assert client.get("/api/summary", headers={"host": "evil.example"}).status_code == 400
     assert client.get("/api/summary", headers={"host": "127.0.0.1:8000"}).status_code == 200
     assert client.get("/api/rows", params={"review": "reject"}).json()["total"] == 0
+
+
+def test_a_taken_port_is_a_clear_error() -> None:
+    from sqlsynth.viewer.app import free_socket
+
+    taken = free_socket()
+    try:
+        with pytest.raises(ValueError, match="choose another --port"):
+            free_socket(taken.getsockname()[1])
+    finally:
+        taken.close()
