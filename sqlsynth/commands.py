@@ -128,6 +128,8 @@ def _rows_for_export(path: Path) -> list[dict[str, Any]]:
 def cmd_export(args: argparse.Namespace, make_config: ConfigMaker) -> int:
     from sqlsynth.export import export_rows, push_to_hub
 
+    if getattr(args, "push_to_hub", None) and args.format != "hf":
+        raise ValueError("--push-to-hub needs --format hf")
     source = Path(args.input)
     rows = _rows_for_export(source)
     provenance = None
@@ -148,8 +150,6 @@ def cmd_export(args: argparse.Namespace, make_config: ConfigMaker) -> int:
     for note in summary.notes:
         print(f"note: {note}")
     if getattr(args, "push_to_hub", None):
-        if args.format != "hf":
-            raise ValueError("--push-to-hub needs --format hf")
         url = push_to_hub(args.out, args.push_to_hub, private=args.private)
         print(f"pushed {args.out} to {url}")
     return 0

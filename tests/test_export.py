@@ -279,11 +279,18 @@ def test_push_to_hub_uploads_card_and_data_only(tmp_path, monkeypatch, capsys):
     assert "pushed" in capsys.readouterr().out
 
 
-def test_push_to_hub_needs_an_hf_export(tmp_path):
+def test_push_to_hub_needs_an_hf_export(tmp_path, capsys):
+    from sqlsynth.cli import main
     from sqlsynth.export import push_to_hub
 
     with pytest.raises(FileNotFoundError, match="not an hf export"):
         push_to_hub(tmp_path, "me/x")
+    rows_file = tmp_path / "rows.jsonl"
+    rows_file.write_text(json.dumps(ROWS[0]) + "\n", encoding="utf-8")
+    assert main(["export", "--input", str(rows_file), "--format", "jsonl", "--out",
+                 str(tmp_path / "o.jsonl"), "--push-to-hub", "me/x"]) == 2
+    assert "--push-to-hub needs --format hf" in capsys.readouterr().err
+    assert not (tmp_path / "o.jsonl").exists(), "checked before anything is written"
 
 
 def test_export_of_a_run_folder_honours_review_marks(tmp_path, capsys):
