@@ -55,3 +55,20 @@ def test_report_command(built_run: Path, tmp_path: Path, capsys) -> None:
 def test_card_of_an_empty_folder(tmp_path: Path) -> None:
     page = render_card(RunFolder.load(tmp_path), {})
     assert "no final rows" in page and "no step has finished" in page
+
+
+def test_quality_fields_are_summarised(tmp_path: Path) -> None:
+    import json
+
+    rows = [{"db_id": "a", "question": "q1", "SQL": "SELECT 1", "judge_score": 0.5,
+             "quality": "good"},
+            {"db_id": "a", "question": "q2", "SQL": "SELECT 2", "judge_score": 1.0,
+             "quality": "poor", "cot_reasoning": "long text " * 20}]
+    (tmp_path / "final.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows),
+                                          encoding="utf-8")
+    run = RunFolder.load(tmp_path)
+    assert run.quality_fields() == ["judge_score", "quality"]
+    page = render_card(run, {})
+    section = page.split('id="quality"')[1].split("</section>")[0]
+    assert "judge_score" in section and "0.75" in section
+    assert "good" in section and "poor" in section
