@@ -97,8 +97,12 @@ def build_app(state: ReviewState) -> Starlette:
     def index(request: Request) -> Response:
         return FileResponse(STATIC / "index.html")
 
+    figures: dict[str, Any] = {}
+
     def summary(request: Request) -> Response:
-        s = run_summary(state.folder, state.prices)
+        if not figures:  # the folder is read once; parsing every SQL once is enough
+            figures.update(run_summary(state.folder, state.prices))
+        s = dict(figures)
         s["options"] = _options(state)
         s["marks"] = state.marks.counts()
         s["database"] = {"target": state.db_target, "error": state.db_error}

@@ -112,6 +112,14 @@ def _quality(quality: dict[str, dict[str, Any]]) -> str:
     return "".join(parts)
 
 
+def _capped_chart(items: list[tuple[str, int]], title: str, cap: int = 40) -> str:
+    """The ``cap`` largest bars, and a line saying what the rest add up to."""
+    rest = items[cap:]
+    note = (f'<p class="meta">… and {len(rest)} more ({sum(v for _, v in rest)} rows)</p>'
+            if rest else "")
+    return bar_chart(items[:cap], title=title) + note
+
+
 def render_card(folder: RunFolder, prices: dict[str, tuple[float, float]] | None = None) -> str:
     """The data card of ``folder`` as one HTML document."""
     s = run_summary(folder, prices if prices is not None else load_prices())
@@ -152,7 +160,7 @@ def render_card(folder: RunFolder, prices: dict[str, tuple[float, float]] | None
         _section("Difficulty", f'<div class="grid">{difficulty}</div>', "difficulty"),
         _section(f"SQL feature coverage ({s['dialect']}; rows using each, of {rows_n})",
                  features, "features"),
-        _section("Rows per database", bar_chart(s["per_database"], title="rows per database"),
+        _section("Rows per database", _capped_chart(s["per_database"], "rows per database"),
                  "databases"),
         _section("Question styles and SQL kinds",
                  f'<div class="grid">{labels}</div>' if labels

@@ -72,3 +72,14 @@ def test_quality_fields_are_summarised(tmp_path: Path) -> None:
     section = page.split('id="quality"')[1].split("</section>")[0]
     assert "judge_score" in section and "0.75" in section
     assert "good" in section and "poor" in section
+
+
+def test_many_databases_are_capped(tmp_path: Path) -> None:
+    import json
+
+    rows = [{"db_id": f"db{i:03d}", "question": "q", "SQL": "SELECT 1"} for i in range(45)]
+    (tmp_path / "final.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows),
+                                          encoding="utf-8")
+    section = render_card(RunFolder.load(tmp_path), {}).split('id="databases"')[1]
+    section = section.split("</section>")[0]
+    assert section.count("<rect") == 40 and "… and 5 more (5 rows)" in section
