@@ -112,7 +112,6 @@ class RunProgress:
         self.total: int | None = None
         self.roots_done = 0
         self.processed = [0] * len(stats)
-        self.complete = [False] * len(stats)
         self.started = time.monotonic()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -157,7 +156,6 @@ class RunProgress:
             self._rich.update(self._overall, completed=self.roots_done)
 
     def step_complete(self, s: int, rows_in: int) -> None:
-        self.complete[s] = True
         if self._rich is not None:
             self._rich.update(self._tasks[s], total=rows_in, completed=self.processed[s],
                               detail=self._detail(s))
@@ -186,8 +184,7 @@ class RunProgress:
 
     def _detail(self, s: int) -> str:
         st = self.stats[s]
-        rejected = sum(st.rejects.values())
-        return f"out {st.rows_out}  rejected {rejected}"
+        return f"out {st.rows_out}  rejected {_rejected(st)}"
 
     def line(self, final: bool = False) -> str:
         """One plain status line: overall share, elapsed, ETA, then each started step."""
@@ -195,7 +192,11 @@ class RunProgress:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         total = "?" if self.total is None else str(self.total)
         share = (f" ({100 * self.roots_done / self.total:.0f}%)" if self.total else "")
-        head = (f"[{stamp}] sqlsynth {'done' if final else 'progress'}: {self.roots_done}/"
+        if not final:
+            word = "progress"
+        else:  # a run cut short (an endpoint down, Ctrl-C) must not read as finished
+            word = "done" if self.total is not None and self.roots_done >= self.total else "stopped"
+        head = (f"[{stamp}] sqlsynth {word}: {self.roots_done}/"
                 f"{total} input rows finished{share}, elapsed {_clock(elapsed)}")
         if not final:
             head += f", ETA {_clock(self.eta())}"
@@ -203,9 +204,8 @@ class RunProgress:
         for s, st in enumerate(self.stats):
             if not st.rows_in:
                 continue
-            rejected = sum(st.rejects.values())
             steps.append(f"step{st.step} {st.name} {self.processed[s]}/{st.rows_in} done, "
-                         f"out {st.rows_out}, rejected {rejected}")
+                         f"out {st.rows_out}, rejected {_rejected(st)}")
         return head + ("; " + "; ".join(steps) if steps else "")
 
     # ------------------------------------------------------------------ rendering
@@ -254,6 +254,11 @@ class RunProgress:
             self._tasks.append(self._rich.add_task(f"  step{st.step} {st.name}", total=None,
                                                    detail=""))
         self._rich.start()
+
+
+def _rejected(st: StepCounts) -> int:
+    # read from the display's thread while the loop adds reasons: copy in one C-level step
+    return sum(list(st.rejects.values()))
 
 
 def _interval() -> float:

@@ -194,3 +194,12 @@ def test_quiet_and_verbose_either_side_of_the_command() -> None:
                                  (["view", "r", "-vv"], False, 2)):
         args = parser.parse_args(argv)
         assert (args.quiet, args.verbose) == (quiet, verbose), argv
+
+
+def test_a_run_cut_short_says_stopped_not_done() -> None:
+    stream = io.StringIO()
+    progress = RunProgress([], "log", interval=60, stream=stream)
+    progress.start(10)
+    progress.root_done()
+    progress.close()
+    assert "sqlsynth stopped: 1/10 input rows finished (10%)" in stream.getvalue()
