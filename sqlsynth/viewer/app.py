@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import socket
 import sys
+import threading
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,7 @@ class ReviewState:
         self.db_target = db or self.folder.database()
         self.query_timeout = query_timeout
         self._db: Any = None
+        self._db_lock = threading.Lock()
         self.db_error: str | None = None
         if not self.db_target:
             self.db_error = "no database recorded for this run; start the viewer with --db"
@@ -63,15 +65,17 @@ class ReviewState:
             self.db_error = "the recorded database URL has its password hidden; pass --db"
 
     def database(self) -> Any:
-        if self._db is None and self.db_error is None:
-            from sqlsynth.db import DatabaseManager
+        """The database manager, opened on first use (requests run in a thread pool)."""
+        with self._db_lock:
+            if self._db is None and self.db_error is None:
+                from sqlsynth.db import DatabaseManager
 
-            try:
-                self._db = DatabaseManager.from_path_or_url(
-                    self.db_target, timeout=self.query_timeout, max_rows=RESULT_ROWS + 1)
-            except Exception as exc:  # noqa: BLE001 - shown in the page, the app stays up
-                self.db_error = f"cannot open {self.db_target}: {type(exc).__name__}: {exc}"
-        return self._db
+                try:
+                    self._db = DatabaseManager.from_path_or_url(
+                        self.db_target, timeout=self.query_timeout, max_rows=RESULT_ROWS + 1)
+                except Exception as exc:  # noqa: BLE001 - shown in the page, the app stays up
+                    self.db_error = f"cannot open {self.db_target}: {type(exc).__name__}: {exc}"
+            return self._db
 
     def brief(self, index: int) -> dict[str, Any]:
         row = self.folder.rows[index]
