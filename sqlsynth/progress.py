@@ -101,6 +101,11 @@ class RunProgress:
 
     Hooks are cheap counter updates called on the event loop; the display (rich) or the log
     thread reads the counters, so a display never slows the rows down.
+
+    The ETA comes from :meth:`work_fraction`, not from finished input rows: in a stream every
+    input row is in flight at once and most finish near the end, so their count says little
+    about the time left. Instead each step's rows still to come are estimated from the inputs
+    and the share of rows each earlier step has let through so far.
     """
 
     def __init__(self, stats: Sequence[StepCounts], mode: str | None = None, *,
@@ -112,6 +117,7 @@ class RunProgress:
         self.total: int | None = None
         self.roots_done = 0
         self.processed = [0] * len(stats)
+        self.complete = [False] * len(stats)
         self.started = time.monotonic()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -138,9 +144,9 @@ class RunProgress:
         """Every input row is in; the overall total is known from now on."""
         self.total = total
         if self._rich is not None:
-            self._rich.update(self._overall, total=total)
             if self._tasks:
                 self._rich.update(self._tasks[0], total=total)
+            self._refresh_overall()
 
     def row_done(self, s: int) -> None:
         self.processed[s] += 1
@@ -148,17 +154,21 @@ class RunProgress:
             # until the step is complete its total is the rows that reached it so far
             self._rich.update(self._tasks[s], completed=self.processed[s],
                               total=max(self.stats[s].rows_in, self.processed[s]),
+                              count=f"{self.processed[s]}/{self.stats[s].rows_in}",
                               detail=self._detail(s))
+            self._refresh_overall()
 
     def root_done(self) -> None:
         self.roots_done += 1
         if self._rich is not None:
-            self._rich.update(self._overall, completed=self.roots_done)
+            self._refresh_overall()
 
     def step_complete(self, s: int, rows_in: int) -> None:
+        self.complete[s] = True
         if self._rich is not None:
             self._rich.update(self._tasks[s], total=rows_in, completed=self.processed[s],
-                              detail=self._detail(s))
+                              count=f"{self.processed[s]}/{rows_in}", detail=self._detail(s))
+            self._refresh_overall()
 
     advance = row_done  # the runner's names for the two per-step hooks
     set_total = step_complete
@@ -170,36 +180,56 @@ class RunProgress:
             self._thread = None
             self._write(self.line(final=True))
         if self._rich is not None:
+            self._refresh_overall()
             self._rich.stop()
             self._rich = None
 
     # ------------------------------------------------------------------ figures
 
+    def work_fraction(self) -> float | None:
+        """The share of all row-steps done, with rows not yet made estimated (0..1)."""
+        if self.total is None or not self.stats:
+            return None
+        expected = float(self.total)
+        done = planned = 0.0
+        for s, st in enumerate(self.stats):
+            n = self.processed[s]
+            rows = float(st.rows_in) if self.complete[s] else max(expected, float(st.rows_in))
+            done += n
+            planned += rows
+            expected = rows * (st.rows_out / n if n else 1.0)
+        return min(1.0, done / planned) if planned else 1.0
+
     def eta(self) -> float | None:
-        """Seconds left, from the pace of finished input rows so far."""
-        if not self.total or not self.roots_done:
+        """Seconds left, from the pace of the work done so far."""
+        fraction = self.work_fraction()
+        if not fraction:
             return None
         elapsed = time.monotonic() - self.started
-        return elapsed * (self.total - self.roots_done) / self.roots_done
+        return elapsed * (1.0 - fraction) / fraction
 
     def _detail(self, s: int) -> str:
         st = self.stats[s]
         return f"out {st.rows_out}  rejected {_rejected(st)}"
 
+    def _inputs(self) -> str:
+        total = "?" if self.total is None else str(self.total)
+        return f"{self.roots_done}/{total} input rows finished"
+
     def line(self, final: bool = False) -> str:
         """One plain status line: overall share, elapsed, ETA, then each started step."""
         elapsed = time.monotonic() - self.started
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-        total = "?" if self.total is None else str(self.total)
-        share = (f" ({100 * self.roots_done / self.total:.0f}%)" if self.total else "")
-        if not final:
-            word = "progress"
-        else:  # a run cut short (an endpoint down, Ctrl-C) must not read as finished
-            word = "done" if self.total is not None and self.roots_done >= self.total else "stopped"
-        head = (f"[{stamp}] sqlsynth {word}: {self.roots_done}/"
-                f"{total} input rows finished{share}, elapsed {_clock(elapsed)}")
-        if not final:
-            head += f", ETA {_clock(self.eta())}"
+        if final:  # a run cut short (an endpoint down, Ctrl-C) must not read as finished
+            finished = self.total is not None and self.roots_done >= self.total
+            share = f" ({100 * self.roots_done / self.total:.0f}%)" if self.total else ""
+            head = (f"[{stamp}] sqlsynth {'done' if finished else 'stopped'}: "
+                    f"{self._inputs()}{share}, elapsed {_clock(elapsed)}")
+        else:
+            fraction = self.work_fraction()
+            work = "?" if fraction is None else f"{100 * fraction:.0f}%"
+            head = (f"[{stamp}] sqlsynth progress: {work} of the work, {self._inputs()}, "
+                    f"elapsed {_clock(elapsed)}, ETA {_clock(self.eta())}")
         steps = []
         for s, st in enumerate(self.stats):
             if not st.rows_in:
@@ -221,15 +251,14 @@ class RunProgress:
         while not self._stop.wait(self.interval):
             self._write(self.line())
 
+    def _refresh_overall(self) -> None:
+        fraction = self.work_fraction()
+        self._rich.update(self._overall, completed=round(1000 * (fraction or 0.0)),
+                          count=self._inputs())
+
     def _start_rich(self) -> None:
         from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            ProgressColumn,
-            TextColumn,
-        )
+        from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn
         from rich.text import Text
 
         progress = self
@@ -244,15 +273,16 @@ class RunProgress:
                 return Text(f"elapsed {elapsed}  ETA {_clock(progress.eta())}")
 
         self._rich = Progress(
-            TextColumn("{task.description}"), BarColumn(bar_width=24), MofNCompleteColumn(),
-            TextColumn("{task.fields[detail]}"), OverallClock(),
-            console=Console(file=self.stream), refresh_per_second=4, transient=False,
+            TextColumn("{task.description}"), BarColumn(bar_width=24),
+            TextColumn("{task.fields[count]}"), TextColumn("{task.fields[detail]}"),
+            OverallClock(), console=Console(file=self.stream), refresh_per_second=4,
+            transient=False,
         )
-        self._overall = self._rich.add_task("all input rows", total=self.total, detail="",
-                                            overall=True)
+        self._overall = self._rich.add_task("all rows (work done)", total=1000, detail="",
+                                            count=self._inputs(), overall=True)
         for st in self.stats:
             self._tasks.append(self._rich.add_task(f"  step{st.step} {st.name}", total=None,
-                                                   detail=""))
+                                                   count="0/0", detail=""))
         self._rich.start()
 
 

@@ -88,8 +88,8 @@ def test_log_lines_say_totals_eta_and_step_counts() -> None:
     assert len(lines) >= 3, "a line every interval while the run goes on, and a last one"
     stamp = r"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] sqlsynth "
     assert all(re.match(stamp, line) for line in lines)
-    assert re.search(r"progress: \d+/30 input rows finished \(\d+%\), elapsed \d+s, ETA",
-                     lines[1])
+    assert re.search(r"progress: \d+% of the work, \d+/30 input rows finished, elapsed \d+s, "
+                     r"ETA", lines[1])
     assert "step1 First" in lines[1]
     last = lines[-1]
     assert "done: 30/30 input rows finished (100%)" in last
@@ -98,14 +98,23 @@ def test_log_lines_say_totals_eta_and_step_counts() -> None:
     assert captured[0].eta() == 0
 
 
-def test_eta_from_the_pace_of_finished_rows() -> None:
-    progress = RunProgress([], "off")
+def test_eta_from_the_work_done_with_rows_to_come_estimated() -> None:
+    from sqlsynth.pipelines.runner import StepStats
+
+    stats = [StepStats(1, "Filter"), StepStats(2, "Fanout")]
+    progress = RunProgress(stats, "off")
     progress.start(10)
-    assert progress.eta() is None
+    assert progress.work_fraction() == 0 and progress.eta() is None
     progress.started -= 4.0
-    for _ in range(2):
-        progress.root_done()
-    assert progress.eta() == pytest.approx(16.0, rel=0.05)
+    # step 1 has done 4 of 10 rows and kept half; step 2 doubled the 2 it got (2 of 2 done)
+    stats[0].rows_in, stats[0].rows_out, progress.processed[0] = 10, 2, 4
+    stats[1].rows_in, stats[1].rows_out, progress.processed[1] = 2, 4, 2
+    # rows expected into step 2: 10 x 2/4 = 5, of which 2 are done: (4 + 2) / (10 + 5)
+    assert progress.work_fraction() == pytest.approx(6 / 15)
+    assert progress.eta() == pytest.approx(4.0 * (9 / 15) / (6 / 15), rel=0.05)
+    progress.complete[0] = True
+    stats[0].rows_in = 10
+    assert progress.work_fraction() == pytest.approx(6 / 15)
 
 
 def test_rich_display_shows_overall_and_steps() -> None:
@@ -122,8 +131,8 @@ def test_rich_display_shows_overall_and_steps() -> None:
     progress.root_done()
     progress.close()
     text = out.getvalue()
-    assert "all input rows" in text and "step1 First" in text and "step2 Second" in text
-    assert "1/4" in text and "ETA" in text
+    assert "all rows (work done)" in text and "step1 First" in text and "step2 Second" in text
+    assert "1/4 input rows finished" in text and "4/4" in text and "ETA" in text
 
 
 def test_quiet_third_party_sets_their_switches(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -150,7 +159,8 @@ def test_piped_run_logs_progress_and_quiet_run_does_not(tmp_path) -> None:
         piped = _generate(tmp_path / "a", server)
         quiet = _generate(tmp_path / "b", server, "-q")
     assert piped.returncode == 0, piped.stderr
-    assert re.search(r"sqlsynth progress: \d+/6 input rows finished .* ETA", piped.stderr)
+    assert re.search(r"sqlsynth progress: \d+% of the work, \d+/6 input rows finished, .*ETA",
+                     piped.stderr)
     assert "sqlsynth done: 6/6 input rows finished" in piped.stderr
     assert "data card:" in piped.stderr and "sqlsynth view" in piped.stderr
     # the summary table is not squeezed to 80 columns in a log
