@@ -253,8 +253,9 @@ class RunProgress:
 
     def _refresh_overall(self) -> None:
         fraction = self.work_fraction()
+        total = "?" if self.total is None else str(self.total)
         self._rich.update(self._overall, completed=round(1000 * (fraction or 0.0)),
-                          count=self._inputs())
+                          count=f"inputs {self.roots_done}/{total}")
 
     def _start_rich(self) -> None:
         from rich.console import Console
@@ -270,7 +271,7 @@ class RunProgress:
                 if not task.fields.get("overall"):
                     return Text("")
                 elapsed = _clock(task.elapsed or 0.0)
-                return Text(f"elapsed {elapsed}  ETA {_clock(progress.eta())}")
+                return Text(f"{elapsed} ETA {_clock(progress.eta())}")
 
         self._rich = Progress(
             TextColumn("{task.description}"), BarColumn(bar_width=24),
@@ -279,10 +280,11 @@ class RunProgress:
             transient=False,
         )
         self._overall = self._rich.add_task("all rows (work done)", total=1000, detail="",
-                                            count=self._inputs(), overall=True)
+                                            count="", overall=True)
+        self._refresh_overall()
         for st in self.stats:
             self._tasks.append(self._rich.add_task(f"  step{st.step} {st.name}", total=None,
-                                                   count="0/0", detail=""))
+                                                   count="", detail=""))
         self._rich.start()
 
 

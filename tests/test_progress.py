@@ -132,7 +132,7 @@ def test_rich_display_shows_overall_and_steps() -> None:
     progress.close()
     text = out.getvalue()
     assert "all rows (work done)" in text and "step1 First" in text and "step2 Second" in text
-    assert "1/4 input rows finished" in text and "4/4" in text and "ETA" in text
+    assert "inputs 1/4" in text and "4/4" in text and "ETA" in text
 
 
 def test_quiet_third_party_sets_their_switches(monkeypatch: pytest.MonkeyPatch) -> None:
