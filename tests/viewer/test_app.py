@@ -108,3 +108,16 @@ def test_a_taken_port_is_a_clear_error() -> None:
             free_socket(taken.getsockname()[1])
     finally:
         taken.close()
+
+
+def test_a_recorded_url_without_its_password_asks_for_db(run_dir: Path) -> None:
+    runs = run_dir / "sqlsynth_runs.jsonl"
+    record = json.loads(runs.read_text().splitlines()[-1])
+    record["db"] = "postgresql://me:***@127.0.0.1:5432/"
+    runs.write_text(json.dumps(record) + "\n")
+    state = ReviewState(run_dir, None, {})
+    assert state.db_error is not None and "pass --db" in state.db_error
+    from sqlsynth.factory import example_databases
+
+    given = ReviewState(run_dir, example_databases(), {})
+    assert given.db_error is None and given.database() is not None
