@@ -2,7 +2,8 @@
 
 What counts as the same answer there (taoyds/test-suite-sql-eval, ``exec_eval.py``):
 * both queries first get ``> =``/``< =``/``! =`` closed up and, unless DISTINCT is kept, every
-  ``DISTINCT`` keyword deleted (also inside ``count(DISTINCT x)``, which then counts all rows);
+  ``DISTINCT`` keyword deleted (also inside ``count(DISTINCT x)``, which then counts all rows)
+  and everything after the first statement dropped (``q; LIMIT 1`` runs as ``q;``);
   ``YEAR(CURDATE())`` reads as 2020;
 * rows are ordered only when the gold text contains ``order by`` (lower-cased substring);
 * two results are equal when some permutation of the prediction's columns makes them equal as
@@ -30,7 +31,7 @@ from sqlsynth.eval.conventions.sqlite_exec import Run, ignore_decode_errors, run
 
 _YEAR_NOW = re.compile(r"YEAR\s*\(\s*CURDATE\s*\(\s*\)\s*\)\s*", re.IGNORECASE)
 #: Pieces of SQL text: comments, quoted strings/names, words, anything else (one character).
-_PIECES = re.compile(r"--[^\n]*|/\*.*?(?:\*/|$)|'(?:''|\\.|[^'\\])*'?|\"(?:\"\"|[^\"])*\"?"
+_PIECES = re.compile(r"(?:--|# )[^\n]*\n?|[^\S\n]+|\n|/\*.*?(?:\*/|$)|'(?:''|\\.|[^'\\])*'?|\"(?:\"\"|[^\"])*\"?"
                      r"|`(?:``|[^`])*`?|\[[^\]]*\]?|[\w$#@]+|.", re.DOTALL)
 
 
@@ -44,8 +45,19 @@ def close_comparisons(sql: str) -> str:
 
 
 def remove_distinct(sql: str) -> str:
-    """The SQL text without its DISTINCT keywords (quoted text and comments untouched)."""
-    return "".join(p for p in _PIECES.findall(sql) if p.lower() != "distinct")
+    """The script's ``remove_distinct``: the *first statement* of the text (up to and with
+    its first ``;`` outside quotes and comments, as sqlparse splits statements), without its
+    DISTINCT keywords (quoted text and comments untouched). So ``q; LIMIT 1`` runs as ``q;``
+    unless DISTINCT is kept."""
+    kept = []
+    ended = False
+    for piece in _PIECES.findall(sql):
+        if ended and (piece == "\n" or not (piece.isspace() or piece.startswith(("--", "# ")))):
+            break  # blanks and line comments up to the line's end stay with the statement
+        if piece.lower() != "distinct":
+            kept.append(piece)
+        ended = ended or piece == ";"
+    return "".join(kept)
 
 
 def _unordered_row(row: tuple) -> tuple:
