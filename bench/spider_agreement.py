@@ -123,7 +123,7 @@ def hardness_reference() -> list[Agreement]:
 
 
 def pair_sets(dbs: Path, suite: Path, tables: dict[str, dict[str, Any]] | None,
-              sample: int | None) -> list[Agreement]:
+              sample: int | None, only: str | None = None) -> list[Agreement]:
     from sqlsynth.eval import EvalItem
     from sqlsynth.eval.conventions.runner import ConventionOptions, evaluate_convention
 
@@ -140,8 +140,11 @@ def pair_sets(dbs: Path, suite: Path, tables: dict[str, dict[str, Any]] | None,
             items = [EvalItem(r["db_id"], r["gold"], r["pred"]) for r in rs]
             return evaluate_convention(items, convention, opts, etype=etype), started
 
+        def wanted(convention: str) -> bool:
+            return only in (None, convention)
+
         base = ConventionOptions(db_root=dbs, tables=tables)
-        have = [r for r in recs if "spider_em" in r and "spider_ex" in r]
+        have = [r for r in recs if "spider_em" in r and "spider_ex" in r and wanted("spider")]
         rep, t0 = run("spider", base, have)
         out.append(_compare("spider", data_set, "EM", have, lambda r: r["spider_em"],
                             [i.exact_match for i in rep.items], t0))
@@ -151,12 +154,12 @@ def pair_sets(dbs: Path, suite: Path, tables: dict[str, dict[str, Any]] | None,
                 ("ts_ex", ConventionOptions(db_root=dbs)),
                 ("ts_ex_keep_distinct", ConventionOptions(db_root=dbs, keep_distinct=True)),
                 ("ts_ex_suite", ConventionOptions(db_root=dbs, suite_root=suite))):
-            have = [r for r in recs if field in r]
+            have = [r for r in recs if field in r and wanted("test-suite")]
             rep, t0 = run("test-suite", opts, have, etype="exec")
             out.append(_compare("test-suite", data_set, field.replace("ts_ex", "EX"), have,
                                 lambda r, f=field: r[f], [i.exec_match for i in rep.items],
                                 t0))
-        have = [r for r in recs if "bird_ex" in r]
+        have = [r for r in recs if "bird_ex" in r and wanted("bird")]
         rep, t0 = run("bird", ConventionOptions(db_root=dbs, with_ves=False), have)
         out.append(_compare("bird", data_set, "EX", have, lambda r: bool(r["bird_ex"]),
                             [i.exec_match for i in rep.items], t0))
@@ -184,17 +187,20 @@ def spider2_set(dbs: Path, sample: int | None) -> list[Agreement]:
                      started)]
 
 
-def all_agreements(sample: int | None = None) -> list[Agreement]:
+def all_agreements(sample: int | None = None, only: str | None = None) -> list[Agreement]:
     from sqlsynth.eval.conventions.runner import load_tables_json
 
     tables_path = SHARED_SPIDER / "tables.json"
     tables = load_tables_json(tables_path) if tables_path.is_file() else None
-    out = hardness_reference() + (em_reference(tables) if tables else [])
+    out = []
+    if only in (None, "spider"):
+        out += hardness_reference() + (em_reference(tables) if tables else [])
     with tempfile.TemporaryDirectory() as tmp:
         dbs, suite = build_databases(DATA / "databases", Path(tmp))
-        out += pair_sets(dbs, suite, load_tables_json(DATA / "dev_tables.json"), sample)
-        out += spider2_set(dbs, sample)
-    return out
+        out += pair_sets(dbs, suite, load_tables_json(DATA / "dev_tables.json"), sample, only)
+        if only in (None, "spider2"):
+            out += spider2_set(dbs, sample)
+    return [a for a in out if a.total]
 
 
 def render(rows: Iterable[Agreement], verbose: bool) -> str:
@@ -215,10 +221,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", type=int, default=None,
                         help="check about N pairs per file instead of all")
     parser.add_argument("--verbose", action="store_true", help="list disagreements")
+    parser.add_argument("--only", choices=["spider", "test-suite", "bird", "spider2"],
+                        help="measure one convention")
     args = parser.parse_args(argv)
     if not SHARED_SPIDER.is_dir():
         print(f"note: {SHARED_SPIDER} is absent: em_reference/hardness rows skipped")
-    rows = all_agreements(args.sample)
+    rows = all_agreements(args.sample, args.only)
     print(render(rows, args.verbose))
     return 0 if all(a.agree == a.total for a in rows) else 1
 
