@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlsynth.eval.conventions import CONVENTIONS
-
 from sqlsynth.eval.evaluate import evaluate
 from sqlsynth.eval.io import InputFormatError, load_pairs
 from sqlsynth.eval.report import render_report

@@ -20,7 +20,6 @@ before anything else (a leftover of value-less predictions); that is applied her
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
