@@ -187,13 +187,14 @@ def spider2_set(dbs: Path, sample: int | None) -> list[Agreement]:
                      started)]
 
 
-def all_agreements(sample: int | None = None, only: str | None = None) -> list[Agreement]:
+def all_agreements(sample: int | None = None, only: str | None = None, *,
+                   with_reference: bool = True) -> list[Agreement]:
     from sqlsynth.eval.conventions.runner import load_tables_json
 
     tables_path = SHARED_SPIDER / "tables.json"
     tables = load_tables_json(tables_path) if tables_path.is_file() else None
     out = []
-    if only in (None, "spider"):
+    if only in (None, "spider") and with_reference:
         out += hardness_reference() + (em_reference(tables) if tables else [])
     with tempfile.TemporaryDirectory() as tmp:
         dbs, suite = build_databases(DATA / "databases", Path(tmp))

@@ -50,7 +50,9 @@ class _Judge:
 
     def static_part(self, item: EvalItem) -> ItemResult:
         result = ItemResult(db_id=item.db_id, gold_sql=item.gold_sql, pred_sql=item.pred_sql,
-                            hardness=UNKNOWN, question=item.question, id=item.id)
+                            hardness=UNKNOWN, question=item.question, id=item.id,
+                            difficulty=item.difficulty,
+                            candidates=len(item.candidates) if item.candidates else None)
         try:
             result.hardness = spider_hardness(item.gold_sql, self.dialect)
         except SQLParseError as err:

@@ -227,6 +227,23 @@ def test_voting_in_prediction_files(root, tmp_path):
         assert report.items[0].exec_match is True and report.items[0].candidates == 3
 
 
+def test_sqlsynth_convention_votes_through_the_database_layer(root):
+    from sqlsynth.db import DatabaseManager
+
+    manager = DatabaseManager(db_type="sqlite", config={"root_path": str(root)}, timeout=5.0)
+    try:
+        item = EvalItem("music", "SELECT name FROM singer WHERE country = 'France'", None,
+                        candidates=("SELECT name FROM singer WHERE age > 35",
+                                    "SELECT name FROM singer WHERE age = 30",
+                                    "SELECT name FROM singer WHERE singer_id IN (1, 3)",
+                                    "SELECT broken"))
+        report = evaluate([item], manager)
+    finally:
+        manager.close()
+    assert report.items[0].pred_sql == "SELECT name FROM singer WHERE age = 30"
+    assert report.items[0].exec_match is True
+
+
 # ----- command line ------------------------------------------------------------------------
 def test_cli_convention_flag_and_help(root, tmp_path, capsys):
     from sqlsynth.cli import build_parser
