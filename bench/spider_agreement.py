@@ -4,7 +4,7 @@ Data sets:
 * ``../shared/data/spider/em_reference.json`` (1,944 pairs with Spider's official EM verdict)
   and ``dev_hardness.json`` (official hardness of the 1,034 dev queries), when present;
 * ``tests/eval/data/spider_dev_pairs.jsonl`` (foreign keys from ``dev_tables.json``, the dev
-  entries of Spider's tables.json): 5,444 pairs on generated databases with the
+  entries of Spider's tables.json): 7,444 pairs on generated databases with the
   verdicts of Spider's evaluation.py (EM, EX), test-suite-sql-eval (EX with and without
   DISTINCT, with a 3-database suite) and BIRD Mini-Dev (EX, Soft-F1);
 * ``tests/eval/data/spider2/``: 700 predictions with Spider 2.0's table-comparison verdict.
