@@ -50,8 +50,29 @@ def add_eval_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ves-iterations", type=int, default=100,
                    help="bird: timed runs per correct pair for R-VES (the script's 100)")
     p.add_argument("--no-ves", action="store_true", help="bird: skip R-VES timing")
+    p.add_argument("--difficulty", help="bird: a JSON/JSONL file whose records carry "
+                   "'difficulty', in gold order (the script's --diff_json_path), when the gold "
+                   "file itself has none")
     p.add_argument("--gold-dir", help="spider2: folder of gold result CSVs (<id>.csv, "
                    "<id>_a.csv, ...); default: the gold file's folder")
+
+
+def _with_difficulty(pairs: list, path: str) -> list:
+    """Difficulty labels by position from ``path`` (BIRD's --diff_json_path)."""
+    import json
+    from dataclasses import replace
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+        rows = json.loads(text) if text.lstrip().startswith("[") else \
+            [json.loads(line) for line in text.splitlines() if line.strip()]
+    except (OSError, ValueError) as err:
+        raise InputFormatError(path, f"cannot read: {err}") from err
+    if len(rows) != len(pairs):
+        raise InputFormatError(path, f"{len(rows)} records for {len(pairs)} gold records")
+    labels = [r.get("difficulty") if isinstance(r, dict) else None for r in rows]
+    return [replace(item, difficulty=label if isinstance(label, str) else item.difficulty)
+            for item, label in zip(pairs, labels)]
 
 
 def _convention_options(cfg: Any, flags: Any, gold: str) -> Any:
@@ -91,6 +112,8 @@ def run_eval(cfg: Any, *, pred: str | None, gold: str, questions: str | None = N
         pred = answers
     try:
         pairs = load_pairs(pred, gold)
+        if getattr(flags, "difficulty", None):
+            pairs = _with_difficulty(pairs, flags.difficulty)
     except InputFormatError as err:
         print(f"eval: {err}", file=sys.stderr)
         return 2

@@ -60,9 +60,39 @@ class _Record:
     meta: dict[str, Any] | None = None
 
 
+BIRD_SEPARATOR = "\t----- bird -----\t"
+
+
+def _bird_predictions(path: Path, text: str) -> list[_Record] | None:
+    """BIRD's prediction file: one JSON object ``{id: "SQL\t----- bird -----\tdb_id"}``
+    (a value that is not a string stands for a missing prediction, as in BIRD's scripts), or
+    ``{id: [candidates]}`` (OmniSQL's format, majority voting)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(data, dict) or not data or any(k in data for k in (*SQL_FIELDS, "db_id")):
+        return None
+    out = []
+    for n, (key, value) in enumerate(data.items(), start=1):
+        if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            out.append(_Record(n, value[0], id=str(key), candidates=tuple(value)))
+            continue
+        if not isinstance(value, str):
+            out.append(_Record(n, None, id=str(key)))
+            continue
+        sql = value.partition(BIRD_SEPARATOR)[0]  # BIRD takes the database from the gold
+        out.append(_Record(n, sql.strip(), id=str(key)))
+    return out
+
+
 def _records_from_json(path: Path, *, need_db: bool) -> list[_Record]:
     text = path.read_text(encoding="utf-8")
     objects: list[tuple[int, Any]] = []
+    if not need_db and text.lstrip().startswith("{"):
+        bird = _bird_predictions(path, text)
+        if bird is not None:
+            return bird
     if path.suffix.lower() == ".json" and text.lstrip().startswith("["):
         try:
             data = json.loads(text)
@@ -106,8 +136,6 @@ def _record(path: Path, lineno: int, obj: Any, *, need_db: bool) -> _Record:
     rid = obj.get("id")
     if rid is not None and not isinstance(rid, (str, int)):
         raise _bad(path, lineno, "id", "expected a string or an integer")
-    if rid is None and "question_id" in obj and isinstance(obj["question_id"], (str, int)):
-        rid = obj["question_id"]
     difficulty = obj.get("difficulty")
     if difficulty is not None and not isinstance(difficulty, str):
         raise _bad(path, lineno, "difficulty", "expected a string")

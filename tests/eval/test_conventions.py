@@ -268,3 +268,26 @@ def test_cli_convention_flag_and_help(root, tmp_path, capsys):
     assert data["levels"]["all"]["exec_correct"] == 1
     assert data["levels"]["all"]["unparsed"] == 1
     assert "convention spider" in capsys.readouterr().out
+
+
+def test_bird_prediction_file_format_and_difficulty_file(root, tmp_path, capsys):
+    from sqlsynth.cli import build_parser
+
+    gold = tmp_path / "gold.sql"
+    gold.write_text("SELECT name FROM singer\tmusic\nSELECT age FROM singer\tmusic\n")
+    pred = tmp_path / "predict.json"
+    pred.write_text(json.dumps({"0": "SELECT name FROM singer ORDER BY age\t----- bird -----\t"
+                                "music", "1": None}, indent=2))
+    diff = tmp_path / "diff.jsonl"
+    diff.write_text('{"difficulty": "simple"}\n{"difficulty": "challenging"}\n')
+    pairs = load_pairs(pred, gold)
+    assert pairs[0].pred_sql == "SELECT name FROM singer ORDER BY age" and pairs[1].pred_sql is None
+    out = tmp_path / "r.json"
+    args = build_parser().parse_args(["eval", "--db", str(root), "--gold", str(gold), "--pred",
+                                      str(pred), "--convention", "bird", "--no-ves",
+                                      "--difficulty", str(diff), "--json", str(out)])
+    cfg = SimpleNamespace(db=str(root), query_timeout=5.0, max_rows=100, out=str(tmp_path))
+    assert run_eval(cfg, pred=str(pred), gold=str(gold), json_out=str(out), flags=args) == 0
+    levels = json.loads(out.read_text())["levels"]
+    assert levels["simple"]["exec_correct"] == 1 and levels["challenging"]["exec_correct"] == 0
+    assert "Soft-F1" in capsys.readouterr().out
