@@ -114,7 +114,7 @@ def _record(path: Path, lineno: int, obj: Any, *, need_db: bool) -> _Record:
     if not isinstance(obj, dict):
         raise _bad(path, lineno, None, f"expected an object, got {type(obj).__name__}")
     key = next((k for k in SQL_FIELDS if k in obj), None)
-    if key is None and not ("gold_csv" in obj or "pred_csv" in obj):
+    if key is None and not any(k in obj for k in ("gold_csv", "pred_csv", "instance_id")):
         raise _bad(path, lineno, "SQL", f"missing; expected one of {SQL_FIELDS}")
     sql = obj[key] if key is not None else None
     candidates = None
@@ -126,6 +126,8 @@ def _record(path: Path, lineno: int, obj: Any, *, need_db: bool) -> _Record:
     if sql is not None and not isinstance(sql, str):
         raise _bad(path, lineno, key, f"expected a string, got {type(sql).__name__}")
     db_id = obj.get("db_id")
+    if db_id is None and isinstance(obj.get("db"), str):
+        db_id = obj["db"]  # Spider 2.0's metadata names the database 'db'
     if need_db and (not isinstance(db_id, str) or not db_id):
         raise _bad(path, lineno, "db_id", "missing or empty")
     if db_id is not None and not isinstance(db_id, str):
@@ -133,7 +135,7 @@ def _record(path: Path, lineno: int, obj: Any, *, need_db: bool) -> _Record:
     question = obj.get("question")
     if question is not None and not isinstance(question, str):
         raise _bad(path, lineno, "question", "expected a string")
-    rid = obj.get("id")
+    rid = obj.get("id", obj.get("instance_id"))  # Spider 2.0 names records by instance_id
     if rid is not None and not isinstance(rid, (str, int)):
         raise _bad(path, lineno, "id", "expected a string or an integer")
     difficulty = obj.get("difficulty")
@@ -175,7 +177,8 @@ def load_pairs(pred_path: str | Path, gold_path: str | Path) -> list[EvalItem]:
     gold = read_records(gold_path, gold=True)
     pred = read_records(pred_path, gold=False)
     for rec in gold:
-        if not (rec.sql or "").strip() and not (rec.meta and "gold_csv" in rec.meta):
+        if not (rec.sql or "").strip() and not (rec.meta and ("gold_csv" in rec.meta or
+                                                              "instance_id" in rec.meta)):
             raise _bad(gold_path, rec.line, "SQL", "empty gold SQL")
     if gold and pred and all(r.id is not None for r in gold) and \
             all(r.id is not None for r in pred):

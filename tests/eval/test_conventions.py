@@ -291,3 +291,21 @@ def test_bird_prediction_file_format_and_difficulty_file(root, tmp_path, capsys)
     levels = json.loads(out.read_text())["levels"]
     assert levels["simple"]["exec_correct"] == 1 and levels["challenging"]["exec_correct"] == 0
     assert "Soft-F1" in capsys.readouterr().out
+
+
+def test_spider2_from_the_command_line(root, tmp_path):
+    from sqlsynth.cli import build_parser
+
+    (tmp_path / "local1.csv").write_text("n\n2\n")
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(json.dumps({"instance_id": "local1", "db": "music", "condition_cols": [],
+                                "ignore_order": True}) + "\n")
+    pred = tmp_path / "pred.jsonl"
+    pred.write_text(json.dumps({"instance_id": "local1", "SQL": "```sql\nSELECT count(*), 'x' "
+                                "FROM singer WHERE country = 'France'\n```"}) + "\n")
+    out = tmp_path / "r.json"
+    args = build_parser().parse_args(["eval", "--db", str(root), "--gold", str(gold), "--pred",
+                                      str(pred), "--convention", "spider2", "--json", str(out)])
+    cfg = SimpleNamespace(db=str(root), query_timeout=5.0, max_rows=100, out=str(tmp_path))
+    assert run_eval(cfg, pred=str(pred), gold=str(gold), json_out=str(out), flags=args) == 0
+    assert json.loads(out.read_text())["levels"]["all"]["exec_correct"] == 1
