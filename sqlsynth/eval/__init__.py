@@ -10,9 +10,9 @@ from sqlsynth.eval.report import LEVELS, EvalReport, ItemResult, LevelStats, ren
 __all__ = [
     "CONVENTIONS",
     "ETYPES",
+    "LEVELS",
     "Convention",
     "ConventionOptions",
-    "LEVELS",
     "EvalItem",
     "EvalReport",
     "InputFormatError",
