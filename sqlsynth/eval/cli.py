@@ -44,9 +44,10 @@ def add_eval_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--keep-distinct", action="store_true",
                    help="test-suite: keep DISTINCT (the script's --keep_distinct)")
     p.add_argument("--exec-timeout", type=float, default=None,
-                   help="seconds per query for the official conventions; default the script's "
-                   "own: none for spider, test-suite and spider2, 30 s per pair for bird "
-                   "(x iterations for R-VES)")
+                   help="seconds per query for the official conventions (0: no limit); "
+                   "default: bird's own 30 s per pair (x iterations for R-VES); spider, "
+                   "test-suite and spider2 have no effective limit in their scripts, so only a "
+                   "600 s hang guard applies")
     p.add_argument("--ves-iterations", type=int, default=100,
                    help="bird: timed runs per correct pair for R-VES (the script's 100)")
     p.add_argument("--no-ves", action="store_true", help="bird: skip R-VES timing")

@@ -309,3 +309,13 @@ def test_spider2_from_the_command_line(root, tmp_path):
     cfg = SimpleNamespace(db=str(root), query_timeout=5.0, max_rows=100, out=str(tmp_path))
     assert run_eval(cfg, pred=str(pred), gold=str(gold), json_out=str(out), flags=args) == 0
     assert json.loads(out.read_text())["levels"]["all"]["exec_correct"] == 1
+
+
+def test_runaway_prediction_is_stopped_and_scored_as_failed(root):
+    runaway = ("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) "
+               "SELECT count(*) FROM r")
+    for convention in ("spider", "test-suite", "bird"):
+        item = _judge(root, convention, "SELECT count(*) FROM singer", runaway, timeout=0.3,
+                      with_ves=False)
+        assert item.exec_match is False
+        assert item.pred_status == "timeout", convention

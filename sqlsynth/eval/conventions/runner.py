@@ -40,10 +40,14 @@ from sqlsynth.eval.report import UNKNOWN, EvalReport, ItemResult, summarise
 from sqlsynth.sql.hardness import spider_hardness
 from sqlsynth.sql.parse import SQLParseError
 
-#: Per-query time limits as the official scripts apply them (None: the script has none; the
-#: test-suite's 60 s asyncio limit cannot interrupt a running SQLite call, so none either).
+#: Per-query time limits. BIRD's is the script's (30 s per pair). Spider's and Spider 2.0's
+#: scripts have none and test-suite's 60 s asyncio limit cannot interrupt a running SQLite
+#: call; there a 600 s hang guard stops a runaway statement (scored as a failed run) so that
+#: one hostile prediction cannot stall the evaluation; ``--exec-timeout 0`` removes it.
+HANG_GUARD = 600.0
 DEFAULT_TIMEOUTS: dict[str, float | None] = {
-    "spider": None, "test-suite": None, "bird": bird_rules.DEFAULT_TIMEOUT, "spider2": None,
+    "spider": HANG_GUARD, "test-suite": HANG_GUARD, "bird": bird_rules.DEFAULT_TIMEOUT,
+    "spider2": HANG_GUARD,
 }
 BIRD_LEVELS = (*bird_rules.DIFFICULTIES, "all")
 
@@ -66,7 +70,9 @@ class ConventionOptions:
     def timeout_for(self, convention: str) -> float | None:
         if self.timeout == "official":
             return DEFAULT_TIMEOUTS.get(convention)
-        return self.timeout  # type: ignore[return-value]
+        if self.timeout is None or float(self.timeout) <= 0:
+            return None
+        return float(self.timeout)
 
     def db_file(self, db_id: str) -> Path | None:
         if self.db_root is None:
