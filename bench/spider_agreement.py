@@ -44,6 +44,8 @@ def build_databases(dumps: Path, root: Path) -> tuple[Path, Path]:
             target.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(target)
             try:
+                conn.execute("PRAGMA synchronous=OFF")  # throwaway files: no fsync per commit
+                conn.execute("PRAGMA journal_mode=OFF")
                 conn.executescript(dump.read_text(encoding="utf-8"))
                 conn.commit()
             finally:
@@ -188,7 +190,8 @@ def spider2_set(dbs: Path, sample: int | None) -> list[Agreement]:
 
 
 def all_agreements(sample: int | None = None, only: str | None = None, *,
-                   with_reference: bool = True) -> list[Agreement]:
+                   with_reference: bool = True,
+                   databases: tuple[Path, Path] | None = None) -> list[Agreement]:
     from sqlsynth.eval.conventions.runner import load_tables_json
 
     tables_path = SHARED_SPIDER / "tables.json"
@@ -197,7 +200,7 @@ def all_agreements(sample: int | None = None, only: str | None = None, *,
     if only in (None, "spider") and with_reference:
         out += hardness_reference() + (em_reference(tables) if tables else [])
     with tempfile.TemporaryDirectory() as tmp:
-        dbs, suite = build_databases(DATA / "databases", Path(tmp))
+        dbs, suite = databases or build_databases(DATA / "databases", Path(tmp))
         out += pair_sets(dbs, suite, load_tables_json(DATA / "dev_tables.json"), sample, only)
         if only in (None, "spider2"):
             out += spider2_set(dbs, sample)

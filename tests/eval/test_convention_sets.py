@@ -13,23 +13,23 @@ def databases(tmp_path_factory):
     return build_databases(DATA / "databases", tmp_path_factory.mktemp("convention_dbs"))
 
 
-def _disagreements(sample):
+def _disagreements(sample, databases):
     # the Spider reference files have their own test (test_spider_agreement.py)
-    rows = all_agreements(sample, with_reference=False)
+    rows = all_agreements(sample, with_reference=False, databases=databases)
     assert rows, "no comparison set found"
     return [(a.convention, a.data_set, a.metric, a.agree, a.total, a.misses[:3])
             for a in rows if a.agree != a.total], rows
 
 
-def test_sample_of_every_set_agrees_exactly():
-    bad, rows = _disagreements(sample=120)
+def test_sample_of_every_set_agrees_exactly(databases):
+    bad, rows = _disagreements(120, databases)
     assert bad == []
     assert {a.convention for a in rows} >= {"spider", "test-suite", "bird", "spider2"}
 
 
 @pytest.mark.slow
-def test_every_pair_agrees_exactly():
-    bad, rows = _disagreements(sample=None)
+def test_every_pair_agrees_exactly(databases):
+    bad, rows = _disagreements(None, databases)
     assert bad == []
     assert sum(a.total for a in rows if a.metric == "EM" and a.convention == "spider") >= 7444
 
