@@ -110,6 +110,19 @@ def _assemble(judge: _Judge, items: Sequence[EvalItem],
     return summarise(out, judge.etype)
 
 
+def _options(options: Any, manager: Any) -> Any:
+    """The given ConventionOptions, else ones pointing at a SQLite manager's root folder."""
+    if options is not None:
+        return options
+    from pathlib import Path
+
+    from sqlsynth.eval.conventions.runner import ConventionOptions
+
+    root = (getattr(manager, "config", None) or {}).get("root_path") \
+        if getattr(manager, "db_type", None) == "sqlite" else None
+    return ConventionOptions(db_root=Path(root) if root else None)
+
+
 def _vote_with_manager(pairs: Sequence[EvalItem], manager: Any) -> list[EvalItem]:
     """Majority voting @k (see ``conventions.voting``) through the database layer."""
     from dataclasses import replace
@@ -146,7 +159,8 @@ def evaluate(pairs: Sequence[EvalItem], database_manager: Any = None, *,
     if convention != "sqlsynth":
         from sqlsynth.eval.conventions.runner import evaluate_convention
 
-        return evaluate_convention(pairs, convention, options, etype=etype)
+        return evaluate_convention(pairs, convention, _options(options, database_manager),
+                                   etype=etype)
     _check_etype(etype)
     if database_manager is not None:
         pairs = _vote_with_manager(pairs, database_manager)
@@ -169,8 +183,8 @@ async def aevaluate(pairs: Sequence[EvalItem], database_manager: Any = None, *,
 
         from sqlsynth.eval.conventions.runner import evaluate_convention
 
-        return await asyncio.to_thread(evaluate_convention, pairs, convention, options,
-                                       etype=etype)
+        return await asyncio.to_thread(evaluate_convention, pairs, convention,
+                                       _options(options, database_manager), etype=etype)
     _check_etype(etype)
     judge = _Judge(database_manager, etype)
     results = None

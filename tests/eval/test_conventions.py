@@ -319,3 +319,16 @@ def test_runaway_prediction_is_stopped_and_scored_as_failed(root):
                       with_ves=False)
         assert item.exec_match is False
         assert item.pred_status == "timeout", convention
+
+
+def test_python_api_takes_the_sqlite_folder_from_a_manager(root):
+    from sqlsynth.db import DatabaseManager
+
+    manager = DatabaseManager(db_type="sqlite", config={"root_path": str(root)}, timeout=5.0)
+    try:
+        report = evaluate([EvalItem("music", "SELECT name, age FROM singer",
+                                    "SELECT age, name FROM singer")], manager,
+                          convention="test-suite")
+    finally:
+        manager.close()
+    assert report.convention == "test-suite" and report.items[0].exec_match is True
