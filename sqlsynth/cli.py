@@ -163,6 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "<out>/eval_answers.jsonl)")
     p.add_argument("--out", help="run folder: LLM cache, knowledge table, value index")
     _add_engine_flags(p)
+    from sqlsynth.eval.cli import add_eval_flags
+
+    add_eval_flags(p)
 
     p = sub.add_parser("demo", help="the README's main job: synthesis on the bundled databases")
     p.add_argument("--out", default="demo_out")

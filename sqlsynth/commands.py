@@ -184,7 +184,7 @@ def cmd_eval(args: argparse.Namespace, make_config: ConfigMaker) -> int:
 
     cfg = make_config(args)
     return run_eval(cfg, pred=args.pred, gold=args.gold, questions=args.questions,
-                    json_out=args.json_out, out=args.answers)
+                    json_out=args.json_out, out=args.answers, flags=args)
 
 
 def cmd_demo(args: argparse.Namespace, make_config: ConfigMaker) -> int:

@@ -50,7 +50,9 @@ class _Judge:
 
     def static_part(self, item: EvalItem) -> ItemResult:
         result = ItemResult(db_id=item.db_id, gold_sql=item.gold_sql, pred_sql=item.pred_sql,
-                            hardness=UNKNOWN, question=item.question, id=item.id)
+                            hardness=UNKNOWN, question=item.question, id=item.id,
+                            difficulty=item.difficulty,
+                            candidates=len(item.candidates) if item.candidates else None)
         try:
             result.hardness = spider_hardness(item.gold_sql, self.dialect)
         except SQLParseError as err:
@@ -108,14 +110,60 @@ def _assemble(judge: _Judge, items: Sequence[EvalItem],
     return summarise(out, judge.etype)
 
 
+def _options(options: Any, manager: Any) -> Any:
+    """The given ConventionOptions, else ones pointing at a SQLite manager's root folder."""
+    if options is not None:
+        return options
+    from pathlib import Path
+
+    from sqlsynth.eval.conventions.runner import ConventionOptions
+
+    root = (getattr(manager, "config", None) or {}).get("root_path") \
+        if getattr(manager, "db_type", None) == "sqlite" else None
+    return ConventionOptions(db_root=Path(root) if root else None)
+
+
+def _vote_with_manager(pairs: Sequence[EvalItem], manager: Any) -> list[EvalItem]:
+    """Majority voting @k (see ``conventions.voting``) through the database layer."""
+    from dataclasses import replace
+
+    requests = [(item.db_id, sql) for item in pairs if item.candidates and
+                len(item.candidates) > 1 for sql in item.candidates]
+    if not requests:
+        return list(pairs)
+    runs = dict(zip(requests, manager.execute_many(requests)))
+    out = []
+    for item in pairs:
+        if item.candidates and len(item.candidates) > 1:
+            groups: dict[frozenset, list[str]] = {}
+            for sql in item.candidates:
+                res = runs[(item.db_id, sql)]
+                if res.ok and not res.truncated:
+                    groups.setdefault(frozenset(map(tuple, res.rows)), []).append(sql)
+            chosen = max(groups.values(), key=len)[0] if groups else item.candidates[0]
+            item = replace(item, pred_sql=chosen)
+        out.append(item)
+    return out
+
+
 def evaluate(pairs: Sequence[EvalItem], database_manager: Any = None, *,
-             etype: str = "all") -> EvalReport:
+             etype: str = "all", convention: str = "sqlsynth", options: Any = None
+             ) -> EvalReport:
     """EX and/or EM of every pair, broken down by the gold query's Spider hardness.
 
     ``database_manager`` is a ``sqlsynth.db.DatabaseManager``; it may be None for
-    ``etype="match"``.
+    ``etype="match"``. ``convention`` other than ``sqlsynth`` scores as an official script
+    does (``sqlsynth.eval.conventions``), on SQLite files described by ``options`` (a
+    ``ConventionOptions``). Predictions with k candidates are first reduced by majority vote.
     """
+    if convention != "sqlsynth":
+        from sqlsynth.eval.conventions.runner import evaluate_convention
+
+        return evaluate_convention(pairs, convention, _options(options, database_manager),
+                                   etype=etype)
     _check_etype(etype)
+    if database_manager is not None:
+        pairs = _vote_with_manager(pairs, database_manager)
     judge = _Judge(database_manager, etype)
     results = None
     if etype in ("all", "exec"):
@@ -127,8 +175,16 @@ def evaluate(pairs: Sequence[EvalItem], database_manager: Any = None, *,
 
 
 async def aevaluate(pairs: Sequence[EvalItem], database_manager: Any = None, *,
-                    etype: str = "all") -> EvalReport:
+                    etype: str = "all", convention: str = "sqlsynth", options: Any = None
+                    ) -> EvalReport:
     """``evaluate`` for callers already inside an event loop."""
+    if convention != "sqlsynth":
+        import asyncio
+
+        from sqlsynth.eval.conventions.runner import evaluate_convention
+
+        return await asyncio.to_thread(evaluate_convention, pairs, convention,
+                                       _options(options, database_manager), etype=etype)
     _check_etype(etype)
     judge = _Judge(database_manager, etype)
     results = None

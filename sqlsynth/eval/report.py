@@ -30,6 +30,12 @@ class ItemResult:
     partial: dict[str, dict[str, float]] | None = None
     question: str | None = None
     id: str | None = None
+    convention: str = "sqlsynth"
+    difficulty: str | None = None
+    pred_parsed: bool | None = None  # whether the official parser read the prediction
+    soft_f1: float | None = None
+    ves_reward: float | None = None
+    candidates: int | None = None  # majority voting: how many candidates were voted on
 
 
 @dataclass
@@ -44,6 +50,17 @@ class LevelStats:
     pred_errors: int = 0
     timeouts: int = 0
     partial: dict[str, dict[str, float]] = field(default_factory=dict)
+    soft_f1_sum: float = 0.0
+    ves_sum: float = 0.0  # sum of sqrt(reward) x 100 (BIRD's R-VES numerator)
+    unparsed: int = 0  # predictions the official parser cannot read
+
+    @property
+    def soft_f1(self) -> float:
+        return self.soft_f1_sum / self.count if self.count else 0.0
+
+    @property
+    def ves(self) -> float:
+        return self.ves_sum / self.count if self.count else 0.0
 
     @property
     def ex(self) -> float:
@@ -54,7 +71,8 @@ class LevelStats:
         return self.exact_correct / self.count if self.count else 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "ex": self.ex, "em": self.em}
+        return {**asdict(self), "ex": self.ex, "em": self.em, "soft_f1": self.soft_f1,
+                "ves": self.ves}
 
 
 @dataclass
@@ -62,9 +80,14 @@ class EvalReport:
     etype: str
     levels: dict[str, LevelStats]
     items: list[ItemResult]
+    convention: str = "sqlsynth"
+    follows: str = ""  # the official script (and version) the convention reproduces
+    metrics: tuple[str, ...] = ()  # extra metrics reported (e.g. "soft_f1", "ves")
 
     def to_dict(self, *, with_items: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {
+            "convention": self.convention,
+            "follows": self.follows,
             "etype": self.etype,
             "levels": {name: stats.to_dict() for name, stats in self.levels.items()},
         }
@@ -77,16 +100,22 @@ class EvalReport:
                           ensure_ascii=False)
 
 
-def summarise(items: list[ItemResult], etype: str) -> EvalReport:
+def summarise(items: list[ItemResult], etype: str, *, group_by: str = "hardness",
+              levels_order: tuple[str, ...] = LEVELS, official_partial: bool = False
+              ) -> EvalReport:
     """Per-level totals; partial scores averaged as Spider does (accuracy over examples where
     the prediction has the component, recall over those where the gold has it). Unlike Spider,
-    F1 is 1 only when no example has the component, not whenever accuracy and recall are 0."""
-    levels = {name: LevelStats() for name in LEVELS}
-    sums: dict[str, dict[str, list[float]]] = {name: {} for name in (*LEVELS, UNKNOWN)}
+    F1 is 1 only when no example has the component, not whenever accuracy and recall are 0
+    (``official_partial=True`` restores Spider's rule). ``group_by`` names the item field the
+    levels come from (``hardness``, or ``difficulty`` for BIRD)."""
+    levels = {name: LevelStats() for name in levels_order}
+    sums: dict[str, dict[str, list[float]]] = {name: {} for name in (*levels_order, UNKNOWN)}
     for item in items:
-        names = ["all", item.hardness]
-        if item.hardness not in levels:
-            levels[item.hardness] = LevelStats()
+        level = getattr(item, group_by) or UNKNOWN
+        names = ["all", level]
+        if level not in levels:
+            levels[level] = LevelStats()
+            sums.setdefault(level, {})
         for name in names:
             stats = levels[name]
             stats.count += 1
@@ -95,6 +124,10 @@ def summarise(items: list[ItemResult], etype: str) -> EvalReport:
             stats.gold_errors += item.gold_error is not None
             stats.timeouts += item.pred_status == "timeout"
             stats.pred_errors += item.pred_error is not None and item.pred_status != "timeout"
+            stats.unparsed += item.pred_parsed is False
+            stats.soft_f1_sum += item.soft_f1 or 0.0
+            if item.ves_reward is not None:
+                stats.ves_sum += (item.ves_reward ** 0.5) * 100
             for comp, score in (item.partial or {}).items():
                 acc = sums[name].setdefault(comp, [0.0, 0, 0.0, 0])
                 if score["pred_total"] > 0:
@@ -110,13 +143,15 @@ def summarise(items: list[ItemResult], etype: str) -> EvalReport:
             acc_sum, acc_n, rec_sum, rec_n = sums[name][comp]
             acc = acc_sum / acc_n if acc_n else 0.0
             rec = rec_sum / rec_n if rec_n else 0.0
-            if acc_n == rec_n == 0:
+            if (acc == rec == 0) if official_partial else (acc_n == rec_n == 0):
                 f1 = 1.0  # nobody used the component: nothing to get wrong
             else:
                 f1 = 2 * acc * rec / (acc + rec) if acc + rec else 0.0
             stats.partial[comp] = {"acc": acc, "rec": rec, "f1": f1}
     if not levels.get(UNKNOWN, LevelStats()).count:
         levels.pop(UNKNOWN, None)
+    if group_by != "hardness" and not levels.get(UNKNOWN, LevelStats()).count:
+        levels = {k: v for k, v in levels.items() if v.count or k == "all"}
     return EvalReport(etype=etype, levels=levels, items=items)
 
 
@@ -125,7 +160,9 @@ def render_report(report: EvalReport, *, partial: bool = False):  # -> rich.tabl
     from rich.table import Table
 
     names = list(report.levels)
-    table = Table(title=f"Text-to-SQL evaluation ({report.etype})")
+    title = f"Text-to-SQL evaluation ({report.etype}"
+    title += f", convention {report.convention})" if report.convention != "sqlsynth" else ")"
+    table = Table(title=title)
     table.add_column("")
     for name in names:
         table.add_column(name, justify="right")
@@ -136,8 +173,14 @@ def render_report(report: EvalReport, *, partial: bool = False):  # -> rich.tabl
         table.add_row("pred errors", *(str(s.pred_errors) for s in stats))
         table.add_row("pred timeouts", *(str(s.timeouts) for s in stats))
         table.add_row("gold errors", *(str(s.gold_errors) for s in stats))
+        if "soft_f1" in report.metrics:
+            table.add_row("Soft-F1", *(f"{s.soft_f1:.3f}" if s.count else "-" for s in stats))
+        if "ves" in report.metrics:
+            table.add_row("R-VES", *(f"{s.ves:.2f}" if s.count else "-" for s in stats))
     if report.etype in ("all", "match"):
         table.add_row("exact match (EM)", *(f"{s.em:.3f}" if s.count else "-" for s in stats))
+        if "unparsed" in report.metrics:
+            table.add_row("pred unreadable", *(str(s.unparsed) for s in stats))
         if partial:
             for comp in PARTIAL_COMPONENTS:
                 table.add_row(f"  {comp} F1",

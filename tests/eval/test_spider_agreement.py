@@ -1,64 +1,52 @@
-"""Agreement of our hardness with gold hardness labels on Spider dev, when the data is here.
-
-Looks for a JSON array or JSON lines file under /work/shared/data whose records carry the
-gold SQL (``query``/``SQL``/``sql``) and a Spider hardness label (``hardness`` or
-``difficulty`` with values easy/medium/hard/extra). Skips when there is none.
-"""
+"""Exact agreement with Spider's official labels in ``../shared/data/spider`` (next to the
+repository root): hardness of the 1,034 dev queries and the official exact-set-match verdict of
+the 1,944 pairs of ``em_reference.json``. Skips, saying so, when the folder is absent."""
 
 import json
 from pathlib import Path
 
 import pytest
 
+from sqlsynth.eval import EvalItem
+from sqlsynth.eval.conventions.runner import (
+    ConventionOptions,
+    evaluate_convention,
+    load_tables_json,
+)
 from sqlsynth.sql import SQLParseError, spider_hardness
 
-DATA = Path("/work/shared/data")
-LABELS = {"easy", "medium", "hard", "extra"}
+SPIDER = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "spider"
 
 
-def _labelled_records(path: Path) -> list[tuple[str, str]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-        rows = json.loads(text) if text.lstrip().startswith("[") else \
-            [json.loads(line) for line in text.splitlines() if line.strip()]
-    except (OSError, ValueError):
-        return []
-    out = []
-    for row in rows if isinstance(rows, list) else []:
-        if not isinstance(row, dict):
-            continue
-        sql = row.get("query") or row.get("SQL") or row.get("sql")
-        label = row.get("hardness") or row.get("difficulty")
-        if isinstance(sql, str) and isinstance(label, str) and label.lower() in LABELS:
-            out.append((sql, label.lower()))
-    return out
+def _need(name: str) -> Path:
+    path = SPIDER / name
+    if not path.is_file():
+        pytest.skip(f"{path} not found (the Spider data folder ../shared/data/spider is absent)")
+    return path
 
 
-def _find_spider_dev() -> list[tuple[str, str]]:
-    if not DATA.is_dir():
-        return []
-    for path in sorted(DATA.rglob("*")):
-        if path.suffix in (".json", ".jsonl") and "spider" in str(path).lower() \
-                and path.stat().st_size < 50 * 2**20:
-            records = _labelled_records(path)
-            if records:
-                return records
-    return []
-
-
-def test_hardness_agrees_with_spider_labels():
-    records = _find_spider_dev()
-    if not records:
-        pytest.skip(f"no Spider data with hardness labels under {DATA}")
-    agree = parsed = 0
-    for sql, label in records:
+def test_hardness_agrees_exactly_with_spider_labels():
+    records = json.loads(_need("dev_hardness.json").read_text(encoding="utf-8"))
+    assert len(records) == 1034
+    misses = []
+    for rec in records:
         try:
-            ours = spider_hardness(sql)
-        except SQLParseError:
-            continue
-        parsed += 1
-        agree += ours == label
-    rate = agree / max(parsed, 1)
-    print(f"hardness agreement {agree}/{parsed} = {rate:.3f} ({len(records)} records)")
-    assert parsed >= 0.95 * len(records)
-    assert rate >= 0.9
+            ours = spider_hardness(rec["query"])
+        except SQLParseError as err:
+            ours = f"error: {err}"
+        if ours != rec["hardness"]:
+            misses.append((rec["query"], rec["hardness"], ours))
+    assert misses == []
+
+
+def test_spider_exact_match_agrees_on_all_1944_reference_pairs():
+    tables = load_tables_json(_need("tables.json"))
+    records = json.loads(_need("em_reference.json").read_text(encoding="utf-8"))
+    assert len(records) == 1944
+    items = [EvalItem(r["db_id"], r["gold"], r["pred"]) for r in records]
+    report = evaluate_convention(items, "spider", ConventionOptions(tables=tables),
+                                 etype="match")
+    misses = [(r["gold"], r["pred"], r["exact_match"]) for r, item in zip(records, report.items)
+              if item.exact_match is not r["exact_match"]]
+    assert misses == []
+    assert sum(i.exact_match for i in report.items) == 1648

@@ -1,0 +1,16 @@
+CREATE TABLE "poker_player" ("Poker_Player_ID" INTEGER, "People_ID" INTEGER, "Final_Table_Made" INTEGER, "Best_Finish" INTEGER, "Money_Rank" INTEGER, "Earnings" INTEGER);
+INSERT INTO "poker_player" VALUES (NULL, 1439, NULL, 3, 2, 4);
+INSERT INTO "poker_player" VALUES (3, 5, 3, 6, 1228, 6);
+INSERT INTO "poker_player" VALUES (1397, 2, 1, NULL, 1683, 5);
+INSERT INTO "poker_player" VALUES (1114, 3, 4, 1973, 1, 5);
+INSERT INTO "poker_player" VALUES (1, 3, 1, 4, 2, 1737);
+INSERT INTO "poker_player" VALUES (4, 1, 2, 6, 1, 4);
+INSERT INTO "poker_player" VALUES (1815, NULL, 6, 2, 7, 3);
+CREATE TABLE "people" ("People_ID" INTEGER, "Nationality" TEXT, "Name" TEXT, "Birth_Date" TEXT, "Height" INTEGER);
+INSERT INTO "people" VALUES (6, 'Paris3', 'beta4', 'Paris', 2);
+INSERT INTO "people" VALUES (6, 'red', 'USA', 'gamma6', 1);
+INSERT INTO "people" VALUES (7, 'blue1', 'beta6', 'beta7', 3);
+INSERT INTO "people" VALUES (5, 'blue', 'alpha', 'delta3', 1);
+INSERT INTO "people" VALUES (366, 'alpha7', 'USA', 'gamma', 3);
+INSERT INTO "people" VALUES (3, 'red', 'London', 'France', NULL);
+INSERT INTO "people" VALUES (4, 'delta8', 'Russia', 'USA', 2);

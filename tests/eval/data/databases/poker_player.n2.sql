@@ -1,0 +1,16 @@
+CREATE TABLE "poker_player" ("Poker_Player_ID" INTEGER, "People_ID" INTEGER, "Final_Table_Made" INTEGER, "Best_Finish" INTEGER, "Money_Rank" INTEGER, "Earnings" INTEGER);
+INSERT INTO "poker_player" VALUES (1, 1946, 5, 792, 7, 1);
+INSERT INTO "poker_player" VALUES (NULL, 1079, 3, 7, 4, 2);
+INSERT INTO "poker_player" VALUES (3, 1, NULL, 6, 439, 2);
+INSERT INTO "poker_player" VALUES (2, 919, 6, 1536, 1, 2);
+INSERT INTO "poker_player" VALUES (5, 4, 5, 7, 1, 6);
+INSERT INTO "poker_player" VALUES (464, 212, 6, 2, 4, 6);
+INSERT INTO "poker_player" VALUES (2, 4, 5, 5, 4, 7);
+CREATE TABLE "people" ("People_ID" INTEGER, "Nationality" TEXT, "Name" TEXT, "Birth_Date" TEXT, "Height" INTEGER);
+INSERT INTO "people" VALUES (4, 'delta6', 'France', 'blue9', 3);
+INSERT INTO "people" VALUES (3, 'alpha', 'alpha7', 'gamma2', 5);
+INSERT INTO "people" VALUES (7, 'France', 'gamma', 'London7', 5);
+INSERT INTO "people" VALUES (7, 'beta7', 'gamma3', 'USA', 1);
+INSERT INTO "people" VALUES (2, 'London', 'beta', 'Russia', 7);
+INSERT INTO "people" VALUES (NULL, 'alpha', 'red', 'alpha', NULL);
+INSERT INTO "people" VALUES (1820, 'Paris', 'Russia', 'USA2', 5);

@@ -1,0 +1,16 @@
+CREATE TABLE "poker_player" ("Poker_Player_ID" INTEGER, "People_ID" INTEGER, "Final_Table_Made" INTEGER, "Best_Finish" INTEGER, "Money_Rank" INTEGER, "Earnings" INTEGER);
+INSERT INTO "poker_player" VALUES (3, 2, 2, 6, 3, 6);
+INSERT INTO "poker_player" VALUES (4, 1, 5, 3, 2, 5);
+INSERT INTO "poker_player" VALUES (3, 3, 2, 3, 6, 1);
+INSERT INTO "poker_player" VALUES (2, 1, 6, 7, 7, 5);
+INSERT INTO "poker_player" VALUES (7, 3, 1, 4, 6, 2);
+INSERT INTO "poker_player" VALUES (857, 1710, 532, 4, 4, NULL);
+INSERT INTO "poker_player" VALUES (397, 7, 4, 7, 6, 7);
+CREATE TABLE "people" ("People_ID" INTEGER, "Nationality" TEXT, "Name" TEXT, "Birth_Date" TEXT, "Height" INTEGER);
+INSERT INTO "people" VALUES (4, 'delta', 'red', 'blue4', 4);
+INSERT INTO "people" VALUES (2, 'beta', 'Russia', 'USA3', 1);
+INSERT INTO "people" VALUES (1, 'USA3', 'blue', 'USA', 5);
+INSERT INTO "people" VALUES (382, 'beta2', 'London6', 'blue', 2);
+INSERT INTO "people" VALUES (4, 'gamma', 'red', 'Paris', 6);
+INSERT INTO "people" VALUES (5, 'blue9', 'alpha3', 'beta', 5);
+INSERT INTO "people" VALUES (6, 'Russia', 'beta', 'red', 7);

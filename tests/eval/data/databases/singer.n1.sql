@@ -1,0 +1,16 @@
+CREATE TABLE "singer" ("Singer_ID" INTEGER, "Name" TEXT, "Birth_Year" INTEGER, "Net_Worth_Millions" INTEGER, "Citizenship" TEXT);
+INSERT INTO "singer" VALUES (7, 'alpha6', 2, 3, 'delta3');
+INSERT INTO "singer" VALUES (4, 'delta', 2, 4, 'France');
+INSERT INTO "singer" VALUES (4, 'blue', 3, 3, 'blue');
+INSERT INTO "singer" VALUES (4, 'gamma', 6, 1, 'Paris7');
+INSERT INTO "singer" VALUES (4, 'red7', 3, 1, 'blue');
+INSERT INTO "singer" VALUES (6, 'alpha', 3, 2, 'blue9');
+INSERT INTO "singer" VALUES (6, 'alpha3', 192, 7, 'Paris4');
+CREATE TABLE "song" ("Song_ID" INTEGER, "Title" TEXT, "Singer_ID" INTEGER, "Sales" INTEGER, "Highest_Position" INTEGER);
+INSERT INTO "song" VALUES (2, 'France', 6, NULL, 6);
+INSERT INTO "song" VALUES (7, 'France', 2, 4, 2);
+INSERT INTO "song" VALUES (2, 'Paris4', 6, 1, 1832);
+INSERT INTO "song" VALUES (6, 'alpha', 3, 6, 1893);
+INSERT INTO "song" VALUES (7, 'delta', 1, 2, 1);
+INSERT INTO "song" VALUES (2, 'Paris1', 2, 4, 7);
+INSERT INTO "song" VALUES (6, 'delta5', 942, 3, 449);

@@ -1,0 +1,16 @@
+CREATE TABLE "singer" ("Singer_ID" INTEGER, "Name" TEXT, "Birth_Year" INTEGER, "Net_Worth_Millions" INTEGER, "Citizenship" TEXT);
+INSERT INTO "singer" VALUES (6, 'France', 4, 243, 'Paris');
+INSERT INTO "singer" VALUES (1878, 'France', 1, NULL, 'London6');
+INSERT INTO "singer" VALUES (1781, 'USA', 2, 1128, 'Paris');
+INSERT INTO "singer" VALUES (7, 'beta', 3, 1, 'beta9');
+INSERT INTO "singer" VALUES (1398, 'Paris', 344, 7, 'USA');
+INSERT INTO "singer" VALUES (1, 'red5', 1, 7, 'delta');
+INSERT INTO "singer" VALUES (1, 'London3', 1, 4, 'France3');
+CREATE TABLE "song" ("Song_ID" INTEGER, "Title" TEXT, "Singer_ID" INTEGER, "Sales" INTEGER, "Highest_Position" INTEGER);
+INSERT INTO "song" VALUES (1, 'beta', 3, 5, 2);
+INSERT INTO "song" VALUES (5, 'France', 6, 7, 301);
+INSERT INTO "song" VALUES (1992, 'France5', 2, 7, 5);
+INSERT INTO "song" VALUES (2, 'delta7', 1060, 1544, 1);
+INSERT INTO "song" VALUES (7, 'France', 1, 7, 2);
+INSERT INTO "song" VALUES (6, 'Paris', 2, 4, 6);
+INSERT INTO "song" VALUES (5, 'blue', 3, 2, 1);

@@ -1,0 +1,16 @@
+CREATE TABLE "singer" ("Singer_ID" INTEGER, "Name" TEXT, "Birth_Year" INTEGER, "Net_Worth_Millions" INTEGER, "Citizenship" TEXT);
+INSERT INTO "singer" VALUES (1, 'blue8', 7, 3, 'beta6');
+INSERT INTO "singer" VALUES (5, 'gamma', 1, 1, 'alpha4');
+INSERT INTO "singer" VALUES (1, 'London1', 1, 3, 'USA');
+INSERT INTO "singer" VALUES (4, 'France', 4, 3, 'gamma');
+INSERT INTO "singer" VALUES (1, 'beta', 2, 4, 'Paris3');
+INSERT INTO "singer" VALUES (5, 'France', 2, 5, 'beta');
+INSERT INTO "singer" VALUES (3, 'alpha', 6, 960, 'beta3');
+CREATE TABLE "song" ("Song_ID" INTEGER, "Title" TEXT, "Singer_ID" INTEGER, "Sales" INTEGER, "Highest_Position" INTEGER);
+INSERT INTO "song" VALUES (2, 'blue8', 7, 6, 4);
+INSERT INTO "song" VALUES (5, 'London', 4, 2, 6);
+INSERT INTO "song" VALUES (1035, 'red8', 2, 2, 1);
+INSERT INTO "song" VALUES (7, 'gamma', 1, 7, 7);
+INSERT INTO "song" VALUES (7, 'delta', NULL, 5, 3);
+INSERT INTO "song" VALUES (6, 'alpha', 3, 3, 230);
+INSERT INTO "song" VALUES (3, 'red', NULL, 7, 1);
