@@ -24,8 +24,10 @@ from sqlsynth.storage.fingerprint import describe_operator, digest, file_digest
 from sqlsynth.storage.formats import (
     check_format,
     format_for,
+    DEFAULT_MAX_LINE_BYTES,
     read_numbered_rows,
     read_rows,
+    remove_stale_temp_files,
     validate_required,
     write_rows_atomic,
 )
@@ -77,6 +79,7 @@ class FileStorage:
         *,
         seed: int = 42,
         concurrency: int | None = None,
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
     ) -> None:
         self.first_entry_file_name = first_entry_file_name
         self.cache_path = cache_path
@@ -84,6 +87,7 @@ class FileStorage:
         self.cache_type = check_format(cache_type)
         self.seed = seed
         self.concurrency = concurrency
+        self.max_line_bytes = max_line_bytes
         self._last_index = 0
         self._recorded: list[tuple[Operator, int]] | None = None
         self._summary: dict[int, dict[str, Any]] = {}
@@ -120,7 +124,7 @@ class FileStorage:
         path = self.input_path(index)
         if index <= 1 and not self.first_entry_file_name:
             return []
-        return read_rows(path, self._input_format(index))
+        return read_rows(path, self._input_format(index), max_line_bytes=self.max_line_bytes)
 
     @property
     def max_in_flight(self) -> int:
@@ -205,6 +209,8 @@ class FileStorage:
         if indices[0] == 1:
             self._check_first_entry(recorded[0][0])
         self.cache_dir.mkdir(parents=True, exist_ok=True)
+        # what a write killed mid-way left behind (complete files were renamed into place)
+        remove_stale_temp_files(self.cache_dir)
         manifest = Manifest(self.manifest_path)
 
         fingerprint = self._base_fingerprint(indices[0], manifest)
@@ -251,7 +257,8 @@ class FileStorage:
         rows: list[Row] = []
         if not is_source(first_op) and (first_index > 1 or self.first_entry_file_name):
             path = self.input_path(first_index)
-            numbered = read_numbered_rows(path, self._input_format(first_index))
+            numbered = read_numbered_rows(path, self._input_format(first_index),
+                                          max_line_bytes=self.max_line_bytes)
             validate_required(path, numbered, first_op.required_input_keys())
             rows = [row for _, row in numbered]
 
