@@ -41,7 +41,7 @@ def check_base_url(base_url: str) -> str:
         parts = urlsplit(url)
         port = parts.port  # raises ValueError for a port out of range or not a number
     except ValueError as exc:
-        raise LLMConfigError(f"invalid base URL {shown!r}: {exc}") from None
+        raise LLMConfigError(f"invalid base URL {shown!r}: bad port ({exc})") from None
     if parts.scheme not in ("http", "https"):
         raise LLMConfigError(f"invalid base URL {shown!r}: the scheme must be http:// or "
                              f"https://, e.g. http://localhost:8000/v1")

@@ -84,8 +84,13 @@ class OpenAIConnection:
         self._states_lock = threading.Lock()
         self.outage = outage or OutagePolicy()
         self._unavailable: LLMUnavailableError | None = None
-        self._ever_answered = False
         self._first_silent_timeout: float | None = None
+
+    @property
+    def _ever_answered(self) -> bool:
+        """Whether this server answered anything in this process (chat and embeddings of one
+        endpoint are separate connections; either one's answer proves the endpoint is up)."""
+        return self.base_url in _ANSWERED_URLS
 
     def __repr__(self) -> str:  # never shows the key
         return f"{type(self).__name__}(model={self.model!r}, base_url={self.base_url!r})"
@@ -243,7 +248,7 @@ class OpenAIConnection:
                             raise LLMRequestRefusedError(f"{what} refused: {last_problem} "
                                                          f"({self._describe()})") from None
                         retry_after = retry_after_seconds(exc.response.headers)
-                        if self._ever_answered and gate.failed(probe, last_problem, retry_after):
+                        if gate.failed(probe, last_problem, retry_after):
                             continue
                         retries += 1
                         delay = self.retry.backoff(retries, retry_after)
@@ -251,12 +256,12 @@ class OpenAIConnection:
                             TypeError, AttributeError, KeyError) as exc:
                         last_problem = (f"malformed response ({type(exc).__name__}: "
                                         f"{_short(self._redact(str(exc)))})")
-                        if self._ever_answered and gate.failed(probe, last_problem):
+                        if gate.failed(probe, last_problem):
                             continue
                         retries += 1
                         delay = self.retry.backoff(retries)
                     else:
-                        self._ever_answered = True
+                        _ANSWERED_URLS.add(self.base_url)
                         gate.answered(probe)
                         return result
             finally:
@@ -287,6 +292,10 @@ class OpenAIConnection:
                 f"requests timed out after request_timeout={self.timeout:g}s twice in a row "
                 f"without any answer (the endpoint accepts connections but does not reply)",
                 cls=LLMNeverAnsweredError) from None
+
+
+#: base URLs that answered at least once in this process
+_ANSWERED_URLS: set[str] = set()
 
 
 class _DeadlineExceeded(Exception):

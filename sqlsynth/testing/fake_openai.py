@@ -402,7 +402,8 @@ class ScriptedOpenAIServer:
     def answered(self) -> list[dict[str, Any]]:
         with self._lock:
             return [r for r in self.requests
-                    if r["status"] == 200 and r.get("fault") is None]
+                    if r["status"] == 200
+                    and r.get("fault") in (None, "wrong_content_type")]
 
     @property
     def chat_requests(self) -> list[dict[str, Any]]:
