@@ -64,8 +64,7 @@ def _run_pipeline(pipeline_cls: Any, cfg: RunConfig) -> Path:
 def cmd_generate(args: argparse.Namespace, make_config: ConfigMaker) -> int:
     from sqlsynth.pipelines import Text2SQLGeneration_APIPipeline
 
-    _run_pipeline(Text2SQLGeneration_APIPipeline, make_config(args))
-    return 0
+    return _final_status(_run_pipeline(Text2SQLGeneration_APIPipeline, make_config(args)))
 
 
 def cmd_refine(args: argparse.Namespace, make_config: ConfigMaker) -> int:
@@ -78,8 +77,19 @@ def cmd_refine(args: argparse.Namespace, make_config: ConfigMaker) -> int:
 
     if not has_rows(cfg.input, max_line_bytes=cfg.max_line_bytes):
         raise InputFormatError(cfg.input, "the refine input has no rows (the file is empty)")
-    _run_pipeline(Text2SQLRefine_APIPipeline, cfg)
-    return 0
+    return _final_status(_run_pipeline(Text2SQLRefine_APIPipeline, cfg))
+
+
+def _final_status(final: Path) -> int:
+    """``ExitCode.NO_RESULT`` when the run finished with no final row, else ``OK``."""
+    from sqlsynth.errors import ExitCode
+
+    with final.open("rb") as handle:
+        empty = not any(line.strip() for line in handle)
+    if empty:
+        print("no final rows: every row was dropped (see the rejects file)", file=sys.stderr)
+        return int(ExitCode.NO_RESULT)
+    return int(ExitCode.OK)
 
 
 def last_step_file(out: Path, prefix: str, cache_type: str) -> Path | None:
