@@ -151,7 +151,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from sqlsynth import commands
-
     from sqlsynth.errors import ExitCode, exit_code_for, is_user_error, redact_secrets
 
     handler = getattr(commands, f"cmd_{args.command}")

@@ -22,9 +22,9 @@ from typing import Any
 from sqlsynth.operators.base import Operator, Reject, Row, StepContext
 from sqlsynth.storage.fingerprint import describe_operator, digest, file_digest
 from sqlsynth.storage.formats import (
+    DEFAULT_MAX_LINE_BYTES,
     check_format,
     format_for,
-    DEFAULT_MAX_LINE_BYTES,
     read_numbered_rows,
     read_rows,
     remove_stale_temp_files,

@@ -421,7 +421,8 @@ class ScriptedOpenAIServer:
         return headers.get("Authorization", "") == f"Bearer {self.require_key}"
 
     def _record(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        record = {"path": path, "body": body, "status": None, "fault": None}
+        record = {"path": path, "body": body, "status": None, "fault": None,
+                  "t": time.monotonic()}
         with self._lock:
             self.requests.append(record)
             self.in_flight += 1
