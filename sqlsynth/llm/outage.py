@@ -76,7 +76,8 @@ class OutageGate:
             self.gave_up = (f"the LLM endpoint has been failing for {lasted:.0f}s (max_outage="
                             f"{self.policy.max_outage:g}s), last: {self.last_problem}"
                             f"{' (' + self.describe + ')' if self.describe else ''}")
-            log.warning("giving up on the outage: %s", self.gave_up)
+            # debug: the run's own summary ("N rows are waiting ...") is the one message
+            log.debug("giving up on the outage: %s", self.gave_up)
             self._changed()
 
     async def turn(self) -> bool:
@@ -109,8 +110,8 @@ class OutageGate:
         if probe:
             self.probing = False
         if self.since is not None:
-            log.warning("LLM endpoint answers again after %.1fs; continuing",
-                        time.monotonic() - self.since)
+            log.warning("LLM endpoint answers again after %.1fs (%s); continuing",
+                        time.monotonic() - self.since, self.describe)
             self.since = None
             self.delay = self.policy.probe_delay
             self._changed()
@@ -128,9 +129,9 @@ class OutageGate:
             self.outages += 1
             self.delay = self.policy.probe_delay
             self.next_probe_at = now + max(self.delay, retry_after or 0.0)
-            log.warning("LLM endpoint failing (%d attempts in a row, last: %s); pausing "
+            log.warning("LLM endpoint failing (%d attempts in a row, last: %s; %s): pausing "
                         "requests and probing for up to %gs", self.consecutive, problem,
-                        self.policy.max_outage)
+                        self.describe, self.policy.max_outage)
             self._changed()
             return True
         if probe:
