@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import time
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -54,6 +53,7 @@ class _LoopState:
     client: Any
     semaphore: asyncio.Semaphore
     gate: OutageGate
+    liveness: asyncio.Future[bool] | None = None
 
 
 class OpenAIConnection:
@@ -84,7 +84,6 @@ class OpenAIConnection:
         self._states_lock = threading.Lock()
         self.outage = outage or OutagePolicy()
         self._unavailable: LLMUnavailableError | None = None
-        self._first_silent_timeout: float | None = None
 
     @property
     def _ever_answered(self) -> bool:
@@ -198,13 +197,12 @@ class OpenAIConnection:
                 async with state.semaphore:
                     self._raise_if_unavailable()
                     self.stats.add(requests=1)
-                    started = time.monotonic()
                     try:
                         result = parse(await self._attempt(send, state.client))
                     except (openai.APITimeoutError, _DeadlineExceeded):
                         last_problem = f"timed out after {self.timeout:g}s"
                         if not self._ever_answered:
-                            self._silent_timeout(started)
+                            await self._check_alive(state)
                         elif gate.failed(probe, last_problem):
                             continue
                         timeouts += 1
@@ -275,23 +273,45 @@ class OpenAIConnection:
             if delay:
                 await asyncio.sleep(delay)
 
-    def _silent_timeout(self, started: float) -> None:
-        """A request timed out and the endpoint never answered anything yet.
+    async def _check_alive(self, state: _LoopState) -> None:
+        """A request timed out and the endpoint never answered anything yet: is anyone there?
 
-        The first wave of requests timing out may be a slow start; an attempt that was sent
-        after that and timed out too means the endpoint accepts connections but does not
-        answer (a black hole): stop within about twice ``timeout`` instead of retrying every
-        row for minutes.
+        One quick check (``GET /models``, any HTTP answer will do) is shared by every request
+        of the wave that timed out. A server that answers it is up but slow, so requests are
+        retried as usual; one that does not accepts connections but never replies (a black
+        hole), and the run stops now, about ``timeout`` (at most twice it) after it began,
+        instead of retrying every row for minutes.
         """
-        now = time.monotonic()
-        if self._first_silent_timeout is None:
-            self._first_silent_timeout = now
+        if self._ever_answered or self._unavailable is not None:
+            self._raise_if_unavailable()
             return
-        if started >= self._first_silent_timeout:
-            raise self._mark_unavailable(
-                f"requests timed out after request_timeout={self.timeout:g}s twice in a row "
-                f"without any answer (the endpoint accepts connections but does not reply)",
-                cls=LLMNeverAnsweredError) from None
+        if state.liveness is None:
+            state.liveness = asyncio.ensure_future(self._answers_at_all(state.client))
+        alive = await asyncio.shield(state.liveness)
+        if alive:
+            _ANSWERED_URLS.add(self.base_url)
+            return
+        raise self._mark_unavailable(
+            f"requests timed out after request_timeout={self.timeout:g}s and the endpoint "
+            f"did not answer a check of /models within {self._check_timeout:g}s either (it "
+            "accepts connections but does not reply)", cls=LLMNeverAnsweredError) from None
+
+    @property
+    def _check_timeout(self) -> float:
+        return min(self.timeout, 2.0)
+
+    async def _answers_at_all(self, client: Any) -> bool:
+        import openai
+
+        try:
+            await asyncio.wait_for(client.models.list(), self._check_timeout)
+        except openai.APIStatusError:
+            return True  # an HTTP answer, even 404: someone is there
+        except (openai.APIConnectionError, asyncio.TimeoutError):
+            return False
+        except Exception:  # noqa: BLE001 - a body the client cannot parse is an answer too
+            return True
+        return True
 
 
 #: base URLs that answered at least once in this process

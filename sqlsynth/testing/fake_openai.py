@@ -172,6 +172,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         scripted = self.server.scripted
+        if scripted.black_hole:
+            scripted._stopping.wait()
+            self._reset()
+            return
         if self.path.rstrip("/") != "/v1/models":
             self._error(404, f"no route {self.path}")
             return
