@@ -240,7 +240,7 @@ def main(argv: list[str] | None = None) -> None:
         black.note = f"exit 5 expected; {black.note}"
         results.append(black)
         for seed in range(1, args.seeds + 1):
-            when = random.Random(seed).uniform(1.5, clean_seconds)
+            when = random.Random(seed).uniform(1.5, 0.8 * clean_seconds)
             results.append(scenario(f"kill -9 at {when:.1f} s (seed {seed})", root, clean,
                                     guard, kill_after=when))
         results.append(oversize(root, args.oversize_mb, guard))

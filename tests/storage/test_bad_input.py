@@ -82,14 +82,17 @@ def test_empty_refine_input(tmp_path, server, finished_run):
     assert _snapshot(finished_run) == before
 
 
-def test_non_database_file_as_db(tmp_path, server):
+@pytest.mark.parametrize("content", [b"a,b\n1,2\n", b"\x00" * 100, b"SQLite format 2\x00junk"])
+def test_non_database_file_as_db(tmp_path, server, finished_run, content):
+    before = _snapshot(finished_run)
     notes = tmp_path / "notes.csv"
-    notes.write_text("a,b\n1,2\n")
-    code, err = run("generate", "--num", "1", "--db", str(notes), "--out", str(tmp_path / "o"),
+    notes.write_bytes(content)
+    code, err = run("generate", "--num", "1", "--db", str(notes), "--out", str(finished_run),
                     "--base-url", server.base_url, "--model", "m")
     assert code == ExitCode.USAGE
     line = one_error_line(err)
     assert "notes.csv" in line and "not an SQLite database" in line
+    assert _snapshot(finished_run) == before
 
 
 def test_unterminated_csv_quote_names_the_line(tmp_path, server, finished_run):
@@ -190,12 +193,14 @@ def test_nan_in_the_input_reaches_final_as_null(tmp_path, server):
      "mysql://reader:Sup3rSecretPw@127.0.0.1:notaport/x",
      "postgresql://reader:Sup3rSecretPw@127.0.0.1:5432/x?bogus=1"],
 )
-def test_database_url_errors_never_show_the_password(tmp_path, url):
-    code, err = run("generate", "--num", "1", "--db", url, "--out", str(tmp_path / "o"),
+def test_database_url_errors_never_show_the_password(tmp_path, url, finished_run):
+    before = _snapshot(finished_run)
+    code, err = run("generate", "--num", "1", "--db", url, "--out", str(finished_run),
                     "--base-url", "http://127.0.0.1:9/v1", "--model", "m")
     assert code == ExitCode.USAGE, err
     one_error_line(err)
     assert "Sup3rSecretPw" not in err
+    assert _snapshot(finished_run) == before
 
 
 def test_endpoint_url_with_credentials_is_masked(tmp_path):
