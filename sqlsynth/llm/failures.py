@@ -20,6 +20,8 @@ class FailureLog:
     """The endpoint failures seen while one row was processed."""
 
     messages: list[str] = field(default_factory=list)
+    #: an ``LLMUnavailableError`` seen on the way (the run must stop, even if it was caught)
+    unavailable: BaseException | None = None
 
     def add(self, message: str) -> None:
         self.messages.append(message)
@@ -44,3 +46,12 @@ def record_failure(message: str) -> None:
     log = _CURRENT.get()
     if log is not None:
         log.add(message)
+
+
+def record_unavailable(error: BaseException) -> None:
+    """Note that the endpoint is unusable: the run stops, whatever the operator does next."""
+    log = _CURRENT.get()
+    if log is not None:
+        log.add(str(error))
+        if log.unavailable is None:
+            log.unavailable = error

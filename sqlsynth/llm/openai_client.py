@@ -32,7 +32,7 @@ from sqlsynth.llm.errors import (
     LLMTimeoutError,
     LLMUnavailableError,
 )
-from sqlsynth.llm.failures import record_failure
+from sqlsynth.llm.failures import record_failure, record_unavailable
 from sqlsynth.llm.outage import OutageGate, OutagePolicy
 from sqlsynth.llm.retry import FATAL_STATUS, RetryPolicy, is_retryable_status, retry_after_seconds
 from sqlsynth.llm.stats import UsageStats
@@ -166,6 +166,9 @@ class OpenAIConnection:
         """
         try:
             return await self._request(what, send, parse)
+        except LLMUnavailableError as exc:
+            record_unavailable(exc)
+            raise
         except LLMRequestRefusedError:
             raise
         except LLMResponseError as exc:

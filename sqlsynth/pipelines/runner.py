@@ -237,6 +237,9 @@ class _Stream:
             outcome = Reject("llm_unavailable")
         except Exception as exc:  # noqa: BLE001 - one bad row must not end the run
             outcome = Reject(f"error:{type(exc).__name__}", str(exc)[:1000])
+        if failures.unavailable is not None:  # caught by the operator, but the run must stop
+            self._abort(failures.unavailable)
+            return
         try:
             if failures:
                 self._wait(s, pos, root, failures.messages[-1])

@@ -122,3 +122,28 @@ async def test_refused_request_stays_a_reject(openai_server):
     await run_stream([step], [{"q": "x"}], on_reject=lambda *a: rejected.append(a))
     assert len(rejected) == 1 and "HTTP 400" in rejected[0][3].detail
     await chat.aclose()
+
+
+class SwallowEverything(AskSwallowing):
+    """Catches every exception, the endpoint being gone included."""
+
+    async def aprocess_row(self, row: Row, ctx: StepContext) -> list[Row] | Reject:
+        try:
+            await self.llm_serving.achat([{"role": "user", "content": row["q"]}])
+        except Exception as exc:  # noqa: BLE001 - the point of the test
+            return Reject("whatever", str(exc))
+        return [dict(row)]
+
+
+async def test_unavailable_endpoint_stops_the_run_even_when_caught(openai_server_factory):
+    from sqlsynth.llm.errors import LLMUnavailableError
+    from tests.servers import free_port
+
+    chat = OpenAIChat("m", base_url=f"http://127.0.0.1:{free_port()}/v1", cache=None)
+    rejected: list = []
+    step = StreamStep(SwallowEverything(chat), StepContext(1, "Ask"))
+    with pytest.raises(LLMUnavailableError):
+        await run_stream([step], [{"q": f"q{i}"} for i in range(5)],
+                         on_reject=lambda *a: rejected.append(a))
+    assert rejected == []
+    await chat.aclose()
