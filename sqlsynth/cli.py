@@ -163,12 +163,12 @@ def main(argv: list[str] | None = None) -> int:
     except _EXCEPTION_GROUPS as group:
         exc = _first_leaf(group)
         if not is_user_error(exc):
-            raise
+            return _internal_error(group)
         print(f"sqlsynth {args.command}: error: {redact_secrets(str(exc))}", file=sys.stderr)
         return int(exit_code_for(exc))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - every error ends here, as one line or a traceback
         if not is_user_error(exc):
-            raise
+            return _internal_error(exc)
         # one line, printed once, never with a password or key in it
         print(f"sqlsynth {args.command}: {_label(exc)}: {redact_secrets(str(exc))}",
               file=sys.stderr)
@@ -176,6 +176,17 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if args.command in {"generate", "refine", "demo"}:
             print(f"wall time: {time.perf_counter() - start:.1f} s", file=sys.stderr)
+
+
+def _internal_error(exc: BaseException) -> int:
+    """A bug: the traceback is shown (it is what to report), with secrets masked."""
+    import traceback
+
+    from sqlsynth.errors import ExitCode, redact_secrets
+
+    text = "".join(traceback.format_exception(exc))
+    print(redact_secrets(text), end="", file=sys.stderr)
+    return int(ExitCode.ERROR)
 
 
 def _label(exc: BaseException) -> str:

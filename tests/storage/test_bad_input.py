@@ -227,3 +227,17 @@ def test_temp_files_of_an_interrupted_write_are_removed(tmp_path, server, finish
     assert code == ExitCode.OK, err
     assert not any(p.exists() for p in leftovers)
     assert (finished_run / "final.jsonl").read_bytes() == before
+
+
+def test_internal_error_traceback_masks_secrets(monkeypatch):
+    from sqlsynth import commands
+
+    def broken(args, make_config):
+        raise RuntimeError("lost connection to mysql://reader:Sup3rSecretPw@db:3306/x "
+                           "with api_key=sk-live-0123456789")
+
+    monkeypatch.setattr(commands, "cmd_schema", broken)
+    code, err = run("schema")
+    assert code == ExitCode.ERROR
+    assert "Traceback" in err and "RuntimeError" in err
+    assert "Sup3rSecretPw" not in err and "sk-live-0123456789" not in err
