@@ -139,3 +139,29 @@ def test_base_url_password_is_masked_in_the_error():
     with pytest.raises(LLMConfigError) as info:
         check_base_url("http://me:Sup3rSecret@127.0.0.1:99999/v1")
     assert "Sup3rSecret" not in str(info.value)
+
+
+async def test_empty_answers_are_never_cached_by_any_backend(tmp_path):
+    from sqlsynth.llm.base import CachedChat
+
+    class Backend(CachedChat):
+        model = "b"
+
+        def __init__(self, texts, **kw):
+            super().__init__(**kw)
+            self.texts = list(texts)
+            self.calls = 0
+
+        async def _generate(self, messages, indices, params, deliver):
+            for i in indices:
+                self.calls += 1
+                deliver(i, self.texts.pop(0))
+
+    cache = ResponseCache(tmp_path / "c.sqlite")
+    first = Backend(["", "  "], cache=cache)
+    assert await first.achat(user("x"), n=2) == ["", "  "]
+    second = Backend(["real", "also real"], cache=cache)
+    assert await second.achat(user("x"), n=2) == ["real", "also real"]
+    assert second.calls == 2  # nothing empty was replayed
+    third = Backend([], cache=cache)
+    assert await third.achat(user("x"), n=2) == ["real", "also real"]
