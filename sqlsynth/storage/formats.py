@@ -80,7 +80,7 @@ def iter_numbered_rows(path: str | os.PathLike[str], fmt: str | None = None, *,
     if fmt == "json":
         data = p.read_bytes()
         if data.strip():
-            yield from _read_json(p, _decode(p, data))
+            yield from _read_json(p, _decode(p, data), max_line_bytes)
         return
     with p.open("rb") as handle:
         lines = _bounded_lines(p, handle, max_line_bytes)
@@ -162,7 +162,8 @@ def _read_jsonl(path: Path, lines: Iterable[tuple[int, str]]) -> Iterator[Number
         yield number, _require_object(path, number, value)
 
 
-def _read_json(path: Path, text: str) -> list[NumberedRow]:
+def _read_json(path: Path, text: str, max_item: int = DEFAULT_MAX_LINE_BYTES
+               ) -> list[NumberedRow]:
     """A JSON array of objects, decoded item by item so each item keeps its line number."""
     decoder = json.JSONDecoder()
 
@@ -189,6 +190,11 @@ def _read_json(path: Path, text: str) -> list[NumberedRow]:
             raise InputFormatError(
                 str(path), f"malformed JSON ({exc.msg})", line=exc.lineno
             ) from None
+        if pos - start > max_item:
+            raise InputFormatError(
+                str(path), f"array item is longer than max_line_bytes={max_item} characters "
+                "(raise it with --max-line-bytes or the max_line_bytes config key)",
+                line=line_of(start))
         rows.append((line_of(start), _require_object(path, line_of(start), value)))
         pos = skip_space(pos)
         if pos < len(text) and text[pos] == ",":

@@ -241,3 +241,12 @@ def test_internal_error_traceback_masks_secrets(monkeypatch):
     assert code == ExitCode.ERROR
     assert "Traceback" in err and "RuntimeError" in err
     assert "Sup3rSecretPw" not in err and "sk-live-0123456789" not in err
+
+
+def test_oversize_json_array_item_is_an_error(tmp_path):
+    big = tmp_path / "big.json"
+    big.write_text('[{"db_id": "a", "SQL": "SELECT 1"},\n {"db_id": "a", "SQL": "'
+                   + "x" * 5000 + '"}]')
+    with pytest.raises(InputFormatError, match="max_line_bytes=1000") as info:
+        read_numbered_rows(big, max_line_bytes=1000)
+    assert info.value.line == 2
