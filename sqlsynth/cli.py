@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import builtins
 import json
 import sys
 import time
 from typing import Any
 
 from sqlsynth.config import RunConfig
+
+#: exception groups (Python 3.11+; an empty tuple catches nothing on 3.10)
+_EXCEPTION_GROUPS: Any = getattr(builtins, "BaseExceptionGroup", ())
 
 
 def _add_endpoint_flags(p: argparse.ArgumentParser) -> None:
@@ -24,6 +28,13 @@ def _add_endpoint_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--concurrency", type=int, help="LLM requests in flight")
     p.add_argument("--seed", type=int)
     p.add_argument("--no-llm-cache", dest="llm_cache", action="store_const", const=False)
+    p.add_argument("--request-timeout", dest="request_timeout", type=float,
+                   help="seconds one LLM request may take in all (connect, wait, body)")
+    p.add_argument("--max-outage", dest="max_outage", type=float,
+                   help="seconds of endpoint outage to ride out before stopping incomplete "
+                   "(exit 75; default 300)")
+    p.add_argument("--max-line-bytes", dest="max_line_bytes", type=int,
+                   help="longest input line (JSONL) or field (CSV) accepted, in bytes")
 
 
 def _add_db_flags(p: argparse.ArgumentParser, required: bool = False) -> None:
@@ -38,6 +49,7 @@ def _config(args: argparse.Namespace, **extra: Any) -> RunConfig:
         "embedding_model", "embedding_base_url", "local_model_path", "concurrency", "llm_cache", "query_timeout",
         "generate_num", "num_variations", "question_candidates", "cot_samples",
         "execution_generations", "execution_solver", "max_revisions",
+        "request_timeout", "max_outage", "max_line_bytes",
     }
     overrides = {k: v for k, v in vars(args).items() if k in names}
     overrides.update(extra)
@@ -183,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from sqlsynth import commands
+    from sqlsynth.errors import ExitCode, exit_code_for, is_user_error, redact_secrets
     from sqlsynth.progress import quiet_third_party, set_verbosity
 
     set_verbosity(-1 if args.quiet else args.verbose)
@@ -200,17 +213,45 @@ def main(argv: list[str] | None = None) -> int:
         return int(handler(args, _config) or 0)
     except KeyboardInterrupt:
         print("interrupted; rerun the same command to resume", file=sys.stderr)
-        return 130
-    except Exception as exc:
-        from sqlsynth.errors import is_user_error
-
+        return int(ExitCode.INTERRUPTED)
+    except _EXCEPTION_GROUPS as group:
+        exc = _first_leaf(group)
         if not is_user_error(exc):
-            raise
-        print(f"sqlsynth {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+            return _internal_error(group)
+        print(f"sqlsynth {args.command}: error: {redact_secrets(str(exc))}", file=sys.stderr)
+        return int(exit_code_for(exc))
+    except Exception as exc:  # noqa: BLE001 - every error ends here, as one line or a traceback
+        if not is_user_error(exc):
+            return _internal_error(exc)
+        # one line, printed once, never with a password or key in it
+        print(f"sqlsynth {args.command}: {_label(exc)}: {redact_secrets(str(exc))}",
+              file=sys.stderr)
+        return int(exit_code_for(exc))
     finally:
         if args.command in {"generate", "refine", "demo"} and not args.quiet:
             print(f"wall time: {time.perf_counter() - start:.1f} s", file=sys.stderr)
+
+
+def _internal_error(exc: BaseException) -> int:
+    """A bug: the traceback is shown (it is what to report), with secrets masked."""
+    import traceback
+
+    from sqlsynth.errors import ExitCode, redact_secrets
+
+    text = "".join(traceback.format_exception(exc))
+    print(redact_secrets(text), end="", file=sys.stderr)
+    return int(ExitCode.ERROR)
+
+
+def _label(exc: BaseException) -> str:
+    return "incomplete" if type(exc).__name__ == "IncompleteRunError" else "error"
+
+
+def _first_leaf(exc: BaseException) -> BaseException:
+    """The first real exception inside (nested) exception groups."""
+    while isinstance(exc, _EXCEPTION_GROUPS) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
 
 
 def dump_json(obj: Any) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import shutil
 import sys
@@ -69,8 +68,7 @@ def _run_pipeline(pipeline_cls: Any, cfg: RunConfig) -> Path:
 def cmd_generate(args: argparse.Namespace, make_config: ConfigMaker) -> int:
     from sqlsynth.pipelines import Text2SQLGeneration_APIPipeline
 
-    _run_pipeline(Text2SQLGeneration_APIPipeline, make_config(args))
-    return 0
+    return _final_status(_run_pipeline(Text2SQLGeneration_APIPipeline, make_config(args)))
 
 
 def cmd_refine(args: argparse.Namespace, make_config: ConfigMaker) -> int:
@@ -79,8 +77,23 @@ def cmd_refine(args: argparse.Namespace, make_config: ConfigMaker) -> int:
     cfg = make_config(args)
     if not Path(cfg.input).is_file():
         raise FileNotFoundError(f"refine input not found: {cfg.input}")
-    _run_pipeline(Text2SQLRefine_APIPipeline, cfg)
-    return 0
+    from sqlsynth.storage import InputFormatError, has_rows
+
+    if not has_rows(cfg.input, max_line_bytes=cfg.max_line_bytes):
+        raise InputFormatError(cfg.input, "the refine input has no rows (the file is empty)")
+    return _final_status(_run_pipeline(Text2SQLRefine_APIPipeline, cfg))
+
+
+def _final_status(final: Path) -> int:
+    """``ExitCode.NO_RESULT`` when the run finished with no final row, else ``OK``."""
+    from sqlsynth.errors import ExitCode
+
+    with final.open("rb") as handle:
+        empty = not any(line.strip() for line in handle)
+    if empty:
+        print("no final rows: every row was dropped (see the rejects file)", file=sys.stderr)
+        return int(ExitCode.NO_RESULT)
+    return int(ExitCode.OK)
 
 
 def last_step_file(out: Path, prefix: str, cache_type: str) -> Path | None:
@@ -98,16 +111,16 @@ def order_fields(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def write_final(out: Path, prefix: str, cache_type: str) -> Path:
-    from sqlsynth.storage import read_rows
+    from sqlsynth.storage import read_rows, strict_json
+    from sqlsynth.storage.formats import write_bytes_atomic
 
     last = last_step_file(out, prefix, cache_type)
     rows = read_rows(last) if last else []
     final = out / FINAL_FILE
-    tmp = final.with_suffix(".tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(order_fields(row), ensure_ascii=False) + "\n")
-    tmp.replace(final)
+    # strict JSON (no NaN/Infinity), through a temporary file the next run removes if killed
+    (out / "final.tmp").unlink(missing_ok=True)  # left by versions that wrote it directly
+    body = "".join(strict_json(order_fields(row)) + "\n" for row in rows)
+    write_bytes_atomic(final, body.encode("utf-8"))
     return final
 
 

@@ -46,10 +46,21 @@ class RunConfig:
     # send output-format grammars to the endpoint (llama.cpp's server understands them)
     grammar_passthrough: bool = False
     concurrency: int = 32
-    request_timeout: float = 120.0
+    request_timeout: float = 120.0  # seconds for a whole request: connect, wait and body
+    # riding out an endpoint outage: after this many failed attempts in a row requests pause
+    # and one probe at a time is sent (delay doubling up to the max); an outage longer than
+    # max_outage seconds stops the run incomplete (exit 75: rerun to continue)
+    max_outage: float = 300.0
+    outage_after_failures: int = 8
+    outage_probe_delay: float = 1.0
+    outage_max_probe_delay: float = 15.0
     temperature: float = 0.8
     llm_cache: bool = True
     llm_cache_path: str = ""  # empty = <out>/llm_cache.sqlite
+
+    # input files: the longest line (JSONL) or field (CSV) accepted, in bytes; longer ones are
+    # a clear error instead of gigabytes of memory
+    max_line_bytes: int = 64 * 1024 * 1024
 
     # database safety limits
     query_timeout: float = 10.0

@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
+import re
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """The process exit status of every ``sqlsynth`` command (agreed across the project)."""
+
+    OK = 0  # success
+    ERROR = 1  # unexpected internal error
+    USAGE = 2  # bad flags / bad config / bad input file / bad URL or port
+    NO_RESULT = 3  # a pipeline produced 0 final rows; `ask` found no SQL that runs
+    DATABASE_UNAVAILABLE = 4  # database unreachable, login refused, or privileged account
+    LLM_UNAVAILABLE = 5  # the LLM endpoint is dead/unusable before any answer
+    INCOMPLETE = 75  # run stopped incomplete: rows wait on the LLM endpoint; rerun to continue
+    INTERRUPTED = 130  # Ctrl-C
+
+
 USER_ERROR_NAMES = frozenset(
     {"LLMUnavailableError", "InputFormatError", "UnknownDatabaseError", "ConfigError",
-     "DatabaseUnavailableError"}
+     "DatabaseUnavailableError", "IncompleteRunError", "MissingDependencyError"}
 )
 
 
@@ -54,3 +71,64 @@ class DatabaseUnavailableError(ConnectionError):
         if database:
             target += f", database {database!r}"
         super().__init__(f"cannot connect to {target}: {first_line}")
+
+
+class IncompleteRunError(RuntimeError):
+    """Rows are waiting on the LLM endpoint: the run stopped before finishing its steps.
+
+    Not a failure of the data: every answer that arrived is cached, the unfinished steps are
+    not marked done, and rerunning the same command sends exactly the calls still missing.
+    """
+
+    def __init__(self, waiting: int, *, steps: dict[str, int] | None = None,
+                 last_error: str = "") -> None:
+        self.waiting = waiting
+        self.steps = dict(steps or {})
+        self.last_error = last_error
+        noun = "row is" if waiting == 1 else "rows are"
+        super().__init__(f"{waiting} {noun} waiting on the LLM endpoint; rerun the same "
+                         "command to continue")
+
+
+class MissingDependencyError(ImportError):
+    """An optional feature's package is not installed; the message names the extra."""
+
+    def __init__(self, what: str, package: str, extra: str) -> None:
+        self.package = package
+        self.extra = extra
+        super().__init__(f"{what} needs the optional package {package!r}: "
+                         f"pip install 'sqlsynth[{extra}]'")
+
+
+_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s'\"]*:)[^\s'\"/]*@")
+_KEY_LIKE = re.compile(r"(?i)(?P<head>(?:api[_-]?key|password|passwd|pwd|secret|token|"
+                       r"authorization)[\"']?\s*[=:]\s*(?:bearer\s+)?[\"']?)[^\s\"'&,;)]+")
+_BEARER = re.compile(r"(?i)(?P<head>bearer\s+)[A-Za-z0-9._\-]{8,}")
+
+
+def redact_secrets(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """``text`` with URL passwords, ``key=...`` style values, bearer tokens and the given
+    ``secrets`` masked as ``***``. Applied to every message the command line prints, so no
+    error, whatever path produced it, shows a password or an API key."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    text = _URL_PASSWORD.sub(lambda m: m.group("head") + "***@", text)
+    text = _KEY_LIKE.sub(lambda m: m.group("head") + "***", text)
+    return _BEARER.sub(lambda m: m.group("head") + "***", text)
+
+
+def exit_code_for(exc: BaseException) -> ExitCode:
+    """The exit status that says what kind of problem ``exc`` is (see ``ExitCode``)."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    if isinstance(exc, KeyboardInterrupt):
+        return ExitCode.INTERRUPTED
+    if isinstance(exc, IncompleteRunError):
+        return ExitCode.INCOMPLETE
+    if "LLMUnavailableError" in names:
+        return ExitCode.LLM_UNAVAILABLE
+    if "DatabaseUnavailableError" in names:
+        return ExitCode.DATABASE_UNAVAILABLE
+    if isinstance(exc, MissingDependencyError) or is_user_error(exc):
+        return ExitCode.USAGE
+    return ExitCode.ERROR

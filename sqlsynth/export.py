@@ -159,7 +159,9 @@ def _plain(value: Any, where: str) -> Any:
 
 
 def _dumps(obj: Any, indent: int | None = None) -> str:
-    return json.dumps(obj, ensure_ascii=False, indent=indent)
+    from sqlsynth.storage.formats import strict_json
+
+    return strict_json(obj, indent=indent)  # RFC 8259: NaN/Infinity become null
 
 
 def _atomic_write(path: Path, text: str) -> None:

@@ -43,6 +43,15 @@ def llm_cache(cfg: RunConfig) -> Any:
     return ResponseCache(path)
 
 
+def outage_policy(cfg: RunConfig) -> Any:
+    """How the run's endpoint clients ride out an outage (``sqlsynth.llm.outage``)."""
+    from sqlsynth.llm.outage import OutagePolicy
+
+    return OutagePolicy(failures_to_pause=cfg.outage_after_failures, max_outage=cfg.max_outage,
+                        probe_delay=cfg.outage_probe_delay,
+                        max_probe_delay=cfg.outage_max_probe_delay)
+
+
 def make_chat_model(cfg: RunConfig, cache: Any = None) -> Any:
     from sqlsynth.llm import LocalChat, OpenAIChat
 
@@ -57,6 +66,7 @@ def make_chat_model(cfg: RunConfig, cache: Any = None) -> Any:
             timeout=cfg.request_timeout,
             cache=cache,
             grammar_passthrough=cfg.grammar_passthrough,
+            outage=outage_policy(cfg),
         )
     # llama.cpp would use half the cores; reading long schema prompts is the local model's
     # bottleneck, so it gets them all unless told otherwise
@@ -102,5 +112,6 @@ def make_embedding_model(cfg: RunConfig, cache: Any = None) -> Any:
             max_concurrency=cfg.concurrency,
             timeout=cfg.request_timeout,
             cache=cache,
+            outage=outage_policy(cfg),
         )
     return LocalEmbeddings(cache=cache)

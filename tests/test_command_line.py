@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from sqlsynth.cli import main
+from sqlsynth.errors import ExitCode
 from sqlsynth.storage import read_rows
 from sqlsynth.testing import ScriptedOpenAIServer
 from sqlsynth.testing.pipeline_responder import PipelineResponder
@@ -93,8 +94,9 @@ def test_unreachable_endpoint_fails_fast_with_one_message(
     code = main(["generate", "--num", "1", "--out", str(tmp_path), "--base-url",
                  "http://127.0.0.1:9/v1", "--model", "m"])
     err = capsys.readouterr().err
-    assert code == 2
+    assert code == ExitCode.LLM_UNAVAILABLE  # the agreed exit code of a dead endpoint
     assert "127.0.0.1:9" in err
+    assert err.count("127.0.0.1:9") == 1, "the error is printed once"
 
 
 def test_init_scripts_run_as_written(tmp_path: Path) -> None:
@@ -136,7 +138,7 @@ def test_unreachable_database_server_is_one_line(
     url = f"{scheme}://reader:s3cretpw@127.0.0.1:{free_port()}/"
     code = main(["generate", "--num", "1", "--out", str(tmp_path), "--db", url])
     err = capsys.readouterr().err
-    assert code == 2
+    assert code == ExitCode.DATABASE_UNAVAILABLE  # the agreed exit code
     assert "cannot connect to" in err and "as reader" in err
     assert "Traceback" not in err and "s3cretpw" not in err
     assert "run summary" not in err  # nothing ran: no empty table above the error

@@ -17,7 +17,7 @@ from typing import Any
 from sqlsynth.engine.engine import ContentAwareEngine
 from sqlsynth.engine.trace import EngineAnswer
 from sqlsynth.errors import InputFormatError
-from sqlsynth.storage.formats import read_numbered_rows
+from sqlsynth.storage.formats import read_numbered_rows, strict_json
 
 
 def _database_manager(target: Any) -> Any:
@@ -162,7 +162,7 @@ async def aask_file(
                   "SQL": answer.sql, "status": answer.status}
         if with_trace:
             result["trace"] = answer.trace.to_dict()
-        line = json.dumps(result, ensure_ascii=False, default=str) + "\n"
+        line = strict_json(result) + "\n"  # RFC 8259: NaN/Infinity become null
         async with write_lock:
             await asyncio.to_thread(_append_line, out, line)
         return result

@@ -194,7 +194,9 @@ class CachedChat(ABC):
         key_params = params.key_dict()
         keys = [chat_key(self.cache_model, msgs, key_params, i) for i in range(n)]
         found = self.cache.get_texts(keys) if self.cache is not None else {}
-        answers: list[str | None] = [found.get(k) for k in keys]
+        # an empty answer is never an answer worth replaying (caches written by older
+        # versions may hold some): asked again
+        answers: list[str | None] = [found.get(k) or None for k in keys]
         missing = [i for i, a in enumerate(answers) if a is None]
         if n - len(missing):
             self.stats.add(cache_hits=n - len(missing))
@@ -203,7 +205,9 @@ class CachedChat(ABC):
                 if answers[index] is not None:
                     return
                 answers[index] = text
-                if self.cache is not None:
+                # only real answers are cached: a null/empty completion is a failure of the
+                # backend (remote clients retry it), and caching it would make it permanent
+                if self.cache is not None and text and text.strip():
                     self.cache.put_texts({keys[index]: text}, model=self.cache_model)
 
             await self._generate(msgs, missing, params, deliver)

@@ -26,6 +26,32 @@ def split_endpoint(api_url: str) -> tuple[str, str | None]:
     return url, None
 
 
+def check_base_url(base_url: str) -> str:
+    """``base_url`` when it can be an HTTP endpoint; else ``LLMConfigError`` (one line, exit 2).
+
+    Checked before any request: an invalid port or a missing host would otherwise surface as
+    an opaque error from deep inside the HTTP stack after every row had tried it. The message
+    shows the URL without any password it may carry.
+    """
+    from sqlsynth.errors import redact_secrets
+
+    shown = redact_secrets(str(base_url))
+    url = str(base_url).strip()
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises ValueError for a port out of range or not a number
+    except ValueError as exc:
+        raise LLMConfigError(f"invalid base URL {shown!r}: bad port ({exc})") from None
+    if parts.scheme not in ("http", "https"):
+        raise LLMConfigError(f"invalid base URL {shown!r}: the scheme must be http:// or "
+                             f"https://, e.g. http://localhost:8000/v1")
+    if not parts.hostname:
+        raise LLMConfigError(f"invalid base URL {shown!r}: no host name")
+    if port == 0:
+        raise LLMConfigError(f"invalid base URL {shown!r}: port 0 is not a port to connect to")
+    return url
+
+
 def configured_base_url(base_url: str | None = None) -> str | None:
     """The explicit base URL, else ``$SQLSYNTH_BASE_URL``, else ``$OPENAI_BASE_URL``."""
     if base_url:

@@ -1,8 +1,12 @@
 """Errors of the LLM layer.
 
 Two kinds matter to callers: ``LLMUnavailableError`` means no request can succeed (server
-unreachable, key rejected, model unknown), so the run must stop; any other ``LLMError`` means
-this one request failed and the row it served can be rejected with a reason.
+unreachable, key rejected, model unknown, never answers), so the run must stop;
+``LLMResponseError`` means this one request failed for the endpoint's reasons (5xx, 429,
+timeouts, resets, empty answers, an outage longer than allowed). That is never a verdict on the
+row it served: pipelines keep such rows waiting for a rerun (``sqlsynth.llm.failures``).
+``LLMRequestRefusedError`` is the exception: the server refused this request itself (HTTP 400,
+e.g. a prompt longer than the context window), which no rerun changes.
 """
 
 from __future__ import annotations
@@ -26,3 +30,15 @@ class LLMTimeoutError(LLMResponseError):
 
 class LLMConfigError(LLMError, ValueError):
     """The client is misconfigured (for example no API key for a remote server)."""
+
+
+class LLMNeverAnsweredError(LLMUnavailableError, LLMTimeoutError):
+    """Requests kept timing out before the endpoint ever answered (accepts, never replies)."""
+
+
+class LLMOutageError(LLMResponseError):
+    """The endpoint has been failing for longer than the run's ``max_outage``."""
+
+
+class LLMRequestRefusedError(LLMResponseError):
+    """The server refused this request (HTTP 400 and the like): a verdict on the request."""

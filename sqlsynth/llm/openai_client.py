@@ -23,8 +23,17 @@ from sqlsynth.llm.base import (
     gather_or_cancel,
 )
 from sqlsynth.llm.cache import DEFAULT_CACHE
-from sqlsynth.llm.config import DEFAULT_KEY_ENV, PLACEHOLDER_KEY, resolve_api_key
-from sqlsynth.llm.errors import LLMResponseError, LLMTimeoutError, LLMUnavailableError
+from sqlsynth.llm.config import DEFAULT_KEY_ENV, PLACEHOLDER_KEY, check_base_url, resolve_api_key
+from sqlsynth.llm.errors import (
+    LLMConfigError,
+    LLMNeverAnsweredError,
+    LLMRequestRefusedError,
+    LLMResponseError,
+    LLMTimeoutError,
+    LLMUnavailableError,
+)
+from sqlsynth.llm.failures import record_failure, record_unavailable
+from sqlsynth.llm.outage import OutageGate, OutagePolicy
 from sqlsynth.llm.retry import FATAL_STATUS, RetryPolicy, is_retryable_status, retry_after_seconds
 from sqlsynth.llm.stats import UsageStats
 
@@ -43,6 +52,8 @@ class MalformedResponse(ValueError):
 class _LoopState:
     client: Any
     semaphore: asyncio.Semaphore
+    gate: OutageGate
+    liveness: asyncio.Future[bool] | None = None
 
 
 class OpenAIConnection:
@@ -55,11 +66,14 @@ class OpenAIConnection:
     def __init__(self, model: str, *, base_url: str, api_key: str | None = None,
                  api_key_env: str = DEFAULT_KEY_ENV, max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
                  timeout: float = DEFAULT_TIMEOUT, retry: RetryPolicy | None = None,
-                 stats: UsageStats | None = None) -> None:
+                 stats: UsageStats | None = None, outage: OutagePolicy | None = None) -> None:
         if max_concurrency < 1:
             raise ValueError(f"max_concurrency must be at least 1, got {max_concurrency}")
         self.model = model
-        self.base_url = base_url.rstrip("/")
+        self.base_url = check_base_url(base_url).rstrip("/")
+        if not timeout or timeout <= 0:
+            raise LLMConfigError(f"request_timeout must be a positive number of seconds, "
+                                 f"got {timeout!r}")
         self._api_key = resolve_api_key(self.base_url, api_key=api_key, key_env=api_key_env)
         self.max_concurrency = max_concurrency
         self.timeout = timeout
@@ -68,8 +82,14 @@ class OpenAIConnection:
         self._states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState] = \
             weakref.WeakKeyDictionary()
         self._states_lock = threading.Lock()
+        self.outage = outage or OutagePolicy()
         self._unavailable: LLMUnavailableError | None = None
-        self._ever_answered = False
+
+    @property
+    def _ever_answered(self) -> bool:
+        """Whether this server answered anything in this process (chat and embeddings of one
+        endpoint are separate connections; either one's answer proves the endpoint is up)."""
+        return self.base_url in _ANSWERED_URLS
 
     def __repr__(self) -> str:  # never shows the key
         return f"{type(self).__name__}(model={self.model!r}, base_url={self.base_url!r})"
@@ -85,7 +105,8 @@ class OpenAIConnection:
 
                 client = AsyncOpenAI(base_url=self.base_url, api_key=self._api_key,
                                      max_retries=0, timeout=self.timeout)
-                state = _LoopState(client, asyncio.Semaphore(self.max_concurrency))
+                state = _LoopState(client, asyncio.Semaphore(self.max_concurrency),
+                                   OutageGate(self.outage, self._describe()))
                 self._states[loop] = state
             return state
 
@@ -110,18 +131,27 @@ class OpenAIConnection:
             return text.replace(key, "***")
         return text
 
-    def _mark_unavailable(self, reason: str) -> LLMUnavailableError:
+    def _mark_unavailable(self, reason: str,
+                          cls: type[LLMUnavailableError] = LLMUnavailableError
+                          ) -> LLMUnavailableError:
         if self._unavailable is None:
-            self._unavailable = LLMUnavailableError(
-                f"LLM server unavailable: {reason} ({self._describe()})")
-            log.error("%s", self._unavailable)
-        return self._unavailable
+            self._unavailable = cls(f"LLM server unavailable: {reason} ({self._describe()})")
+            # debug only: the exception is the one place the user sees it (printed once)
+            log.debug("%s", self._unavailable)
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                loop = None
+            state = self._states.get(loop) if loop is not None else None
+            if state is not None:  # requests paused by an outage stop waiting
+                state.gate.kill(self._unavailable)
+        return type(self._unavailable)(str(self._unavailable))
 
     def _raise_if_unavailable(self) -> None:
         # A fresh instance per raise (same message): re-raising one object from many tasks
         # would chain every task's traceback onto it.
         if self._unavailable is not None:
-            raise LLMUnavailableError(str(self._unavailable)) from None
+            raise type(self._unavailable)(str(self._unavailable)) from None
 
     @property
     def unavailable(self) -> LLMUnavailableError | None:
@@ -129,70 +159,170 @@ class OpenAIConnection:
 
     async def request(self, what: str, send: Callable[[Any], Awaitable[Any]],
                       parse: Callable[[Any], T]) -> T:
-        """Send one request with our retry policy; ``parse`` raises MalformedResponse."""
+        """Send one request with our retry policy; ``parse`` raises MalformedResponse.
+
+        A final failure for the endpoint's reasons is also recorded for the row being
+        processed (``sqlsynth.llm.failures``), so it waits instead of being judged.
+        """
+        try:
+            return await self._request(what, send, parse)
+        except LLMUnavailableError as exc:
+            record_unavailable(exc)
+            raise
+        except LLMRequestRefusedError:
+            raise
+        except LLMResponseError as exc:
+            record_failure(str(exc))
+            raise
+
+    async def _attempt(self, send: Callable[[Any], Awaitable[Any]], client: Any) -> Any:
+        """One HTTP exchange bounded as a whole (connect, wait and every byte of the body):
+        the client's own timeouts are per read, so a server dripping its body byte by byte
+        would hold a request far past ``timeout``."""
+        try:
+            return await asyncio.wait_for(send(client), self.timeout)
+        except asyncio.TimeoutError:
+            raise _DeadlineExceeded from None
+
+    async def _request(self, what: str, send: Callable[[Any], Awaitable[Any]],
+                       parse: Callable[[Any], T]) -> T:
         import openai
 
         self._raise_if_unavailable()
         state = self._state()
+        gate = state.gate
         retries = timeouts = refused = 0
         last_problem = ""
         while True:
             retry_after: float | None = None
-            async with state.semaphore:
-                self._raise_if_unavailable()
-                self.stats.add(requests=1)
-                try:
-                    result = parse(await send(state.client))
-                except openai.APITimeoutError:
-                    timeouts += 1
-                    last_problem = f"timed out after {self.timeout:g}s"
-                    if timeouts > self.retry.timeout_retries:
-                        self.stats.add(failures=1)
-                        raise LLMTimeoutError(f"{what} {last_problem} on {timeouts} attempts "
-                                              f"({self._describe()})") from None
-                    delay = self.retry.backoff(timeouts)
-                except openai.APIConnectionError as exc:
-                    refused += 1
-                    cause = exc.__cause__ or exc
-                    last_problem = self._redact(f"cannot connect ({type(cause).__name__}: {cause})")
-                    limit = self.retry.max_retries if self._ever_answered \
-                        else self.retry.connect_retries
-                    if refused > limit:
-                        self.stats.add(failures=1)
-                        raise self._mark_unavailable(last_problem) from None
-                    delay = (self.retry.backoff(refused) if self._ever_answered
-                             else self.retry.connect_backoff(refused))
-                except openai.APIStatusError as exc:
-                    status = exc.status_code
-                    last_problem = f"HTTP {status}: {_short(self._redact(exc.message))}"
-                    if status in FATAL_STATUS:
-                        self.stats.add(failures=1)
-                        reason = {401: "API key rejected", 403: "access denied",
-                                  404: "model or endpoint not found"}[status]
-                        raise self._mark_unavailable(f"{reason} ({last_problem})") from None
-                    if not is_retryable_status(status):
-                        self.stats.add(failures=1)
-                        raise LLMResponseError(f"{what} refused: {last_problem} "
-                                               f"({self._describe()})") from None
-                    retries += 1
-                    retry_after = retry_after_seconds(exc.response.headers)
-                    delay = self.retry.backoff(retries, retry_after)
-                except (MalformedResponse, openai.APIResponseValidationError, ValueError,
-                        TypeError, AttributeError, KeyError) as exc:
-                    retries += 1
-                    last_problem = (f"malformed response ({type(exc).__name__}: "
-                                    f"{_short(self._redact(str(exc)))})")
-                    delay = self.retry.backoff(retries)
-                else:
-                    self._ever_answered = True
-                    return result
+            probe = await gate.turn()
+            try:
+                async with state.semaphore:
+                    self._raise_if_unavailable()
+                    self.stats.add(requests=1)
+                    try:
+                        result = parse(await self._attempt(send, state.client))
+                    except (openai.APITimeoutError, _DeadlineExceeded):
+                        last_problem = f"timed out after {self.timeout:g}s"
+                        if not self._ever_answered:
+                            await self._check_alive(state)
+                        elif gate.failed(probe, last_problem):
+                            continue
+                        timeouts += 1
+                        if timeouts > self.retry.timeout_retries:
+                            self.stats.add(failures=1)
+                            raise LLMTimeoutError(f"{what} {last_problem} on {timeouts} "
+                                                  f"attempts ({self._describe()})") from None
+                        # before any answer the timeout itself was the wait
+                        delay = self.retry.backoff(timeouts) if self._ever_answered else 0.0
+                    except openai.APIConnectionError as exc:
+                        cause = exc.__cause__ or exc
+                        last_problem = self._redact(
+                            f"cannot connect ({type(cause).__name__}: {cause})")
+                        if not self._ever_answered:
+                            refused += 1
+                            if refused > self.retry.connect_retries:
+                                self.stats.add(failures=1)
+                                raise self._mark_unavailable(last_problem) from None
+                            delay = self.retry.connect_backoff(refused)
+                        else:
+                            if gate.failed(probe, last_problem):
+                                continue
+                            refused += 1
+                            if refused > self.retry.max_retries:
+                                self.stats.add(failures=1)
+                                raise LLMResponseError(
+                                    f"{what} failed: {last_problem} on {refused} attempts "
+                                    f"({self._describe()})") from None
+                            delay = self.retry.backoff(refused)
+                    except openai.APIStatusError as exc:
+                        status = exc.status_code
+                        last_problem = f"HTTP {status}: {_short(self._redact(exc.message))}"
+                        if status in FATAL_STATUS:
+                            self.stats.add(failures=1)
+                            reason = {401: "API key rejected", 403: "access denied",
+                                      404: "model or endpoint not found"}[status]
+                            raise self._mark_unavailable(f"{reason} ({last_problem})") from None
+                        if not is_retryable_status(status):
+                            gate.answered(probe)
+                            self.stats.add(failures=1)
+                            raise LLMRequestRefusedError(f"{what} refused: {last_problem} "
+                                                         f"({self._describe()})") from None
+                        retry_after = retry_after_seconds(exc.response.headers)
+                        if gate.failed(probe, last_problem, retry_after):
+                            continue
+                        retries += 1
+                        delay = self.retry.backoff(retries, retry_after)
+                    except (MalformedResponse, openai.APIResponseValidationError, ValueError,
+                            TypeError, AttributeError, KeyError) as exc:
+                        last_problem = (f"malformed response ({type(exc).__name__}: "
+                                        f"{_short(self._redact(str(exc)))})")
+                        if gate.failed(probe, last_problem):
+                            continue
+                        retries += 1
+                        delay = self.retry.backoff(retries)
+                    else:
+                        _ANSWERED_URLS.add(self.base_url)
+                        gate.answered(probe)
+                        return result
+            finally:
+                gate.release(probe)
             if retries > self.retry.max_retries:
                 self.stats.add(failures=1)
                 raise LLMResponseError(f"{what} failed after {retries} retries, last: "
                                        f"{last_problem} ({self._describe()})")
             self.stats.add(retries=1)
             log.debug("retrying %s in %.2fs: %s", what, delay, last_problem)
-            await asyncio.sleep(delay)
+            if delay:
+                await asyncio.sleep(delay)
+
+    async def _check_alive(self, state: _LoopState) -> None:
+        """A request timed out and the endpoint never answered anything yet: is anyone there?
+
+        One quick check (``GET /models``, any HTTP answer will do) is shared by every request
+        of the wave that timed out. A server that answers it is up but slow, so requests are
+        retried as usual; one that does not accepts connections but never replies (a black
+        hole), and the run stops now, about ``timeout`` (at most twice it) after it began,
+        instead of retrying every row for minutes.
+        """
+        if self._ever_answered or self._unavailable is not None:
+            self._raise_if_unavailable()
+            return
+        if state.liveness is None:
+            state.liveness = asyncio.ensure_future(self._answers_at_all(state.client))
+        alive = await asyncio.shield(state.liveness)
+        if alive:
+            _ANSWERED_URLS.add(self.base_url)
+            return
+        raise self._mark_unavailable(
+            f"requests timed out after request_timeout={self.timeout:g}s and the endpoint "
+            f"did not answer a check of /models within {self._check_timeout:g}s either (it "
+            "accepts connections but does not reply)", cls=LLMNeverAnsweredError) from None
+
+    @property
+    def _check_timeout(self) -> float:
+        return min(self.timeout, 2.0)
+
+    async def _answers_at_all(self, client: Any) -> bool:
+        import openai
+
+        try:
+            await asyncio.wait_for(client.models.list(), self._check_timeout)
+        except openai.APIStatusError:
+            return True  # an HTTP answer, even 404: someone is there
+        except (openai.APIConnectionError, asyncio.TimeoutError):
+            return False
+        except Exception:  # noqa: BLE001 - a body the client cannot parse is an answer too
+            return True
+        return True
+
+
+#: base URLs that answered at least once in this process
+_ANSWERED_URLS: set[str] = set()
+
+
+class _DeadlineExceeded(Exception):
+    """The whole exchange took longer than ``timeout``."""
 
 
 def _short(value: object, limit: int = 200) -> str:
@@ -211,9 +341,14 @@ def _choice_texts(response: Any) -> list[str]:
         if message is None:
             raise MalformedResponse("choice without a message")
         content = getattr(message, "content", None)
-        if content is not None and not isinstance(content, str):
+        if content is None:
+            # a null answer is the endpoint failing, not the model's verdict: never cached
+            raise MalformedResponse("message content is null")
+        if not isinstance(content, str):
             raise MalformedResponse(f"message content is {type(content).__name__}")
-        texts.append(content or "")
+        if not content.strip():
+            raise MalformedResponse("message content is empty")
+        texts.append(content)
     return texts
 
 
@@ -242,7 +377,8 @@ class OpenAIChat(CachedChat):
                  extra_body: Mapping[str, Any] | None = None,
                  max_concurrency: int = DEFAULT_MAX_CONCURRENCY, timeout: float = DEFAULT_TIMEOUT,
                  retry: RetryPolicy | None = None, cache: Any = DEFAULT_CACHE,
-                 stats: UsageStats | None = None, grammar_passthrough: bool = False) -> None:
+                 stats: UsageStats | None = None, grammar_passthrough: bool = False,
+                 outage: OutagePolicy | None = None) -> None:
         defaults = SamplingParams().merged(temperature=temperature, top_p=top_p,
                                            max_tokens=max_tokens, seed=seed, stop=stop,
                                            extra_body=dict(extra_body) if extra_body else None)
@@ -252,7 +388,7 @@ class OpenAIChat(CachedChat):
         self.connection = OpenAIConnection(model, base_url=base_url, api_key=api_key,
                                            api_key_env=api_key_env,
                                            max_concurrency=max_concurrency, timeout=timeout,
-                                           retry=retry, stats=self.stats)
+                                           retry=retry, stats=self.stats, outage=outage)
 
     @property
     def base_url(self) -> str:
@@ -330,14 +466,15 @@ class OpenAIEmbeddings(CachedEmbeddings):
                  max_concurrency: int = DEFAULT_MAX_CONCURRENCY, timeout: float = DEFAULT_TIMEOUT,
                  retry: RetryPolicy | None = None, cache: Any = DEFAULT_CACHE,
                  stats: UsageStats | None = None,
-                 extra_body: Mapping[str, Any] | None = None) -> None:
+                 extra_body: Mapping[str, Any] | None = None,
+                 outage: OutagePolicy | None = None) -> None:
         super().__init__(cache=cache, stats=stats, batch_size=batch_size)
         self.model = model
         self.extra_body = dict(extra_body) if extra_body else None
         self.connection = OpenAIConnection(model, base_url=base_url, api_key=api_key,
                                            api_key_env=api_key_env,
                                            max_concurrency=max_concurrency, timeout=timeout,
-                                           retry=retry, stats=self.stats)
+                                           retry=retry, stats=self.stats, outage=outage)
 
     @property
     def base_url(self) -> str:

@@ -50,7 +50,9 @@ class RetryPolicy:
     """
 
     max_retries: int = 6
-    timeout_retries: int = 2
+    # generous: a server that is slow for some requests (a slow-drip body cut at the deadline)
+    # should not strand rows; one slow for all requests trips the outage gate instead
+    timeout_retries: int = 4
     connect_retries: int = 2
     base_delay: float = 0.5
     max_delay: float = 30.0

@@ -9,6 +9,13 @@ Determinism comes from positions, never from completion order. Input row j has p
 by position, and a step that deduplicates releases its outputs in position order (a reorder
 buffer), so "the first row per key" is the same whatever finished first. Positions are internal:
 they are never written to files.
+
+An LLM endpoint failure is never a verdict on a row. A row whose LLM request failed after the
+client's retries (whatever its operator made of the exception, see ``sqlsynth.llm.failures``)
+is neither rejected nor passed on: it *waits*. A step with waiting rows is not finished (its
+file is not written, the manifest does not call it done), the other rows still run to the end
+so their answers are cached, and the run raises ``IncompleteRunError``; the rerun replays every
+cached answer and asks only the calls still missing.
 """
 
 from __future__ import annotations
@@ -23,7 +30,9 @@ from collections.abc import Callable, Hashable, Iterable, Sequence, Sized
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlsynth.llm.errors import LLMUnavailableError
+from sqlsynth.errors import IncompleteRunError
+from sqlsynth.llm.errors import LLMRequestRefusedError, LLMResponseError, LLMUnavailableError
+from sqlsynth.llm.failures import watch_failures
 from sqlsynth.operators.base import Operator, Reject, Row, StepContext
 from sqlsynth.progress import RunProgress, progress_mode
 
@@ -110,6 +119,8 @@ class _Stream:
         self.seen: list[set[Hashable]] = [set() for _ in range(n)]
         self.outputs: list[list[tuple[Position, Row]]] = [[] for _ in range(n)]
         self.complete = [False] * n
+        self.waiting = [0] * n
+        self.last_llm_error = ""
         self.stats = [StepStats(s.ctx.step_index, s.ctx.step_name) for s in steps]
         self.admission_done = False
         self.live: dict[int, int] = {}
@@ -142,6 +153,13 @@ class _Stream:
                 await self.finished.wait()
             if self.fatal is not None:
                 raise self.fatal
+            if any(self.waiting):
+                raise IncompleteRunError(
+                    sum(self.waiting),
+                    steps={f"step{st.ctx.step_index} {st.ctx.step_name}": count
+                           for st, count in zip(self.steps, self.waiting) if count},
+                    last_error=self.last_llm_error,
+                )
             return self.stats
         finally:
             pending = [t for t in self.tasks if not t.done()]
@@ -179,6 +197,7 @@ class _Stream:
 
     async def _process(self, s: int, pos: Position, row: Row, root: int) -> None:
         step = self.steps[s]
+        failures = watch_failures()
         try:
             missing = [k for k in self.required[s] if row.get(k) is None]
             if missing:
@@ -194,10 +213,21 @@ class _Stream:
             return
         except asyncio.CancelledError:
             raise
+        except LLMRequestRefusedError as exc:  # the server refused this request: a verdict
+            outcome = Reject(f"error:{type(exc).__name__}", str(exc)[:1000])
+        except LLMResponseError as exc:  # the endpoint's failure, not the row's: it waits
+            failures.add(str(exc))
+            outcome = Reject("llm_unavailable")
         except Exception as exc:  # noqa: BLE001 - one bad row must not end the run
             outcome = Reject(f"error:{type(exc).__name__}", str(exc)[:1000])
+        if failures.unavailable is not None:  # caught by the operator, but the run must stop
+            self._abort(failures.unavailable)
+            return
         try:
-            self._finish(s, pos, row, root, outcome)
+            if failures:
+                self._wait(s, pos, root, failures.messages[-1])
+            else:
+                self._finish(s, pos, row, root, outcome)
         except BaseException as exc:  # noqa: BLE001 - a failing writer or callback ends the run
             self._abort(exc)
 
@@ -216,6 +246,15 @@ class _Stream:
                     heapq.heappush(self.buffer[s], (child, root, out))
                 else:
                     self._emit(s, child, out, root)
+        self._unlive(root)
+        self._settle()
+
+    def _wait(self, s: int, pos: Position, root: int, error: str) -> None:
+        """The row's LLM call failed: no outcome, and step ``s`` cannot finish in this run."""
+        self.active[s].discard(pos)
+        self.bars.advance(s)
+        self.waiting[s] += 1
+        self.last_llm_error = error
         self._unlive(root)
         self._settle()
 
@@ -282,7 +321,12 @@ class _Stream:
             if self.complete[s]:
                 continue
             upstream_done = self.admission_done if s == 0 else self.complete[s - 1]
-            if not (upstream_done and not self.active[s] and not self.buffer[s]):
+            if not (upstream_done and not self.active[s] and not self.buffer[s]
+                    and not self.waiting[s]):
+                # with rows waiting on the LLM no later step finishes: the run ends when the
+                # last live row is done
+                if self.admission_done and not self.live and any(self.waiting):
+                    self.finished.set()
                 return
             self.complete[s] = True
             stats = self.stats[s]
@@ -315,8 +359,11 @@ async def run_stream(
     step's output rows sorted by position. ``on_reject(i, position, row, reject)`` is called as
     rows are dropped. If the first step is a source (overrides ``plan_sources``) its planned rows
     replace ``input_rows``; later steps may not be sources (split the stream there).
-    ``LLMUnavailableError`` aborts the run and is re-raised; any other exception from a row
-    rejects that row with reason ``error:<ExceptionClass>``.
+    ``LLMUnavailableError`` aborts the run and is re-raised. A row whose LLM requests failed
+    (``LLMResponseError`` raised or recorded, see ``sqlsynth.llm.failures``) waits: its step and
+    every later one are not reported done, and once every other row has finished the run raises
+    ``IncompleteRunError``. Any other exception from a row rejects that row with reason
+    ``error:<ExceptionClass>``.
     """
     if not steps:
         return []

@@ -75,6 +75,7 @@ class _Text2SQLPipelineBase:
             cache_type=cfg.cache_type,
             seed=cfg.seed,
             concurrency=cfg.concurrency,
+            max_line_bytes=cfg.max_line_bytes,
         )
         db = self.database_manager
         self.question_generator = Text2SQLQuestionGenerator(

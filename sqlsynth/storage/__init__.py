@@ -7,8 +7,10 @@ from sqlsynth.storage.errors import InputFormatError
 from sqlsynth.storage.file_storage import FileStorage, StorageStep
 from sqlsynth.storage.formats import (
     FORMATS,
+    has_rows,
     read_numbered_rows,
     read_rows,
+    strict_json,
     write_rows_atomic,
 )
 
@@ -17,7 +19,9 @@ __all__ = [
     "FileStorage",
     "InputFormatError",
     "StorageStep",
+    "has_rows",
     "read_numbered_rows",
     "read_rows",
+    "strict_json",
     "write_rows_atomic",
 ]

@@ -22,10 +22,12 @@ from typing import Any
 from sqlsynth.operators.base import Operator, Reject, Row, StepContext
 from sqlsynth.storage.fingerprint import describe_operator, digest, file_digest
 from sqlsynth.storage.formats import (
+    DEFAULT_MAX_LINE_BYTES,
     check_format,
     format_for,
     read_numbered_rows,
     read_rows,
+    remove_stale_temp_files,
     validate_required,
     write_rows_atomic,
 )
@@ -77,6 +79,7 @@ class FileStorage:
         *,
         seed: int = 42,
         concurrency: int | None = None,
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
     ) -> None:
         self.first_entry_file_name = first_entry_file_name
         self.cache_path = cache_path
@@ -84,6 +87,7 @@ class FileStorage:
         self.cache_type = check_format(cache_type)
         self.seed = seed
         self.concurrency = concurrency
+        self.max_line_bytes = max_line_bytes
         self._last_index = 0
         self._recorded: list[tuple[Operator, int]] | None = None
         self._summary: dict[int, dict[str, Any]] = {}
@@ -120,7 +124,7 @@ class FileStorage:
         path = self.input_path(index)
         if index <= 1 and not self.first_entry_file_name:
             return []
-        return read_rows(path, self._input_format(index))
+        return read_rows(path, self._input_format(index), max_line_bytes=self.max_line_bytes)
 
     @property
     def max_in_flight(self) -> int:
@@ -205,6 +209,8 @@ class FileStorage:
         if indices[0] == 1:
             self._check_first_entry(recorded[0][0])
         self.cache_dir.mkdir(parents=True, exist_ok=True)
+        # what a write killed mid-way left behind (complete files were renamed into place)
+        remove_stale_temp_files(self.cache_dir)
         manifest = Manifest(self.manifest_path)
 
         fingerprint = self._base_fingerprint(indices[0], manifest)
@@ -222,6 +228,9 @@ class FileStorage:
             return
 
         first = todo[0][1]
+        # the input is read (and checked) before anything of an earlier run is removed: a bad
+        # input file is an error that leaves every finished step of that run in place
+        first_rows = self._segment_input(todo[0][0], first)
         # files of this and later steps from an earlier run are stale from here on
         stale = {k for k in manifest.steps if k >= first} | {index for _, index, _ in todo}
         manifest.drop_from(first)
@@ -233,27 +242,37 @@ class FileStorage:
         rejects = RejectsLog(self.rejects_path)
         rejects.start(first)
         try:
-            for segment in _segments(todo):
-                self._run_segment(segment, manifest, rejects)
+            for number, segment in enumerate(_segments(todo)):
+                self._run_segment(segment, manifest, rejects,
+                                  first_rows if number == 0 else None)
         finally:
             rejects.finish()
+
+    def _segment_input(self, first_op: Operator, first_index: int) -> list[Row]:
+        """The rows a segment starting at ``first_index`` reads, checked for required keys."""
+        from sqlsynth.pipelines.runner import is_source
+
+        if is_source(first_op) or not (first_index > 1 or self.first_entry_file_name):
+            return []
+        path = self.input_path(first_index)
+        numbered = read_numbered_rows(path, self._input_format(first_index),
+                                      max_line_bytes=self.max_line_bytes)
+        validate_required(path, numbered, first_op.required_input_keys())
+        return [row for _, row in numbered]
 
     def _run_segment(
         self,
         segment: Sequence[tuple[Operator, int, str]],
         manifest: Manifest,
         rejects: RejectsLog,
+        rows: list[Row] | None = None,
     ) -> None:
-        from sqlsynth.pipelines.runner import StreamStep, is_source, run_stream
+        from sqlsynth.pipelines.runner import StreamStep, run_stream
 
         first_op, first_index, _ = segment[0]
         steps = [StreamStep(op, self._context(op, index)) for op, index, _ in segment]
-        rows: list[Row] = []
-        if not is_source(first_op) and (first_index > 1 or self.first_entry_file_name):
-            path = self.input_path(first_index)
-            numbered = read_numbered_rows(path, self._input_format(first_index))
-            validate_required(path, numbered, first_op.required_input_keys())
-            rows = [row for _, row in numbered]
+        if rows is None:
+            rows = self._segment_input(first_op, first_index)
 
         def on_reject(i: int, position: tuple[int, ...], row: Row, reject: Reject) -> None:
             ctx = steps[i].ctx

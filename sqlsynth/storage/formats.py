@@ -1,8 +1,16 @@
 """Readers and atomic writers for row files: jsonl, json, csv and parquet.
 
-Readers return ``(line, row)`` pairs so a bad value can be reported with the line it came from;
-writers always go through a temporary file, ``fsync`` and ``os.replace``, so a step file either
-exists complete or not at all (a killed run never leaves half a step behind).
+Readers return ``(line, row)`` pairs so a bad value can be reported with the line it came from.
+JSONL and CSV are read as a stream, one line at a time, and a line (or CSV field) longer than
+``max_line_bytes`` is an error naming the file and line: a 1 GB line costs at most that much
+memory, never the whole file several times over. (JSON arrays are parsed whole: use JSONL for
+big inputs.) Writers always go through a temporary file, ``fsync`` and ``os.replace``, so a
+step file either exists complete or not at all; ``remove_stale_temp_files`` clears what a
+killed write left behind.
+
+Output is strict JSON (RFC 8259): NaN and +/-Infinity have no JSON spelling, so a non-finite
+number is written as ``null`` (in JSONL, JSON and CSV cells alike). Parsers that accept the
+non-standard tokens would otherwise be the only ones able to read the files.
 """
 
 from __future__ import annotations
@@ -10,18 +18,23 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+from sqlsynth.errors import MissingDependencyError
 from sqlsynth.storage.errors import InputFormatError
 
 Row = dict[str, Any]
 NumberedRow = tuple[int, Row]
 
 FORMATS = ("jsonl", "json", "csv", "parquet")
+#: the longest line (JSONL) or field (CSV) read by default, in bytes (``max_line_bytes``)
+DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024
+_READ_CHUNK = 1 << 20
 _SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv",
              ".parquet": "parquet", ".pq": "parquet"}
 
@@ -40,28 +53,79 @@ def check_format(fmt: str) -> str:
 # ----------------------------------------------------------------------------------- reading
 
 
-def read_rows(path: str | os.PathLike[str], fmt: str | None = None) -> list[Row]:
+def read_rows(path: str | os.PathLike[str], fmt: str | None = None, *,
+              max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> list[Row]:
     """All rows of a file (format from its suffix unless given); absent or empty means none."""
-    return [row for _, row in read_numbered_rows(path, fmt)]
+    return [row for _, row in read_numbered_rows(path, fmt, max_line_bytes=max_line_bytes)]
 
 
-def read_numbered_rows(path: str | os.PathLike[str], fmt: str | None = None) -> list[NumberedRow]:
+def read_numbered_rows(path: str | os.PathLike[str], fmt: str | None = None, *,
+                       max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> list[NumberedRow]:
     """All rows of a file with their 1-based line numbers; an absent or empty file has none."""
+    return list(iter_numbered_rows(path, fmt, max_line_bytes=max_line_bytes))
+
+
+def iter_numbered_rows(path: str | os.PathLike[str], fmt: str | None = None, *,
+                       max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Iterator[NumberedRow]:
+    """The rows of a file one by one (JSONL and CSV streamed, see the module docstring)."""
     p = Path(path)
     if not p.exists():
-        return []
+        return
+    if max_line_bytes < 1:
+        raise ValueError(f"max_line_bytes must be at least 1, got {max_line_bytes}")
     fmt = check_format(fmt or format_for(p))
     if fmt == "parquet":
-        return _read_parquet(p)
-    data = p.read_bytes()
-    if not data.strip():
-        return []
-    text = _decode(p, data)
-    if fmt == "jsonl":
-        return _read_jsonl(p, text)
+        yield from _read_parquet(p)
+        return
     if fmt == "json":
-        return _read_json(p, text)
-    return _read_csv(p, text)
+        data = p.read_bytes()
+        if data.strip():
+            yield from _read_json(p, _decode(p, data), max_line_bytes)
+        return
+    with p.open("rb") as handle:
+        lines = _bounded_lines(p, handle, max_line_bytes)
+        if fmt == "jsonl":
+            yield from _read_jsonl(p, lines)
+        else:
+            yield from _read_csv(p, lines, max_line_bytes)
+
+
+def has_rows(path: str | os.PathLike[str], fmt: str | None = None, *,
+             max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> bool:
+    """Whether the file holds at least one row (reads only as far as the first one)."""
+    for _ in iter_numbered_rows(path, fmt, max_line_bytes=max_line_bytes):
+        return True
+    return False
+
+
+def _bounded_lines(path: Path, handle: BinaryIO, limit: int) -> Iterator[tuple[int, str]]:
+    """``(line number, text)`` of each line; a line longer than ``limit`` bytes is an error
+    raised after reading at most ``limit + 1`` bytes of it."""
+    number = 0
+    while True:
+        raw = handle.readline(limit + 1)
+        if not raw:
+            return
+        number += 1
+        body = raw[:-1] if raw.endswith(b"\n") else raw
+        if len(body) > limit:
+            raise InputFormatError(
+                str(path), f"line is longer than max_line_bytes={limit} bytes (raise it with "
+                "--max-line-bytes or the max_line_bytes config key if this is intended)",
+                line=number)
+        yield number, _decode_line(path, raw, number)
+
+
+def _decode_line(path: Path, raw: bytes, number: int) -> str:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputFormatError(
+            str(path),
+            f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})",
+            line=number,
+        ) from None
+    return text[1:] if number == 1 and text.startswith("\ufeff") else text
 
 
 def _decode(path: Path, data: bytes) -> str:
@@ -85,9 +149,8 @@ def _require_object(path: Path, line: int, value: Any) -> Row:
     return value
 
 
-def _read_jsonl(path: Path, text: str) -> list[NumberedRow]:
-    rows: list[NumberedRow] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
+def _read_jsonl(path: Path, lines: Iterable[tuple[int, str]]) -> Iterator[NumberedRow]:
+    for number, raw in lines:
         if not raw.strip():
             continue
         try:
@@ -96,11 +159,11 @@ def _read_jsonl(path: Path, text: str) -> list[NumberedRow]:
             raise InputFormatError(
                 str(path), f"malformed JSON ({exc.msg} at column {exc.colno})", line=number
             ) from None
-        rows.append((number, _require_object(path, number, value)))
-    return rows
+        yield number, _require_object(path, number, value)
 
 
-def _read_json(path: Path, text: str) -> list[NumberedRow]:
+def _read_json(path: Path, text: str, max_item: int = DEFAULT_MAX_LINE_BYTES
+               ) -> list[NumberedRow]:
     """A JSON array of objects, decoded item by item so each item keeps its line number."""
     decoder = json.JSONDecoder()
 
@@ -127,6 +190,11 @@ def _read_json(path: Path, text: str) -> list[NumberedRow]:
             raise InputFormatError(
                 str(path), f"malformed JSON ({exc.msg})", line=exc.lineno
             ) from None
+        if pos - start > max_item:
+            raise InputFormatError(
+                str(path), f"array item is longer than max_line_bytes={max_item} characters "
+                "(raise it with --max-line-bytes or the max_line_bytes config key)",
+                line=line_of(start))
         rows.append((line_of(start), _require_object(path, line_of(start), value)))
         pos = skip_space(pos)
         if pos < len(text) and text[pos] == ",":
@@ -150,32 +218,60 @@ def _decode_cell(cell: str) -> Any:
     return cell
 
 
-def _read_csv(path: Path, text: str) -> list[NumberedRow]:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    if reader.fieldnames is None:
-        return []
-    seen: set[str] = set()
-    for name in reader.fieldnames:
-        if not name or name in seen:
-            raise InputFormatError(str(path), "empty or repeated column name in header",
-                                   line=1, field=name or "")
-        seen.add(name)
-    rows: list[NumberedRow] = []
-    start_line = 2
+def _read_csv(path: Path, lines: Iterable[tuple[int, str]], max_field: int
+              ) -> Iterator[NumberedRow]:
+    numbers = [0]
+
+    def texts() -> Iterator[str]:
+        for number, text in lines:
+            numbers[0] = number
+            yield text
+
+    # strict: an unterminated quote is an error instead of swallowing the rest of the file
+    previous_limit = csv.field_size_limit(max(max_field, 1))
     try:
-        for record in reader:
-            if None in record:
-                raise InputFormatError(str(path), "more cells than header columns",
-                                       line=start_line)
-            rows.append((start_line, {k: _decode_cell(v or "") for k, v in record.items()}))
-            start_line = reader.line_num + 1
-    except csv.Error as exc:
-        raise InputFormatError(str(path), f"malformed CSV ({exc})", line=reader.line_num) from None
-    return rows
+        reader = csv.DictReader(texts(), strict=True)
+        start_line = 1
+        try:
+            fieldnames = reader.fieldnames
+            if fieldnames is None:
+                return
+            seen: set[str] = set()
+            for name in fieldnames:
+                if not name or name in seen:
+                    raise InputFormatError(str(path), "empty or repeated column name in header",
+                                           line=1, field=name or "")
+                seen.add(name)
+            start_line = numbers[0] + 1
+            for record in reader:
+                if None in record:
+                    raise InputFormatError(str(path), "more cells than header columns",
+                                           line=start_line)
+                yield start_line, {k: _decode_cell(v or "") for k, v in record.items()}
+                start_line = numbers[0] + 1
+        except csv.Error as exc:
+            reason = str(exc)
+            if "unexpected end of data" in reason:
+                reason = "a quoted field starting on this line is never closed"
+            elif "field larger than field limit" in reason:
+                reason = (f"a field is longer than max_line_bytes={max_field} bytes (raise it "
+                          "with --max-line-bytes or the max_line_bytes config key)")
+            raise InputFormatError(str(path), f"malformed CSV ({reason})",
+                                   line=start_line) from None
+    finally:
+        csv.field_size_limit(previous_limit)
+
+
+def _pyarrow_parquet(what: str) -> Any:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise MissingDependencyError(what, "pyarrow", "parquet") from None
+    return pq
 
 
 def _read_parquet(path: Path) -> list[NumberedRow]:
-    import pyarrow.parquet as pq
+    pq = _pyarrow_parquet(f"reading {path}")
 
     try:
         table = pq.read_table(path)
@@ -201,8 +297,29 @@ def validate_required(
 # ----------------------------------------------------------------------------------- writing
 
 
+def finite(value: Any) -> Any:
+    """``value`` with every non-finite float (NaN, +/-Infinity) replaced by ``None``."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(v) for v in value]
+    return value
+
+
+def strict_json(value: Any, **kwargs: Any) -> str:
+    """``json.dumps`` that never writes NaN/Infinity (RFC 8259): they become ``null``."""
+    kwargs.setdefault("ensure_ascii", False)
+    kwargs.setdefault("default", str)
+    try:
+        return json.dumps(value, allow_nan=False, **kwargs)
+    except ValueError:
+        return json.dumps(finite(value), allow_nan=False, **kwargs)
+
+
 def _json_line(row: Row) -> str:
-    return json.dumps(row, ensure_ascii=False, default=str)
+    return strict_json(row)
 
 
 def _encode_cell(value: Any) -> str:
@@ -210,7 +327,9 @@ def _encode_cell(value: Any) -> str:
         return ""
     if isinstance(value, str):
         return value
-    return json.dumps(value, ensure_ascii=False, default=str)
+    if isinstance(value, float) and not math.isfinite(value):
+        return ""
+    return strict_json(value)
 
 
 def _csv_text(rows: Sequence[Row]) -> str:
@@ -232,13 +351,13 @@ def serialize(rows: Sequence[Row], fmt: str) -> bytes:
     if fmt == "jsonl":
         return "".join(_json_line(r) + "\n" for r in rows).encode("utf-8")
     if fmt == "json":
-        return (json.dumps(list(rows), ensure_ascii=False, indent=1, default=str) + "\n").encode()
+        return (strict_json(list(rows), indent=1) + "\n").encode()
     if fmt == "csv":
         return _csv_text(rows).encode("utf-8")
+    pq = _pyarrow_parquet("writing parquet files")
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    table = pa.Table.from_pylist(list(rows)) if rows else pa.table({})
+    table = pa.Table.from_pylist([finite(r) for r in rows]) if rows else pa.table({})
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink)
     return sink.getvalue().to_pybytes()
@@ -259,6 +378,20 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
         Path(tmp_name).unlink(missing_ok=True)
         raise
     _fsync_dir(target.parent)
+
+
+def remove_stale_temp_files(directory: str | os.PathLike[str]) -> list[Path]:
+    """Delete the temporary files an interrupted ``write_bytes_atomic`` left in ``directory``
+    (``.<name>.<random>.tmp``); called when a run starts there. Returns what was removed."""
+    removed = []
+    folder = Path(directory)
+    if not folder.is_dir():
+        return removed
+    for candidate in folder.glob(".*.tmp"):
+        if candidate.is_file():
+            candidate.unlink(missing_ok=True)
+            removed.append(candidate)
+    return removed
 
 
 def _fsync_dir(directory: Path) -> None:

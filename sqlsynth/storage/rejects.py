@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlsynth.storage.formats import write_bytes_atomic
+from sqlsynth.storage.formats import strict_json, write_bytes_atomic
 
 
 class RejectsLog:
@@ -32,11 +32,9 @@ class RejectsLog:
 
     def add(self, step: int, step_name: str, position: tuple[int, ...], reason: str,
             detail: str, row: dict[str, Any]) -> None:
-        line = json.dumps(
+        line = strict_json(
             {"step": step, "step_name": step_name, "reason": reason, "detail": detail,
-             "row": row},
-            ensure_ascii=False,
-            default=str,
+             "row": row}
         )
         self._new.append((step, position, line))
         if self._handle is not None:

@@ -1,8 +1,20 @@
 """A scripted OpenAI-compatible HTTP server for tests and benchmarks.
 
 It speaks just enough of the API (chat completions, embeddings, model list) for the official
-client, answers from a Python ``responder``, and can be told to misbehave (``inject``) so retry
-and failure paths are exercised over real HTTP. Each request is handled in its own thread and
+client, answers from a Python ``responder``, and can be told to misbehave so retry and failure
+paths are exercised over real HTTP: ``inject`` queues faults for the next requests,
+``fault_rate`` gives every request a seeded chance of a random fault, ``outage`` makes every
+request fail for a while (503s or dropped connections), ``black_hole`` accepts connections and
+never answers, and ``drip_seconds`` sends bodies a byte at a time. Fault kinds:
+
+- ``429`` (with Retry-After when given), ``500``, ``503``, ``401``: that HTTP status;
+- ``reset``: the connection is closed without a response;
+- ``malformed``: a truncated JSON body; ``non_json``: an HTML error page with status 200;
+- ``wrong_content_type``: a correct body labelled ``text/html``;
+- ``empty_choices``: ``"choices": []``; ``null_content`` / ``empty_content``: a choice whose
+  message content is null / the empty string;
+- ``hang``: no answer for ``hang_seconds``; ``drip``: the answer, a byte every few ms, spread
+  over ``drip_seconds``. Each request is handled in its own thread and
 ``latency`` sleeps in that thread, so concurrent requests overlap as on a real server.
 
 Run by hand: ``python -m sqlsynth.testing.fake_openai --port 8000 --latency 0.2``.
@@ -15,6 +27,7 @@ import base64
 import hashlib
 import json
 import math
+import random
 import re
 import socket
 import struct
@@ -28,7 +41,10 @@ from typing import Any
 from typing_extensions import Self
 
 Responder = Callable[[dict[str, Any]], "str | list[str]"]
-FAULTS = ("429", "500", "hang", "malformed", "401")
+#: faults a flaky endpoint or proxy produces, each retried by a sound client
+TRANSPORT_FAULTS = ("429", "500", "503", "reset", "malformed", "empty_choices", "non_json",
+                    "wrong_content_type", "null_content", "empty_content")
+FAULTS = (*TRANSPORT_FAULTS, "hang", "drip", "401")
 
 
 def _text_of(content: Any) -> str:
@@ -108,21 +124,47 @@ class _Handler(BaseHTTPRequestHandler):
             super().log_message(format, *args)
 
     def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None,
-              raw: bytes | None = None) -> None:
+              raw: bytes | None = None, content_type: str = "application/json",
+              drip: float = 0.0) -> None:
         data = raw if raw is not None else json.dumps(payload).encode("utf-8")
         record = getattr(self, "_record", None)
         if record is not None:
             record["status"] = status  # before the client can see the answer
         try:
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(data)
+            if drip > 0:
+                self._drip(data, drip)
+            else:
+                self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
             self.close_connection = True
+
+    def _drip(self, data: bytes, seconds: float) -> None:
+        """The body a little at a time, spread over ``seconds`` (a slow-drip server)."""
+        self.wfile.flush()
+        pieces = max(1, min(len(data), int(seconds / 0.01)))
+        size = -(-len(data) // pieces)
+        pause = seconds / pieces
+        stopping = self.server.scripted._stopping
+        for start in range(0, len(data), size):
+            if stopping.wait(pause):
+                return
+            self.wfile.write(data[start:start + size])
+            self.wfile.flush()
+
+    def _reset(self) -> None:
+        """Drop the connection without a response (RST where the OS allows)."""
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        self.close_connection = True
 
     def _error(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         self._send(status, {"error": {"message": message, "type": "scripted_error",
@@ -130,6 +172,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         scripted = self.server.scripted
+        if scripted.black_hole:
+            scripted._stopping.wait()
+            self._reset()
+            return
         if self.path.rstrip("/") != "/v1/models":
             self._error(404, f"no route {self.path}")
             return
@@ -163,9 +209,16 @@ class _Handler(BaseHTTPRequestHandler):
         if not scripted._authorised(self.headers):
             self._error(401, "invalid API key")
             return 401
+        if scripted.black_hole:
+            scripted._stopping.wait()  # accepts, reads the request, never answers
+            self._reset()
+            return 0
         if scripted.latency:
             time.sleep(scripted.latency)
         fault = scripted._next_fault()
+        record = getattr(self, "_record", None)
+        if record is not None:
+            record["fault"] = fault[0] if fault is not None else None
         if fault is not None:
             kind, retry_after, retry_after_ms = fault
             headers = {}
@@ -179,6 +232,16 @@ class _Handler(BaseHTTPRequestHandler):
             if kind == "500":
                 self._error(500, "internal error (scripted)", headers)
                 return 500
+            if kind == "503":
+                self._error(503, "service unavailable (scripted)", headers)
+                return 503
+            if kind == "reset":
+                self._reset()
+                return 0
+            if kind == "non_json":
+                self._send(200, None, raw=b"<html><body>502 Bad Gateway</body></html>",
+                           content_type="text/html")
+                return 200
             if kind == "401":
                 self._error(401, "invalid API key (scripted)")
                 return 401
@@ -187,11 +250,19 @@ class _Handler(BaseHTTPRequestHandler):
                 return 200
             if kind == "hang":
                 scripted._stopping.wait(scripted.hang_seconds)
+        kind = fault[0] if fault is not None else None
         try:
             if path == "/v1/chat/completions":
                 payload = scripted._chat(body)
+                if kind == "empty_choices":
+                    payload["choices"] = []
+                elif kind in ("null_content", "empty_content"):
+                    payload["choices"][0]["message"]["content"] = (
+                        None if kind == "null_content" else "")
             else:
                 payload = scripted._embeddings(body)
+                if kind == "empty_choices":
+                    payload["data"] = []
         except ValueError as exc:
             self._error(400, str(exc))
             return 400
@@ -199,7 +270,10 @@ class _Handler(BaseHTTPRequestHandler):
             scripted.errors.append(exc)
             self._error(500, f"responder failed: {type(exc).__name__}: {exc}")
             return 500
-        self._send(200, payload)
+        if kind == "wrong_content_type":
+            self._send(200, payload, content_type="text/html; charset=utf-8")
+        else:
+            self._send(200, payload, drip=scripted.drip_seconds if kind == "drip" else 0.0)
         return 200
 
 
@@ -209,7 +283,8 @@ class ScriptedOpenAIServer:
     ``responder(body)`` returns the assistant text, or a list with one text per choice.
     ``honour_n=False`` imitates servers that ignore ``n`` (one choice per request).
     ``require_key`` makes every request without ``Authorization: Bearer <key>`` a 401.
-    ``requests`` lists every POST received as ``{"path", "body", "status"}``.
+    ``requests`` lists every POST received as ``{"path", "body", "status", "fault"}``;
+    ``answered`` those that got a real answer (status 200, no fault that spoils the body).
     """
 
     def __init__(self, responder: Responder | None = None, *, latency: float = 0.0,
@@ -232,6 +307,14 @@ class ScriptedOpenAIServer:
         self._faults: deque[tuple[str, float | None, float | None]] = deque()
         self._stopping = threading.Event()
         self._counter = 0
+        self.black_hole = False
+        self.drip_seconds = 5.0
+        self._rate = 0.0
+        self._rate_kinds: tuple[str, ...] = TRANSPORT_FAULTS
+        self._rng = random.Random(0)
+        self._outage: tuple[int, float, str] | None = None  # (after requests, seconds, kind)
+        self._outage_window: tuple[float, float] | None = None
+        self.outage_requests = 0
         self._httpd = _Server((host, port), self)
         self._thread: threading.Thread | None = None
 
@@ -283,6 +366,33 @@ class ScriptedOpenAIServer:
             for _ in range(count):
                 self._faults.append((fault, retry_after, retry_after_ms))
 
+    def fault_rate(self, rate: float, kinds: tuple[str, ...] = TRANSPORT_FAULTS, *,
+                   seed: int = 0) -> None:
+        """Give every request (beyond queued ``inject`` faults) a ``rate`` chance of one of
+        ``kinds``, drawn from a generator seeded with ``seed``."""
+        unknown = [k for k in kinds if k not in FAULTS]
+        if unknown or not 0.0 <= rate <= 1.0:
+            raise ValueError(f"bad fault rate {rate} or kinds {unknown}")
+        with self._lock:
+            self._rate, self._rate_kinds, self._rng = rate, tuple(kinds), random.Random(seed)
+
+    def outage(self, seconds: float, *, after_requests: int = 0, kind: str = "503") -> None:
+        """Fail every request with ``kind`` for ``seconds``, starting when the server has
+        received ``after_requests`` requests (0: now). ``kind`` is any fault, e.g. ``reset``."""
+        if kind not in FAULTS:
+            raise ValueError(f"unknown fault {kind!r}")
+        with self._lock:
+            self._outage = (after_requests, seconds, kind)
+            self._outage_window = None
+            if after_requests <= len(self.requests):
+                self._outage_window = (time.monotonic(), time.monotonic() + seconds)
+
+    @property
+    def in_outage(self) -> bool:
+        with self._lock:
+            window = self._outage_window
+        return window is not None and window[0] <= time.monotonic() < window[1]
+
     @property
     def pending_faults(self) -> int:
         with self._lock:
@@ -291,6 +401,13 @@ class ScriptedOpenAIServer:
     def requests_to(self, path_suffix: str) -> list[dict[str, Any]]:
         with self._lock:
             return [r for r in self.requests if r["path"].endswith(path_suffix)]
+
+    @property
+    def answered(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [r for r in self.requests
+                    if r["status"] == 200
+                    and r.get("fault") in (None, "wrong_content_type")]
 
     @property
     def chat_requests(self) -> list[dict[str, Any]]:
@@ -308,7 +425,8 @@ class ScriptedOpenAIServer:
         return headers.get("Authorization", "") == f"Bearer {self.require_key}"
 
     def _record(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        record = {"path": path, "body": body, "status": None}
+        record = {"path": path, "body": body, "status": None, "fault": None,
+                  "t": time.monotonic()}
         with self._lock:
             self.requests.append(record)
             self.in_flight += 1
@@ -321,7 +439,20 @@ class ScriptedOpenAIServer:
 
     def _next_fault(self) -> tuple[str, float | None, float | None] | None:
         with self._lock:
-            return self._faults.popleft() if self._faults else None
+            if self._outage is not None:
+                after, seconds, kind = self._outage
+                now = time.monotonic()
+                if self._outage_window is None and len(self.requests) > after:
+                    self._outage_window = (now, now + seconds)
+                window = self._outage_window
+                if window is not None and window[0] <= now < window[1]:
+                    self.outage_requests += 1
+                    return (kind, None, None)
+            if self._faults:
+                return self._faults.popleft()
+            if self._rate and self._rng.random() < self._rate:
+                return (self._rng.choice(self._rate_kinds), None, None)
+            return None
 
     def _next_id(self) -> int:
         with self._lock:
@@ -382,10 +513,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ignore-n", action="store_true", help="answer one choice only")
     parser.add_argument("--require-key", default=None)
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--pipeline", action="store_true",
+                        help="answer pipeline prompts (PipelineResponder) instead of echoing")
+    parser.add_argument("--fault-rate", type=float, default=0.0,
+                        help="chance of a random transport fault per request")
+    parser.add_argument("--black-hole", action="store_true", help="never answer")
     args = parser.parse_args(argv)
-    server = ScriptedOpenAIServer(latency=args.latency, embedding_dim=args.embedding_dim,
+    responder = None
+    if args.pipeline:
+        from sqlsynth.testing.pipeline_responder import PipelineResponder
+
+        responder = PipelineResponder()
+    server = ScriptedOpenAIServer(responder, latency=args.latency,
+                                  embedding_dim=args.embedding_dim,
                                   honour_n=not args.ignore_n, require_key=args.require_key,
                                   host=args.host, port=args.port, verbose=args.verbose)
+    server.black_hole = args.black_hole
+    if args.fault_rate:
+        server.fault_rate(args.fault_rate)
     print(f"scripted OpenAI server on {server.base_url} (Ctrl-C stops)", flush=True)
     try:
         server._httpd.serve_forever()

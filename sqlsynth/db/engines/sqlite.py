@@ -45,6 +45,10 @@ def discover(root: Path) -> dict[str, Path]:
     """Map db_id -> database file under `root` (see the module docstring for the rule)."""
     root = Path(root)
     if root.is_file():
+        if not _looks_like_sqlite(root):
+            # e.g. a CSV or a text file given as --db: one clear line, not an empty run
+            raise ValueError(f"{root}: not an SQLite database file (it does not start with "
+                             "the SQLite header)")
         return {root.stem: root.resolve()}
     if not root.is_dir():
         raise FileNotFoundError(f"SQLite root_path does not exist: {root}")
