@@ -38,6 +38,7 @@ def _config(args: argparse.Namespace, **extra: Any) -> RunConfig:
         "embedding_model", "embedding_base_url", "local_model_path", "concurrency", "llm_cache", "query_timeout",
         "generate_num", "num_variations", "question_candidates", "cot_samples",
         "execution_generations", "execution_solver", "max_revisions",
+        "executor", "ray_address", "workers", "shard",
     }
     overrides = {k: v for k, v in vars(args).items() if k in names}
     overrides.update(extra)
@@ -51,6 +52,16 @@ def _add_size_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--execution-generations", dest="execution_generations", type=int)
     p.add_argument("--solver", dest="execution_solver", choices=["prompt", "engine"],
                    help="who answers when grading execution difficulty")
+
+
+def _add_executor_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--executor", choices=["local", "ray"],
+                   help="local (default) or ray: the run's shards as tasks on a Ray cluster")
+    p.add_argument("--ray-address", dest="ray_address",
+                   help="an existing Ray cluster (host:port or 'auto'); none = a local one")
+    p.add_argument("--workers", type=int, help="with --executor ray: shards run at once")
+    p.add_argument("--shard", help="run only shard i of N (0-based, e.g. 3/8) into "
+                   "<out>/shard-i-of-N; join them with `sqlsynth merge`")
 
 
 def _add_engine_flags(p: argparse.ArgumentParser) -> None:
@@ -83,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_size_flags(p)
     p.add_argument("--num", dest="generate_num", type=int, help="SQL queries per database")
     p.add_argument("--out", help="output / cache folder (default ./cache)")
+    _add_executor_flags(p)
 
     p = sub.add_parser("refine", help="refine existing {db_id, SQL} rows")
     p.add_argument("--input", required=True)
@@ -90,6 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_endpoint_flags(p)
     _add_size_flags(p)
     p.add_argument("--out")
+    _add_executor_flags(p)
+
+    p = sub.add_parser("merge", help="merge the shard-i-of-N folders of a run into its final file")
+    p.add_argument("--out", required=True, help="the run folder the shards ran in")
+    p.add_argument("--config", help="TOML config file (default: ./sqlsynth.toml if present)")
 
     p = sub.add_parser("export", help="export a run's final rows")
     p.add_argument("--input", required=True, help="a run folder or a rows file")

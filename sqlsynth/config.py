@@ -70,6 +70,14 @@ class RunConfig:
     # first SQL when it fails or returns no rows
     max_revisions: int = 3
 
+    # where the run executes: "local" (this process) or "ray" (shards as Ray tasks, merged);
+    # ray_address empty = a private local Ray cluster; workers = shards run at once.
+    # shard "i/N" runs only shard i of N in <out>/shard-i-of-N (job arrays; `sqlsynth merge`)
+    executor: str = "local"
+    ray_address: str = ""
+    workers: int = 2
+    shard: str = ""
+
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None, **overrides: Any) -> RunConfig:
         """Defaults < config file < environment < explicit overrides (None means unset)."""

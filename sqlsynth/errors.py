@@ -54,3 +54,7 @@ class DatabaseUnavailableError(ConnectionError):
         if database:
             target += f", database {database!r}"
         super().__init__(f"cannot connect to {target}: {first_line}")
+
+
+class PipelineCompileError(ValueError):
+    """A pipeline's steps do not connect: names the step and the column, before any work."""

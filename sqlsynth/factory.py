@@ -86,6 +86,19 @@ def make_solver(cfg: RunConfig, database_manager: Any, llm: Any, embeddings: Any
     raise ValueError(f"execution_solver must be 'prompt' or 'engine', got {cfg.execution_solver!r}")
 
 
+def make_executor(cfg: RunConfig) -> Any:
+    """The executor ``cfg.executor`` names: local streaming (the default) or Ray."""
+    if cfg.executor == "ray":
+        from sqlsynth.executors.ray import RayExecutor
+
+        return RayExecutor(cfg.ray_address or None, workers=cfg.workers)
+    if cfg.executor == "local":
+        from sqlsynth.executors.local import LocalExecutor
+
+        return LocalExecutor()
+    raise ValueError(f"executor must be 'local' or 'ray', got {cfg.executor!r}")
+
+
 LOCAL_EMBEDDINGS = "local"  # embedding_base_url value: the embedded model beside an endpoint
 
 

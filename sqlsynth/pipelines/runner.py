@@ -52,6 +52,8 @@ class StepStats:
     rejects: Counter[str] = field(default_factory=Counter)
     started_at: float | None = None
     seconds: float = 0.0
+    #: positions of the output rows handed to ``on_step_done``, in the same order (shard merges)
+    positions: list[Position] = field(default_factory=list, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -144,14 +146,21 @@ class _Stream:
 
     # ------------------------------------------------------------------ driving the stream
 
-    async def run(self, rows: Iterable[Row]) -> list[StepStats]:
+    async def run(
+        self,
+        rows: Iterable[Row],
+        select: Callable[[Row], bool] | None = None,
+        roots: Sequence[Position] | None = None,
+    ) -> list[StepStats]:
         try:
             for j, row in enumerate(rows):
+                if select is not None and not select(row):
+                    continue  # another shard's row; the others keep their positions
                 await self.slots.acquire()
                 if self.fatal is not None:
                     break
                 self.live[j] = 1
-                self._enter(0, (j,), row, j)
+                self._enter(0, roots[j] if roots is not None else (j,), row, j)
             self.admission_done = True
             if self.fatal is None:
                 self._settle()
@@ -308,6 +317,7 @@ class _Stream:
             self.bars.set_total(s, stats.rows_in)
             self.outputs[s].sort(key=lambda item: item[0])
             rows = [row for _, row in self.outputs[s]]
+            stats.positions = [pos for pos, _ in self.outputs[s]]
             self.outputs[s] = []
             if self.on_step_done is not None:
                 self.on_step_done(s, rows, stats)
@@ -322,6 +332,8 @@ async def run_stream(
     on_step_done: StepDone | None = None,
     on_reject: RejectSink | None = None,
     progress: bool | None = None,
+    select: Callable[[Row], bool] | None = None,
+    roots: Sequence[Position] | None = None,
 ) -> list[StepStats]:
     """Run ``steps`` as one stream over ``input_rows``; returns per-step statistics.
 
@@ -333,6 +345,11 @@ async def run_stream(
     replace ``input_rows``; later steps may not be sources (split the stream there).
     ``LLMUnavailableError`` aborts the run and is re-raised; any other exception from a row
     rejects that row with reason ``error:<ExceptionClass>``.
+
+    For shards: only input rows for which ``select`` is true enter, each keeping the position
+    it has in the whole input, and ``roots`` (one per input row) replaces the positions
+    ``(j,)`` when the input is itself an earlier step's output of a shard. Positions of each
+    step's outputs come back in ``StepStats.positions``.
     """
     if not steps:
         return []
@@ -354,4 +371,4 @@ async def run_stream(
         on_reject,
         progress_enabled() if progress is None else progress,
     )
-    return await stream.run(input_rows)
+    return await stream.run(input_rows, select, roots)
