@@ -21,7 +21,10 @@ def _add_endpoint_flags(p: argparse.ArgumentParser) -> None:
                    help="endpoint for embeddings (default: --base-url); 'local' = the embedded "
                    "all-MiniLM-L6-v2, e.g. beside a chat-only server")
     p.add_argument("--local-model", dest="local_model_path", help="a GGUF file for the local model")
-    p.add_argument("--concurrency", type=int, help="LLM requests in flight")
+    p.add_argument("--concurrency", type=int,
+                   help="LLM requests in flight in all (chat and embeddings together)")
+    p.add_argument("--embedding-concurrency", dest="embedding_concurrency", type=int,
+                   help="a lower limit of its own for the embedding endpoint")
     p.add_argument("--seed", type=int)
     p.add_argument("--no-llm-cache", dest="llm_cache", action="store_const", const=False)
 
@@ -35,7 +38,7 @@ def _add_db_flags(p: argparse.ArgumentParser, required: bool = False) -> None:
 def _config(args: argparse.Namespace, **extra: Any) -> RunConfig:
     names = {
         "db", "db_ids", "out", "input", "seed", "base_url", "model", "api_key_env",
-        "embedding_model", "embedding_base_url", "local_model_path", "concurrency", "llm_cache", "query_timeout",
+        "embedding_model", "embedding_base_url", "local_model_path", "concurrency", "embedding_concurrency", "llm_cache", "query_timeout",
         "generate_num", "num_variations", "question_candidates", "cot_samples",
         "execution_generations", "execution_solver", "max_revisions",
         "executor", "ray_address", "workers", "shard",

@@ -45,7 +45,10 @@ class RunConfig:
     local_threads: int = 0  # CPU threads for the local model; 0 = every core
     # send output-format grammars to the endpoint (llama.cpp's server understands them)
     grammar_passthrough: bool = False
+    # LLM requests in flight in all, chat and embeddings together
     concurrency: int = 32
+    # a lower bound of its own for the embedding endpoint (0 = only the total above)
+    embedding_concurrency: int = 0
     request_timeout: float = 120.0
     temperature: float = 0.8
     llm_cache: bool = True

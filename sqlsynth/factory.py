@@ -43,7 +43,21 @@ def llm_cache(cfg: RunConfig) -> Any:
     return ResponseCache(path)
 
 
-def make_chat_model(cfg: RunConfig, cache: Any = None) -> Any:
+def request_limit(cfg: RunConfig) -> Any:
+    """The run's one bound on LLM requests in flight, shared by its chat and embedding clients."""
+    from sqlsynth.llm.limits import RequestLimit
+
+    return RequestLimit(max(1, cfg.concurrency))
+
+
+def make_models(cfg: RunConfig, cache: Any = None) -> tuple[Any, Any]:
+    """The chat and embedding models of a run: one cache and ``cfg.concurrency`` in all."""
+    cache = cache if cache is not None else llm_cache(cfg)
+    limit = request_limit(cfg)
+    return make_chat_model(cfg, cache, limit), make_embedding_model(cfg, cache, limit)
+
+
+def make_chat_model(cfg: RunConfig, cache: Any = None, limit: Any = None) -> Any:
     from sqlsynth.llm import LocalChat, OpenAIChat
 
     cache = cache if cache is not None else llm_cache(cfg)
@@ -57,6 +71,7 @@ def make_chat_model(cfg: RunConfig, cache: Any = None) -> Any:
             timeout=cfg.request_timeout,
             cache=cache,
             grammar_passthrough=cfg.grammar_passthrough,
+            limit=limit,
         )
     # llama.cpp would use half the cores; reading long schema prompts is the local model's
     # bottleneck, so it gets them all unless told otherwise
@@ -102,7 +117,7 @@ def make_executor(cfg: RunConfig) -> Any:
 LOCAL_EMBEDDINGS = "local"  # embedding_base_url value: the embedded model beside an endpoint
 
 
-def make_embedding_model(cfg: RunConfig, cache: Any = None) -> Any:
+def make_embedding_model(cfg: RunConfig, cache: Any = None, limit: Any = None) -> Any:
     from sqlsynth.llm import LocalEmbeddings, OpenAIEmbeddings
 
     cache = cache if cache is not None else llm_cache(cfg)
@@ -112,8 +127,9 @@ def make_embedding_model(cfg: RunConfig, cache: Any = None) -> Any:
             cfg.embedding_model,
             base_url=base_url,
             api_key_env=cfg.api_key_env,
-            max_concurrency=cfg.concurrency,
+            max_concurrency=cfg.embedding_concurrency or cfg.concurrency,
             timeout=cfg.request_timeout,
             cache=cache,
+            limit=limit,
         )
     return LocalEmbeddings(cache=cache)

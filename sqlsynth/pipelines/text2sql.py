@@ -68,9 +68,15 @@ class _Text2SQLPipelineBase:
         self.streaming = streaming
         self.db_root_path = cfg.db or factory.example_databases()
         self.database_manager = database_manager or factory.make_database_manager(cfg)
-        cache = factory.llm_cache(cfg) if llm_serving is None or embedding_serving is None else None
-        self.llm_serving = llm_serving or factory.make_chat_model(cfg, cache)
-        self.embedding_serving = embedding_serving or factory.make_embedding_model(cfg, cache)
+        if llm_serving is None and embedding_serving is None:
+            # one cache and one --concurrency for both kinds of request
+            llm_serving, embedding_serving = factory.make_models(cfg)
+        elif llm_serving is None or embedding_serving is None:
+            cache = factory.llm_cache(cfg)
+            llm_serving = llm_serving or factory.make_chat_model(cfg, cache)
+            embedding_serving = embedding_serving or factory.make_embedding_model(cfg, cache)
+        self.llm_serving = llm_serving
+        self.embedding_serving = embedding_serving
         self.storage = FileStorage(
             first_entry_file_name=first_entry_file_name or self._first_entry(cfg),
             cache_path=cfg.out,

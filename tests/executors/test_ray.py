@@ -13,7 +13,7 @@ from sqlsynth.executors.local import LocalExecutor
 from sqlsynth.executors.ray import RayExecutor
 from sqlsynth.pipelines import Text2SQLGeneration_APIPipeline, Text2SQLRefine_APIPipeline
 
-pytest.importorskip("ray")
+
 from ray_cluster import LocalRayCluster  # noqa: E402
 
 PIPELINES = {"generate": Text2SQLGeneration_APIPipeline, "refine": Text2SQLRefine_APIPipeline}
