@@ -25,8 +25,8 @@ from sqlsynth.llm.base import (
 )
 from sqlsynth.llm.cache import DEFAULT_CACHE
 from sqlsynth.llm.config import DEFAULT_KEY_ENV, PLACEHOLDER_KEY, resolve_api_key
-from sqlsynth.llm.limits import RequestLimit
 from sqlsynth.llm.errors import LLMResponseError, LLMTimeoutError, LLMUnavailableError
+from sqlsynth.llm.limits import RequestLimit
 from sqlsynth.llm.retry import FATAL_STATUS, RetryPolicy, is_retryable_status, retry_after_seconds
 from sqlsynth.llm.stats import UsageStats
 

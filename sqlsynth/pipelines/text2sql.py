@@ -27,6 +27,7 @@ from sqlsynth.operators.generate import (
     Text2SQLPromptGenerator,
     Text2SQLQuestionGenerator,
 )
+from sqlsynth.pipelines.pipeline import Pipeline, Step
 from sqlsynth.prompts import (
     SelectSQLGeneratorPrompt,
     SQLVariationGeneratorPrompt,
@@ -35,7 +36,6 @@ from sqlsynth.prompts import (
     Text2SQLPromptGeneratorPrompt,
     Text2SQLQuestionGeneratorPrompt,
 )
-from sqlsynth.pipelines.pipeline import Pipeline, Step
 from sqlsynth.storage import FileStorage
 
 SQL_KEY = "SQL"

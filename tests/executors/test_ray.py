@@ -7,14 +7,12 @@ from pathlib import Path
 
 import pytest
 from conftest import outputs, run_config
+from ray_cluster import LocalRayCluster
 
 from sqlsynth.commands import write_final
 from sqlsynth.executors.local import LocalExecutor
 from sqlsynth.executors.ray import RayExecutor
 from sqlsynth.pipelines import Text2SQLGeneration_APIPipeline, Text2SQLRefine_APIPipeline
-
-
-from ray_cluster import LocalRayCluster  # noqa: E402
 
 PIPELINES = {"generate": Text2SQLGeneration_APIPipeline, "refine": Text2SQLRefine_APIPipeline}
 

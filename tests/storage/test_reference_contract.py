@@ -11,14 +11,13 @@ import json
 from pathlib import Path
 from typing import ClassVar
 
+import pandas  # noqa: F401 - the contract needs it (extra `pandas`, installed by make test)
 import pytest
 
 from sqlsynth.executors.local import LocalExecutor
 from sqlsynth.operators.base import Operator, Reject, Row, StepContext
 from sqlsynth.pipelines.pipeline import Pipeline, Step
 from sqlsynth.storage import FileStorage, read_rows
-
-import pandas  # noqa: E402,F401 - the contract needs it (extra `pandas`, installed by make test)
 
 
 class Upper(Operator):
