@@ -36,7 +36,8 @@ class RayExecutor:
         self.workers = workers
         self.runtime_env = runtime_env
 
-    def _init(self) -> Any:
+    def connect(self) -> Any:
+        """Join (or start) the cluster; done by ``run`` when not done before."""
         try:
             import ray
         except ImportError:
@@ -65,7 +66,7 @@ class RayExecutor:
 
     def run_recipe(self, pipeline_cls: Any, cfg: Any) -> Path:
         """Run ``pipeline_cls(config=cfg)`` as ``workers`` shards, merge into ``cfg.out``."""
-        ray = self._init()
+        ray = self.connect()
         share = max(1, cfg.concurrency // self.workers)
         task = ray.remote(num_cpus=1, max_retries=0)(run_shard)
         specs = [ShardSpec(i, self.workers) for i in range(self.workers)]
