@@ -26,11 +26,11 @@ from typing import Any
 os.environ.setdefault("SQLSYNTH_PROGRESS", "0")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlsynth.config import RunConfig  # noqa: E402
-from sqlsynth.executors.local import LocalExecutor  # noqa: E402
-from sqlsynth.executors.ray import RayExecutor  # noqa: E402
-from sqlsynth.pipelines.pipeline import Step  # noqa: E402
-from sqlsynth.pipelines.text2sql import _Text2SQLPipelineBase  # noqa: E402
+from sqlsynth.config import RunConfig
+from sqlsynth.executors.local import LocalExecutor
+from sqlsynth.executors.ray import RayExecutor
+from sqlsynth.pipelines.pipeline import Step
+from sqlsynth.pipelines.text2sql import _Text2SQLPipelineBase
 
 _SERVER = """
 import re, sys

@@ -68,7 +68,9 @@ class RayExecutor:
         """Run ``pipeline_cls(config=cfg)`` as ``workers`` shards, merge into ``cfg.out``."""
         ray = self.connect()
         share = max(1, cfg.concurrency // self.workers)
-        task = ray.remote(num_cpus=1, max_retries=0)(run_shard)
+        # a task whose worker or node died is rerun (it resumes from its folder); an error
+        # raised by the shard itself (bad input, endpoint down) is not retried
+        task = ray.remote(num_cpus=1, max_retries=2)(run_shard)
         specs = [ShardSpec(i, self.workers) for i in range(self.workers)]
         refs = [task.remote(pipeline_cls, shard_config(cfg, s, concurrency=share), s)
                 for s in specs]
