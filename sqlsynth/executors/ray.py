@@ -63,6 +63,7 @@ class RayExecutor:
                             "(pipeline.recipe = (class, RunConfig)); live models cannot travel")
         pipeline_cls, cfg = recipe
         self.run_recipe(pipeline_cls, cfg)
+        storage.adopt_manifest()  # the run summary of the merged shards
 
     def run_recipe(self, pipeline_cls: Any, cfg: Any) -> Path:
         """Run ``pipeline_cls(config=cfg)`` as ``workers`` shards, merge into ``cfg.out``."""

@@ -192,6 +192,11 @@ class FileStorage:
         if recorded:
             self._execute(recorded)
 
+    def adopt_manifest(self) -> None:
+        """Take the per-step summary from the manifest, for steps other processes ran here."""
+        for index, entry in Manifest(self.manifest_path).steps.items():
+            self._summary[index] = {**_summary_of(entry), "resumed": False}
+
     def summary(self) -> list[dict[str, Any]]:
         """Per step: rows in/out, rejects by reason, seconds, and ``resumed`` for reused steps."""
         return [dict(self._summary[k]) for k in sorted(self._summary)]

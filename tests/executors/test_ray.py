@@ -30,6 +30,8 @@ def _run(kind: str, out: Path, server_url: str, executor) -> dict[str, bytes]:
     pipeline = PIPELINES[kind](config=run_config(out, server_url, kind))
     pipeline.forward(executor)
     write_final(out, "sqlsynth", "jsonl")
+    summary = pipeline.summary()
+    assert [s["step"] for s in summary] == list(range(1, len(pipeline.steps()) + 1))
     return outputs(out)
 
 
