@@ -121,3 +121,18 @@ def test_reference_style_operator_declares_its_contract_from_run() -> None:
     assert step.inputs == ["SQL"] and step.outputs == ["n"]
     with pytest.raises(PipelineCompileError, match="'SQL'"):
         Pipeline([step]).compile(["db_id"])
+
+
+def test_cli_reports_a_compile_error_as_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sqlsynth.cli import main
+
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(json.dumps({"db_id": "retail_orders", "sql": "SELECT 1"}) + "\n")
+    code = main(["refine", "--input", str(rows), "--out", str(tmp_path / "out"),
+                 "--base-url", "http://127.0.0.1:9/v1", "--model", "m"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "step 1 (SQLExecutabilityFilter): input column 'SQL'" in err
+    assert "Traceback" not in err
