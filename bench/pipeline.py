@@ -75,7 +75,19 @@ ROUND_TRIPS = {"SQLGenerator": 1, "SQLVariationGenerator": 1, "Text2SQLQuestionG
 
 
 def chain_of_round_trips(pipeline: Text2SQLGeneration_APIPipeline) -> int:
-    return sum(ROUND_TRIPS.get(step.name, 0) for step in pipeline.steps())
+    """Round trips one row waits for in sequence; a verdict-only step's overlap the next ones'
+    (the runner starts them before the verdict, ``runner.SPECULATION_DEPTH`` steps deep)."""
+    from sqlsynth.pipelines.runner import SPECULATION_DEPTH
+
+    steps = pipeline.steps()
+    trips = [ROUND_TRIPS.get(step.name, 0) for step in steps]
+    chain = 0
+    for i, step in enumerate(steps):
+        if getattr(step.operator, "verdict_only", False):
+            chain += max(0, trips[i] - sum(trips[i + 1:i + 1 + SPECULATION_DEPTH]))
+        else:
+            chain += trips[i]
+    return chain
 
 
 def run_once(args: argparse.Namespace, streaming: bool, honour_n: bool = True,

@@ -67,6 +67,9 @@ class Operator(ABC):
     default_keys: ClassVar[dict[str, str]] = {}
     #: ``input_*`` keys whose column may be absent (the step then does without it)
     optional_inputs: ClassVar[frozenset[str]] = frozenset()
+    #: the step only decides: its output is its input row, unchanged, or a ``Reject``. The
+    #: runner may then start the next steps on a row while this one decides.
+    verdict_only: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self.keys: dict[str, str] = dict(self.default_keys)

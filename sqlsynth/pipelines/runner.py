@@ -25,12 +25,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlsynth.llm.errors import LLMUnavailableError
-from sqlsynth.operators.base import Operator, Reject, Row, StepContext
+from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepContext
 
 Position = tuple[int, ...]
 
 #: rows admitted into the stream at once when the caller does not say
 DEFAULT_MAX_IN_FLIGHT = 1024
+
+#: steps after a verdict-only step that a row may run before the verdict is in
+SPECULATION_DEPTH = 2
 
 
 @dataclass
@@ -127,6 +130,10 @@ class _Stream:
         self.n = n
         self.required = [tuple(s.operator.required_input_keys()) for s in steps]
         self.dedup = [_has_dedup(s.operator) for s in steps]
+        self.verdict_only = [bool(getattr(s.operator, "verdict_only", False)) for s in steps]
+        #: (step, position) -> the outcome a speculative run computed ahead of the verdict
+        self.ahead: dict[tuple[int, Position], asyncio.Future[Any]] = {}
+        self.ahead_tasks: dict[tuple[int, Position], asyncio.Task[None]] = {}
         self.any_dedup = any(self.dedup)
         self.active: list[set[Position]] = [set() for _ in range(n)]
         self.buffer: list[list[tuple[Position, int, Row]]] = [[] for _ in range(n)]
@@ -202,17 +209,86 @@ class _Stream:
         task = asyncio.create_task(self._process(s, pos, row, root))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+        if self.verdict_only[s] and s + 1 < self.n and (s, pos) not in self.ahead_tasks:
+            self._run_ahead(s, pos, row)
+
+    # ------------------------------------------------------------------ running ahead
+
+    def _run_ahead(self, s: int, pos: Position, row: Row) -> None:
+        """While step ``s`` only decides whether ``row`` goes on, start the next steps on it.
+
+        A verdict-only step passes its row unchanged, so what the following steps make of the
+        row does not depend on the verdict: their outcomes are computed now and used when the
+        row arrives (the files are the same; a row's chain of LLM round trips is shorter). A
+        rejected row's outcomes are dropped; its calls are the price.
+        """
+        depth = min(SPECULATION_DEPTH, self.n - s - 1)
+        keys = [(s + k, pos + (0,) * k) for k in range(1, depth + 1)]
+        loop = asyncio.get_running_loop()
+        for key in keys:
+            self.ahead[key] = loop.create_future()
+        task = asyncio.create_task(self._ahead(row, keys))
+        self.ahead_tasks[(s, pos)] = task
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _ahead(self, row: Row, keys: list[tuple[int, Position]]) -> None:
+        for k, key in enumerate(keys):
+            step = self.steps[key[0]]
+            future = self.ahead.get(key)
+            if future is None or any(row.get(c) is None for c in self.required[key[0]]):
+                self._forget_ahead(keys[k:])
+                return
+            try:
+                outcome = await step.operator.aprocess_row(copy.deepcopy(row), step.ctx)
+            except asyncio.CancelledError:
+                self._forget_ahead(keys[k:])
+                raise
+            except BaseException as exc:  # noqa: BLE001 - handed to the row when it arrives
+                future.set_exception(exc)
+                self._forget_ahead(keys[k + 1:])
+                return
+            future.set_result(outcome)
+            if not (isinstance(outcome, list) and len(outcome) == 1):
+                self._forget_ahead(keys[k + 1:])
+                return
+            row = outcome[0]
+
+    def _forget_ahead(self, keys: list[tuple[int, Position]]) -> None:
+        for key in keys:
+            future = self.ahead.pop(key, None)
+            if future is None:
+                continue
+            if not future.done():
+                future.cancel()
+            elif not future.cancelled():
+                future.exception()  # retrieved: never reported as unhandled
+
+    def _drop_ahead(self, s: int, pos: Position) -> None:
+        """The verdict rejected (or changed) the row: forget what was computed ahead of it."""
+        task = self.ahead_tasks.pop((s, pos), None)
+        if task is not None:
+            task.cancel()
+        self._forget_ahead([(s + k, pos + (0,) * k) for k in range(1, SPECULATION_DEPTH + 1)])
+
+    async def _outcome(self, s: int, pos: Position, row: Row) -> RowOutcome:
+        """Step ``s``'s outcome for ``row``: computed ahead when it was, else now."""
+        future = self.ahead.pop((s, pos), None)
+        if future is not None and not future.cancelled():
+            return await future
+        step = self.steps[s]
+        # a private copy: an operator that edits its input in place must not change
+        # the rows already recorded for the previous step's file
+        return await step.operator.aprocess_row(copy.deepcopy(row), step.ctx)
 
     async def _process(self, s: int, pos: Position, row: Row, root: int) -> None:
-        step = self.steps[s]
         try:
             missing = [k for k in self.required[s] if row.get(k) is None]
             if missing:
+                self._forget_ahead([(s, pos)])
                 outcome: list[Row] | Reject = Reject("missing_field", missing[0])
             else:
-                # a private copy: an operator that edits its input in place must not change
-                # the rows already recorded for the previous step's file
-                outcome = await step.operator.aprocess_row(copy.deepcopy(row), step.ctx)
+                outcome = await self._outcome(s, pos, row)
             if not isinstance(outcome, (list, Reject)):
                 outcome = Reject("error:BadOutcome", f"aprocess_row returned {type(outcome)!r}")
         except LLMUnavailableError as exc:
@@ -232,6 +308,10 @@ class _Stream:
     ) -> None:
         self.active[s].discard(pos)
         self.bars.advance(s)
+        if self.verdict_only[s]:
+            self.ahead_tasks.pop((s, pos), None)
+            if not (isinstance(outcome, list) and outcome == [row]):
+                self._drop_ahead(s, pos)
         if isinstance(outcome, Reject):
             self._reject(s, pos, row, outcome)
         else:
