@@ -33,7 +33,8 @@ class LocalRayCluster:
         self.procs: list[subprocess.Popen[bytes]] = []
         repo = str(Path(__file__).resolve().parents[2])
         self.env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-            filter(None, [repo, os.environ.get("PYTHONPATH")])), "RAY_USAGE_STATS_ENABLED": "0"}
+            filter(None, [repo, os.environ.get("PYTHONPATH")])), "RAY_USAGE_STATS_ENABLED": "0",
+            "RAY_AUTH_MODE": "disabled"}
 
     def _ray(self, *args: str) -> subprocess.Popen[bytes]:
         ray = str(Path(sys.executable).with_name("ray"))

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import outputs, run_config
+from executor_runs import outputs, run_config
 from ray_cluster import LocalRayCluster
 
 from sqlsynth.commands import write_final

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import outputs, run_config
+from executor_runs import outputs, run_config
 
 from sqlsynth.cli import main
 from sqlsynth.commands import write_final
