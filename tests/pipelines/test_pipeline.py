@@ -136,3 +136,26 @@ def test_cli_reports_a_compile_error_as_one_line(
     assert code == 2
     assert "step 1 (SQLExecutabilityFilter): input column 'SQL'" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(("script", "reference"), [
+    ("text2sql_pipeline_gen.py", Text2SQLGeneration_APIPipeline),
+    ("text2sql_pipeline_refine.py", Text2SQLRefine_APIPipeline),
+])
+def test_init_scripts_run_the_pipeline_definition(
+    tmp_path: Path, server: ScriptedOpenAIServer, script: str, reference: type
+) -> None:
+    """What `sqlsynth init` writes subclasses the definition: the same steps, no copy."""
+    import runpy
+    from importlib import resources
+
+    path = tmp_path / script
+    path.write_text(resources.files("sqlsynth.templates").joinpath(script).read_text("utf-8"))
+    namespace = runpy.run_path(str(path), run_name="scaffold")
+    scaffold_cls = next(v for v in namespace.values()
+                        if isinstance(v, type) and issubclass(v, reference) and v is not reference)
+    cfg = _config(tmp_path / "out", server)
+    scaffold, original = scaffold_cls(config=cfg), reference(config=cfg)
+    assert [(s.name, s.keys) for s in scaffold.steps()] == \
+        [(s.name, s.keys) for s in original.steps()]
+    assert scaffold.compile().compiled
