@@ -211,6 +211,10 @@ class FileStorage:
 
     def _store_whole_step(self, index: int, rows: list[Row]) -> None:
         """Write a step a reference-style operator produced, and mark it done."""
+        if self.select is not None:
+            raise ValueError(
+                f"step {index}: a whole-table (read('dataframe') / write(df)) step cannot run in "
+                "a shard: its rows carry no positions to merge by; run this pipeline locally")
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         manifest = Manifest(self.manifest_path)
         previous = self._base_fingerprint(index, manifest)

@@ -107,3 +107,10 @@ def test_read_dict_and_unknown_output_type(tmp_path: Path) -> None:
     assert list(step.read("dataframe").columns) == ["id", "text"]
     with pytest.raises(ValueError, match="output_type"):
         step.read("arrow")
+
+
+def test_a_whole_table_step_refuses_to_run_in_a_shard(tmp_path: Path) -> None:
+    storage = FileStorage(str(_input(tmp_path)), str(tmp_path / "out"), "run", "jsonl",
+                          select=lambda row: True)
+    with pytest.raises(ValueError, match="cannot run in a shard"):
+        LocalExecutor().run(Pipeline([Step(LengthScorer())]).compile(), storage)
