@@ -12,7 +12,7 @@ demo:
 test:
 	./scripts/install_servers.sh
 	./scripts/install_browser.sh
-	./scripts/setup_venv.sh local,test
+	./scripts/setup_venv.sh local,test,ray,pandas
 	$(PY) -m pytest -q --timeout 600
 
 lint:

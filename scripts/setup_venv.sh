@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 VENV="${VENV:-.venv}"
-EXTRAS="${1:-local}"            # "local" for the demo, "local,test" for the test suite
+EXTRAS="${1:-local}"            # "local" for the demo, "local,test,ray,pandas" for the tests
 stamp="$VENV/.sqlsynth-installed-${EXTRAS//,/-}"
 if [ -f "$stamp" ] && [ "$stamp" -nt pyproject.toml ]; then
   exit 0

@@ -47,6 +47,11 @@ _EXPORTS: dict[str, str] = {
     # pipelines, engine, evaluation
     "Text2SQLGeneration_APIPipeline": "sqlsynth.pipelines",
     "Text2SQLRefine_APIPipeline": "sqlsynth.pipelines",
+    "Pipeline": "sqlsynth.pipelines.pipeline",
+    "Step": "sqlsynth.pipelines.pipeline",
+    "LocalExecutor": "sqlsynth.executors",
+    "RayExecutor": "sqlsynth.executors",
+    "ShardExecutor": "sqlsynth.executors",
     "RunConfig": "sqlsynth.config",
     "ContentAwareEngine": "sqlsynth.engine",
     "evaluate": "sqlsynth.eval",

@@ -25,7 +25,10 @@ def _add_endpoint_flags(p: argparse.ArgumentParser) -> None:
                    help="endpoint for embeddings (default: --base-url); 'local' = the embedded "
                    "all-MiniLM-L6-v2, e.g. beside a chat-only server")
     p.add_argument("--local-model", dest="local_model_path", help="a GGUF file for the local model")
-    p.add_argument("--concurrency", type=int, help="LLM requests in flight")
+    p.add_argument("--concurrency", type=int,
+                   help="LLM requests in flight in all (chat and embeddings together)")
+    p.add_argument("--embedding-concurrency", dest="embedding_concurrency", type=int,
+                   help="a lower limit of its own for the embedding endpoint")
     p.add_argument("--seed", type=int)
     p.add_argument("--no-llm-cache", dest="llm_cache", action="store_const", const=False)
     p.add_argument("--request-timeout", dest="request_timeout", type=float,
@@ -46,10 +49,11 @@ def _add_db_flags(p: argparse.ArgumentParser, required: bool = False) -> None:
 def _config(args: argparse.Namespace, **extra: Any) -> RunConfig:
     names = {
         "db", "db_ids", "out", "input", "seed", "base_url", "model", "api_key_env",
-        "embedding_model", "embedding_base_url", "local_model_path", "concurrency", "llm_cache", "query_timeout",
+        "embedding_model", "embedding_base_url", "local_model_path", "concurrency", "embedding_concurrency", "llm_cache", "query_timeout",
         "generate_num", "num_variations", "question_candidates", "cot_samples",
         "execution_generations", "execution_solver", "max_revisions",
         "request_timeout", "max_outage", "max_line_bytes",
+        "executor", "ray_address", "workers", "shard",
     }
     overrides = {k: v for k, v in vars(args).items() if k in names}
     overrides.update(extra)
@@ -63,6 +67,16 @@ def _add_size_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--execution-generations", dest="execution_generations", type=int)
     p.add_argument("--solver", dest="execution_solver", choices=["prompt", "engine"],
                    help="who answers when grading execution difficulty")
+
+
+def _add_executor_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--executor", choices=["local", "ray"],
+                   help="local (default) or ray: the run's shards as tasks on a Ray cluster")
+    p.add_argument("--ray-address", dest="ray_address",
+                   help="an existing Ray cluster (host:port or 'auto'); none = a local one")
+    p.add_argument("--workers", type=int, help="with --executor ray: shards run at once")
+    p.add_argument("--shard", help="run only shard i of N (0-based, e.g. 3/8) into "
+                   "<out>/shard-i-of-N; join them with `sqlsynth merge`")
 
 
 def _add_engine_flags(p: argparse.ArgumentParser) -> None:
@@ -100,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_size_flags(p)
     p.add_argument("--num", dest="generate_num", type=int, help="SQL queries per database")
     p.add_argument("--out", help="output / cache folder (default ./cache)")
+    _add_executor_flags(p)
 
     p = sub.add_parser("refine", help="refine existing {db_id, SQL} rows")
     p.add_argument("--input", required=True)
@@ -107,6 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_endpoint_flags(p)
     _add_size_flags(p)
     p.add_argument("--out")
+    _add_executor_flags(p)
+
+    p = sub.add_parser("merge", help="merge the shard-i-of-N folders of a run into its final file")
+    p.add_argument("--out", required=True, help="the run folder the shards ran in")
+    p.add_argument("--config", help="TOML config file (default: ./sqlsynth.toml if present)")
 
     p = sub.add_parser("export", help="export a run's final rows")
     p.add_argument("--input", required=True, help="a run folder or a rows file")

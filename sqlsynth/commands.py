@@ -47,15 +47,18 @@ def cmd_schema(args: argparse.Namespace, make_config: ConfigMaker) -> int:
     return 0
 
 
-def _run_pipeline(pipeline_cls: Any, cfg: RunConfig) -> Path:
+def _run_pipeline(pipeline_cls: Any, cfg: RunConfig) -> Path | None:
     import time
 
+    from sqlsynth.factory import make_executor
     from sqlsynth.report import finish_run, print_run_summary, record_run
 
+    if cfg.shard:
+        return _run_one_shard(pipeline_cls, cfg)
     started = time.time()
     pipeline = pipeline_cls(config=cfg)
     try:
-        pipeline.forward()
+        pipeline.forward(make_executor(cfg))
     finally:
         print_run_summary(pipeline)
         record_run(pipeline, started)
@@ -63,6 +66,25 @@ def _run_pipeline(pipeline_cls: Any, cfg: RunConfig) -> Path:
     print(f"final rows: {final}", file=sys.stderr)
     finish_run(cfg.out)
     return final
+
+
+def _run_one_shard(pipeline_cls: Any, cfg: RunConfig) -> None:
+    from sqlsynth.executors.shard import ShardSpec, run_shard, shard_config
+
+    spec = ShardSpec.parse(cfg.shard)
+    folder = run_shard(pipeline_cls, shard_config(cfg, spec), spec)
+    print(f"shard {spec.index}/{spec.count} done in {folder}; when every shard is done: "
+          f"sqlsynth merge --out {cfg.out}", file=sys.stderr)
+
+
+def cmd_merge(args: argparse.Namespace, make_config: ConfigMaker) -> int:
+    from sqlsynth.executors.shard import merge_shards
+
+    cfg = make_config(args)
+    merge_shards(args.out, prefix=cfg.file_name_prefix, cache_type=cfg.cache_type)
+    final = write_final(Path(args.out), cfg.file_name_prefix, cfg.cache_type)
+    print(f"final rows: {final}", file=sys.stderr)
+    return 0
 
 
 def cmd_generate(args: argparse.Namespace, make_config: ConfigMaker) -> int:

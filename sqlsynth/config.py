@@ -45,6 +45,7 @@ class RunConfig:
     local_threads: int = 0  # CPU threads for the local model; 0 = every core
     # send output-format grammars to the endpoint (llama.cpp's server understands them)
     grammar_passthrough: bool = False
+    # LLM requests in flight in all, chat and embeddings together
     concurrency: int = 32
     request_timeout: float = 120.0  # seconds for a whole request: connect, wait and body
     # riding out an endpoint outage: after this many failed attempts in a row requests pause
@@ -54,6 +55,8 @@ class RunConfig:
     outage_after_failures: int = 8
     outage_probe_delay: float = 1.0
     outage_max_probe_delay: float = 15.0
+    # a lower bound of its own for the embedding endpoint (0 = only the total above)
+    embedding_concurrency: int = 0
     temperature: float = 0.8
     llm_cache: bool = True
     llm_cache_path: str = ""  # empty = <out>/llm_cache.sqlite
@@ -80,6 +83,14 @@ class RunConfig:
     # content-aware engine (ask, eval --questions, --solver engine): revision rounds after the
     # first SQL when it fails or returns no rows
     max_revisions: int = 3
+
+    # where the run executes: "local" (this process) or "ray" (shards as Ray tasks, merged);
+    # ray_address empty = a private local Ray cluster; workers = shards run at once.
+    # shard "i/N" runs only shard i of N in <out>/shard-i-of-N (job arrays; `sqlsynth merge`)
+    executor: str = "local"
+    ray_address: str = ""
+    workers: int = 2
+    shard: str = ""
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None, **overrides: Any) -> RunConfig:

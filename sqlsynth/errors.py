@@ -132,3 +132,5 @@ def exit_code_for(exc: BaseException) -> ExitCode:
     if isinstance(exc, MissingDependencyError) or is_user_error(exc):
         return ExitCode.USAGE
     return ExitCode.ERROR
+class PipelineCompileError(ValueError):
+    """A pipeline's steps do not connect: names the step and the column, before any work."""

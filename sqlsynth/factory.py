@@ -51,8 +51,21 @@ def outage_policy(cfg: RunConfig) -> Any:
                         probe_delay=cfg.outage_probe_delay,
                         max_probe_delay=cfg.outage_max_probe_delay)
 
+def request_limit(cfg: RunConfig) -> Any:
+    """The run's one bound on LLM requests in flight, shared by its chat and embedding clients."""
+    from sqlsynth.llm.limits import RequestLimit
 
-def make_chat_model(cfg: RunConfig, cache: Any = None) -> Any:
+    return RequestLimit(max(1, cfg.concurrency))
+
+
+def make_models(cfg: RunConfig, cache: Any = None) -> tuple[Any, Any]:
+    """The chat and embedding models of a run: one cache and ``cfg.concurrency`` in all."""
+    cache = cache if cache is not None else llm_cache(cfg)
+    limit = request_limit(cfg)
+    return make_chat_model(cfg, cache, limit), make_embedding_model(cfg, cache, limit)
+
+
+def make_chat_model(cfg: RunConfig, cache: Any = None, limit: Any = None) -> Any:
     from sqlsynth.llm import LocalChat, OpenAIChat
 
     cache = cache if cache is not None else llm_cache(cfg)
@@ -67,6 +80,7 @@ def make_chat_model(cfg: RunConfig, cache: Any = None) -> Any:
             cache=cache,
             grammar_passthrough=cfg.grammar_passthrough,
             outage=outage_policy(cfg),
+            limit=limit,
         )
     # llama.cpp would use half the cores; reading long schema prompts is the local model's
     # bottleneck, so it gets them all unless told otherwise
@@ -96,10 +110,23 @@ def make_solver(cfg: RunConfig, database_manager: Any, llm: Any, embeddings: Any
     raise ValueError(f"execution_solver must be 'prompt' or 'engine', got {cfg.execution_solver!r}")
 
 
+def make_executor(cfg: RunConfig) -> Any:
+    """The executor ``cfg.executor`` names: local streaming (the default) or Ray."""
+    if cfg.executor == "ray":
+        from sqlsynth.executors.ray import RayExecutor
+
+        return RayExecutor(cfg.ray_address or None, workers=cfg.workers)
+    if cfg.executor == "local":
+        from sqlsynth.executors.local import LocalExecutor
+
+        return LocalExecutor()
+    raise ValueError(f"executor must be 'local' or 'ray', got {cfg.executor!r}")
+
+
 LOCAL_EMBEDDINGS = "local"  # embedding_base_url value: the embedded model beside an endpoint
 
 
-def make_embedding_model(cfg: RunConfig, cache: Any = None) -> Any:
+def make_embedding_model(cfg: RunConfig, cache: Any = None, limit: Any = None) -> Any:
     from sqlsynth.llm import LocalEmbeddings, OpenAIEmbeddings
 
     cache = cache if cache is not None else llm_cache(cfg)
@@ -109,9 +136,10 @@ def make_embedding_model(cfg: RunConfig, cache: Any = None) -> Any:
             cfg.embedding_model,
             base_url=base_url,
             api_key_env=cfg.api_key_env,
-            max_concurrency=cfg.concurrency,
+            max_concurrency=cfg.embedding_concurrency or cfg.concurrency,
             timeout=cfg.request_timeout,
             cache=cache,
             outage=outage_policy(cfg),
+            limit=limit,
         )
     return LocalEmbeddings(cache=cache)

@@ -13,10 +13,8 @@ from sqlsynth.engine.knowledge import import_knowledge
 def _engine(cfg: Any) -> Any:
     from sqlsynth import factory
 
-    cache = factory.llm_cache(cfg)
-    return factory.make_engine(cfg, factory.make_database_manager(cfg),
-                               factory.make_chat_model(cfg, cache),
-                               factory.make_embedding_model(cfg, cache))
+    chat, embeddings = factory.make_models(cfg)  # one cache, one --concurrency for both
+    return factory.make_engine(cfg, factory.make_database_manager(cfg), chat, embeddings)
 
 
 def run_ask(cfg: Any, *, question: str | None, questions_file: str | None, out: str | None,

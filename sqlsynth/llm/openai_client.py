@@ -8,6 +8,7 @@ the key (``LLMUnavailableError``, raised once and then re-raised immediately by 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import weakref
@@ -33,6 +34,7 @@ from sqlsynth.llm.errors import (
     LLMUnavailableError,
 )
 from sqlsynth.llm.failures import record_failure, record_unavailable
+from sqlsynth.llm.limits import RequestLimit
 from sqlsynth.llm.outage import OutageGate, OutagePolicy
 from sqlsynth.llm.retry import FATAL_STATUS, RetryPolicy, is_retryable_status, retry_after_seconds
 from sqlsynth.llm.stats import UsageStats
@@ -66,7 +68,8 @@ class OpenAIConnection:
     def __init__(self, model: str, *, base_url: str, api_key: str | None = None,
                  api_key_env: str = DEFAULT_KEY_ENV, max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
                  timeout: float = DEFAULT_TIMEOUT, retry: RetryPolicy | None = None,
-                 stats: UsageStats | None = None, outage: OutagePolicy | None = None) -> None:
+                 stats: UsageStats | None = None, outage: OutagePolicy | None = None,
+                 limit: RequestLimit | None = None) -> None:
         if max_concurrency < 1:
             raise ValueError(f"max_concurrency must be at least 1, got {max_concurrency}")
         self.model = model
@@ -76,6 +79,8 @@ class OpenAIConnection:
                                  f"got {timeout!r}")
         self._api_key = resolve_api_key(self.base_url, api_key=api_key, key_env=api_key_env)
         self.max_concurrency = max_concurrency
+        #: shared with the run's other clients: ``max_concurrency`` bounds this endpoint only
+        self.limit = limit
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.stats = stats if stats is not None else UsageStats()
@@ -197,7 +202,8 @@ class OpenAIConnection:
             retry_after: float | None = None
             probe = await gate.turn()
             try:
-                async with state.semaphore:
+                async with state.semaphore, (
+                        self.limit.semaphore() if self.limit else contextlib.nullcontext()):
                     self._raise_if_unavailable()
                     self.stats.add(requests=1)
                     try:
@@ -378,7 +384,8 @@ class OpenAIChat(CachedChat):
                  max_concurrency: int = DEFAULT_MAX_CONCURRENCY, timeout: float = DEFAULT_TIMEOUT,
                  retry: RetryPolicy | None = None, cache: Any = DEFAULT_CACHE,
                  stats: UsageStats | None = None, grammar_passthrough: bool = False,
-                 outage: OutagePolicy | None = None) -> None:
+                 outage: OutagePolicy | None = None,
+                 limit: RequestLimit | None = None) -> None:
         defaults = SamplingParams().merged(temperature=temperature, top_p=top_p,
                                            max_tokens=max_tokens, seed=seed, stop=stop,
                                            extra_body=dict(extra_body) if extra_body else None)
@@ -388,7 +395,8 @@ class OpenAIChat(CachedChat):
         self.connection = OpenAIConnection(model, base_url=base_url, api_key=api_key,
                                            api_key_env=api_key_env,
                                            max_concurrency=max_concurrency, timeout=timeout,
-                                           retry=retry, stats=self.stats, outage=outage)
+                                           retry=retry, stats=self.stats, outage=outage,
+                                           limit=limit)
 
     @property
     def base_url(self) -> str:
@@ -467,14 +475,16 @@ class OpenAIEmbeddings(CachedEmbeddings):
                  retry: RetryPolicy | None = None, cache: Any = DEFAULT_CACHE,
                  stats: UsageStats | None = None,
                  extra_body: Mapping[str, Any] | None = None,
-                 outage: OutagePolicy | None = None) -> None:
+                 outage: OutagePolicy | None = None,
+                 limit: RequestLimit | None = None) -> None:
         super().__init__(cache=cache, stats=stats, batch_size=batch_size)
         self.model = model
         self.extra_body = dict(extra_body) if extra_body else None
         self.connection = OpenAIConnection(model, base_url=base_url, api_key=api_key,
                                            api_key_env=api_key_env,
                                            max_concurrency=max_concurrency, timeout=timeout,
-                                           retry=retry, stats=self.stats, outage=outage)
+                                           retry=retry, stats=self.stats, outage=outage,
+                                           limit=limit)
 
     @property
     def base_url(self) -> str:

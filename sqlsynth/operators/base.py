@@ -65,6 +65,11 @@ class Operator(ABC):
 
     #: reference keyword name -> default column name, e.g. {"input_sql_key": "SQL"}
     default_keys: ClassVar[dict[str, str]] = {}
+    #: ``input_*`` keys whose column may be absent (the step then does without it)
+    optional_inputs: ClassVar[frozenset[str]] = frozenset()
+    #: the step only decides: its output is its input row, unchanged, or a ``Reject``. The
+    #: runner may then start the next steps on a row while this one decides.
+    verdict_only: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self.keys: dict[str, str] = dict(self.default_keys)
@@ -84,8 +89,23 @@ class Operator(ABC):
         self.keys.update({k: v for k, v in keys.items() if v is not None})
 
     def required_input_keys(self) -> list[str]:
-        """Column names every input row must have (checked before any LLM call)."""
-        return []
+        """Column names every input row must have (checked before any LLM call).
+
+        By default every bound ``input_*`` key except those in ``optional_inputs``; operators
+        whose needs depend on their configuration override it.
+        """
+        return [column for key, column in self.keys.items()
+                if key.startswith("input_") and key not in self.optional_inputs]
+
+    @property
+    def input_columns(self) -> list[str]:
+        """The declared contract: columns a row must bring to this step."""
+        return list(self.required_input_keys())
+
+    @property
+    def output_columns(self) -> list[str]:
+        """The declared contract: columns this step adds to (or sets on) its rows."""
+        return [column for key, column in self.keys.items() if key.startswith("output_")]
 
     def plan_sources(self, ctx: StepContext) -> list[Row] | None:
         """Rows to process when this step creates data instead of transforming input rows."""

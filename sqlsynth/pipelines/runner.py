@@ -32,14 +32,17 @@ from typing import Any
 
 from sqlsynth.errors import IncompleteRunError
 from sqlsynth.llm.errors import LLMRequestRefusedError, LLMResponseError, LLMUnavailableError
-from sqlsynth.llm.failures import watch_failures
-from sqlsynth.operators.base import Operator, Reject, Row, StepContext
+from sqlsynth.llm.failures import FailureLog, watch_failures
+from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepContext
 from sqlsynth.progress import RunProgress, progress_mode
 
 Position = tuple[int, ...]
 
 #: rows admitted into the stream at once when the caller does not say
 DEFAULT_MAX_IN_FLIGHT = 1024
+
+#: steps after a verdict-only step that a row may run before the verdict is in
+SPECULATION_DEPTH = 2
 
 
 @dataclass
@@ -61,6 +64,8 @@ class StepStats:
     rejects: Counter[str] = field(default_factory=Counter)
     started_at: float | None = None
     seconds: float = 0.0
+    #: positions of the output rows handed to ``on_step_done``, in the same order (shard merges)
+    positions: list[Position] = field(default_factory=list, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -113,6 +118,10 @@ class _Stream:
         self.n = n
         self.required = [tuple(s.operator.required_input_keys()) for s in steps]
         self.dedup = [_has_dedup(s.operator) for s in steps]
+        self.verdict_only = [bool(getattr(s.operator, "verdict_only", False)) for s in steps]
+        #: (step, position) -> the outcome a speculative run computed ahead of the verdict
+        self.ahead: dict[tuple[int, Position], asyncio.Future[Any]] = {}
+        self.ahead_tasks: dict[tuple[int, Position], asyncio.Task[None]] = {}
         self.any_dedup = any(self.dedup)
         self.active: list[set[Position]] = [set() for _ in range(n)]
         self.buffer: list[list[tuple[Position, int, Row]]] = [[] for _ in range(n)]
@@ -134,17 +143,24 @@ class _Stream:
 
     # ------------------------------------------------------------------ driving the stream
 
-    async def run(self, rows: Iterable[Row]) -> list[StepStats]:
+    async def run(
+        self,
+        rows: Iterable[Row],
+        select: Callable[[Row], bool] | None = None,
+        roots: Sequence[Position] | None = None,
+    ) -> list[StepStats]:
         try:
             self.bars.start(len(rows) if isinstance(rows, Sized) else None)
             admitted = 0
             for j, row in enumerate(rows):
+                if select is not None and not select(row):
+                    continue  # another shard's row; the others keep their positions
                 await self.slots.acquire()
                 if self.fatal is not None:
                     break
                 self.live[j] = 1
                 admitted += 1
-                self._enter(0, (j,), row, j)
+                self._enter(0, roots[j] if roots is not None else (j,), row, j)
             self.admission_done = True
             self.bars.admitted_all(admitted)
             if self.fatal is None:
@@ -194,18 +210,98 @@ class _Stream:
         task = asyncio.create_task(self._process(s, pos, row, root))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+        if self.verdict_only[s] and s + 1 < self.n and (s, pos) not in self.ahead_tasks:
+            self._run_ahead(s, pos, row)
+
+    # ------------------------------------------------------------------ running ahead
+
+    def _run_ahead(self, s: int, pos: Position, row: Row) -> None:
+        """While step ``s`` only decides whether ``row`` goes on, start the next steps on it.
+
+        A verdict-only step passes its row unchanged, so what the following steps make of the
+        row does not depend on the verdict: their outcomes are computed now and used when the
+        row arrives (the files are the same; a row's chain of LLM round trips is shorter). A
+        rejected row's outcomes are dropped; its calls are the price.
+        """
+        depth = min(SPECULATION_DEPTH, self.n - s - 1)
+        keys = [(s + k, pos + (0,) * k) for k in range(1, depth + 1)]
+        loop = asyncio.get_running_loop()
+        for key in keys:
+            self.ahead[key] = loop.create_future()
+        task = asyncio.create_task(self._ahead(row, keys))
+        self.ahead_tasks[(s, pos)] = task
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _ahead(self, row: Row, keys: list[tuple[int, Position]]) -> None:
+        for k, key in enumerate(keys):
+            step = self.steps[key[0]]
+            future = self.ahead.get(key)
+            if future is None or any(row.get(c) is None for c in self.required[key[0]]):
+                self._forget_ahead(keys[k:])
+                return
+            log = watch_failures()  # this step's own log, handed over with its outcome
+            try:
+                outcome = await step.operator.aprocess_row(copy.deepcopy(row), step.ctx)
+            except asyncio.CancelledError:
+                self._forget_ahead(keys[k:])
+                raise
+            except BaseException as exc:  # noqa: BLE001 - handed to the row when it arrives
+                future.set_result((exc, log))
+                self._forget_ahead(keys[k + 1:])
+                return
+            future.set_result((outcome, log))
+            if log or not (isinstance(outcome, list) and len(outcome) == 1):
+                self._forget_ahead(keys[k + 1:])
+                return
+            row = outcome[0]
+
+    def _forget_ahead(self, keys: list[tuple[int, Position]]) -> None:
+        for key in keys:
+            future = self.ahead.pop(key, None)
+            if future is None:
+                continue
+            if not future.done():
+                future.cancel()
+            elif not future.cancelled():
+                future.exception()  # retrieved: never reported as unhandled
+
+    def _drop_ahead(self, s: int, pos: Position) -> None:
+        """The verdict rejected (or changed) the row: forget what was computed ahead of it."""
+        task = self.ahead_tasks.pop((s, pos), None)
+        if task is not None:
+            task.cancel()
+        self._forget_ahead([(s + k, pos + (0,) * k) for k in range(1, SPECULATION_DEPTH + 1)])
+
+    async def _outcome(self, s: int, pos: Position, row: Row, failures: FailureLog) -> RowOutcome:
+        """Step ``s``'s outcome for ``row``: computed ahead when it was, else now.
+
+        An outcome computed ahead brings the LLM failures seen while computing it into the
+        row's own ``failures``, so a row whose speculative call failed waits like any other.
+        """
+        future = self.ahead.pop((s, pos), None)
+        if future is not None and not future.cancelled():
+            outcome, log = await future
+            failures.messages.extend(log.messages)
+            if failures.unavailable is None:
+                failures.unavailable = log.unavailable
+            if isinstance(outcome, BaseException):
+                raise outcome
+            return outcome
+        step = self.steps[s]
+        # a private copy: an operator that edits its input in place must not change
+        # the rows already recorded for the previous step's file
+        return await step.operator.aprocess_row(copy.deepcopy(row), step.ctx)
 
     async def _process(self, s: int, pos: Position, row: Row, root: int) -> None:
-        step = self.steps[s]
         failures = watch_failures()
         try:
             missing = [k for k in self.required[s] if row.get(k) is None]
             if missing:
+                self._forget_ahead([(s, pos)])
                 outcome: list[Row] | Reject = Reject("missing_field", missing[0])
             else:
-                # a private copy: an operator that edits its input in place must not change
-                # the rows already recorded for the previous step's file
-                outcome = await step.operator.aprocess_row(copy.deepcopy(row), step.ctx)
+                outcome = await self._outcome(s, pos, row, failures)
             if not isinstance(outcome, (list, Reject)):
                 outcome = Reject("error:BadOutcome", f"aprocess_row returned {type(outcome)!r}")
         except LLMUnavailableError as exc:
@@ -236,6 +332,10 @@ class _Stream:
     ) -> None:
         self.active[s].discard(pos)
         self.bars.advance(s)
+        if self.verdict_only[s]:
+            self.ahead_tasks.pop((s, pos), None)
+            if not (isinstance(outcome, list) and outcome == [row]):
+                self._drop_ahead(s, pos)
         if isinstance(outcome, Reject):
             self._reject(s, pos, row, outcome)
         else:
@@ -336,6 +436,7 @@ class _Stream:
             self.bars.set_total(s, stats.rows_in)
             self.outputs[s].sort(key=lambda item: item[0])
             rows = [row for _, row in self.outputs[s]]
+            stats.positions = [pos for pos, _ in self.outputs[s]]
             self.outputs[s] = []
             if self.on_step_done is not None:
                 self.on_step_done(s, rows, stats)
@@ -350,6 +451,8 @@ async def run_stream(
     on_step_done: StepDone | None = None,
     on_reject: RejectSink | None = None,
     progress: bool | None = None,
+    select: Callable[[Row], bool] | None = None,
+    roots: Sequence[Position] | None = None,
 ) -> list[StepStats]:
     """Run ``steps`` as one stream over ``input_rows``; returns per-step statistics.
 
@@ -364,6 +467,11 @@ async def run_stream(
     every later one are not reported done, and once every other row has finished the run raises
     ``IncompleteRunError``. Any other exception from a row rejects that row with reason
     ``error:<ExceptionClass>``.
+
+    For shards: only input rows for which ``select`` is true enter, each keeping the position
+    it has in the whole input, and ``roots`` (one per input row) replaces the positions
+    ``(j,)`` when the input is itself an earlier step's output of a shard. Positions of each
+    step's outputs come back in ``StepStats.positions``.
     """
     if not steps:
         return []
@@ -385,4 +493,4 @@ async def run_stream(
         on_reject,
         _mode(progress),
     )
-    return await stream.run(input_rows)
+    return await stream.run(input_rows, select, roots)

@@ -1,13 +1,15 @@
 """The two Text-to-SQL data pipelines, wired as the reference wires them.
 
-Wiring only: which operators, in which order, with which keys. ``forward()`` records the steps
-inside ``FileStorage.streaming()`` so rows flow through all steps at once; every step still
+Wiring only: which operators, in which order, with which keys (``steps()``, the one definition
+that ``forward()``, the executors and the ``sqlsynth init`` scripts share). ``compile()`` checks
+that the steps' columns connect; ``forward()`` hands the compiled pipeline to an executor (the
+local streaming one by default), so rows flow through all steps at once; every step still
 writes its own file, and a rerun resumes from the last finished step with cached LLM answers.
 """
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
 from typing import Any
 
 from sqlsynth import factory
@@ -25,6 +27,7 @@ from sqlsynth.operators.generate import (
     Text2SQLPromptGenerator,
     Text2SQLQuestionGenerator,
 )
+from sqlsynth.pipelines.pipeline import Pipeline, Step
 from sqlsynth.prompts import (
     SelectSQLGeneratorPrompt,
     SQLVariationGeneratorPrompt,
@@ -65,9 +68,15 @@ class _Text2SQLPipelineBase:
         self.streaming = streaming
         self.db_root_path = cfg.db or factory.example_databases()
         self.database_manager = database_manager or factory.make_database_manager(cfg)
-        cache = factory.llm_cache(cfg) if llm_serving is None or embedding_serving is None else None
-        self.llm_serving = llm_serving or factory.make_chat_model(cfg, cache)
-        self.embedding_serving = embedding_serving or factory.make_embedding_model(cfg, cache)
+        if llm_serving is None and embedding_serving is None:
+            # one cache and one --concurrency for both kinds of request
+            llm_serving, embedding_serving = factory.make_models(cfg)
+        elif llm_serving is None or embedding_serving is None:
+            cache = factory.llm_cache(cfg)
+            llm_serving = llm_serving or factory.make_chat_model(cfg, cache)
+            embedding_serving = embedding_serving or factory.make_embedding_model(cfg, cache)
+        self.llm_serving = llm_serving
+        self.embedding_serving = embedding_serving
         self.storage = FileStorage(
             first_entry_file_name=first_entry_file_name or self._first_entry(cfg),
             cache_path=cfg.out,
@@ -122,59 +131,82 @@ class _Text2SQLPipelineBase:
 
         return cfg.input or str(example_file(self.first_entry_default))
 
-    def _question_to_labels(self) -> None:
+    def _question_to_labels(self) -> list[Step]:
         """Steps shared by both pipelines, from question generation to the two difficulties."""
-        self.question_generator.run(
-            storage=self.storage.step(),
-            input_sql_key=SQL_KEY,
-            input_db_id_key=DB_ID_KEY,
-            output_question_key=QUESTION_KEY,
-            output_evidence_key=EVIDENCE_KEY,
-        )
-        self.correspondence_filter.run(
-            storage=self.storage.step(),
-            input_sql_key=SQL_KEY,
-            input_db_id_key=DB_ID_KEY,
-            input_question_key=QUESTION_KEY,
-            input_evidence_key=EVIDENCE_KEY,
-        )
-        self.prompt_generator.run(
-            storage=self.storage.step(),
-            input_question_key=QUESTION_KEY,
-            input_db_id_key=DB_ID_KEY,
-            input_evidence_key=EVIDENCE_KEY,
-            output_prompt_key="prompt",
-        )
-        self.cot_generator.run(
-            storage=self.storage.step(),
-            input_sql_key=SQL_KEY,
-            input_question_key=QUESTION_KEY,
-            input_db_id_key=DB_ID_KEY,
-            input_evidence_key=EVIDENCE_KEY,
-            output_cot_key="cot_reasoning",
-        )
-        self.cot_voter.run(
-            storage=self.storage.step(),
-            input_cot_responses_key="cot_responses",
-            input_db_id_key=DB_ID_KEY,
-            output_cot_key="cot_reasoning",
-        )
-        self.component_classifier.run(
-            storage=self.storage.step(),
-            input_sql_key=SQL_KEY,
-            output_difficulty_key="sql_component_difficulty",
-        )
-        self.execution_classifier.run(
-            storage=self.storage.step(),
-            input_sql_key=SQL_KEY,
-            input_db_id_key=DB_ID_KEY,
-            input_prompt_key="prompt",
-            output_difficulty_key="sql_execution_difficulty",
-        )
+        return [
+            Step(self.question_generator, {
+                "input_sql_key": SQL_KEY,
+                "input_db_id_key": DB_ID_KEY,
+                "output_question_key": QUESTION_KEY,
+                "output_evidence_key": EVIDENCE_KEY,
+            }),
+            Step(self.correspondence_filter, {
+                "input_sql_key": SQL_KEY,
+                "input_db_id_key": DB_ID_KEY,
+                "input_question_key": QUESTION_KEY,
+                "input_evidence_key": EVIDENCE_KEY,
+            }),
+            Step(self.prompt_generator, {
+                "input_question_key": QUESTION_KEY,
+                "input_db_id_key": DB_ID_KEY,
+                "input_evidence_key": EVIDENCE_KEY,
+                "output_prompt_key": "prompt",
+            }),
+            Step(self.cot_generator, {
+                "input_sql_key": SQL_KEY,
+                "input_question_key": QUESTION_KEY,
+                "input_db_id_key": DB_ID_KEY,
+                "input_evidence_key": EVIDENCE_KEY,
+                "output_cot_key": "cot_reasoning",
+            }),
+            Step(self.cot_voter, {
+                "input_cot_responses_key": "cot_responses",
+                "input_db_id_key": DB_ID_KEY,
+                "output_cot_key": "cot_reasoning",
+            }),
+            Step(self.component_classifier, {
+                "input_sql_key": SQL_KEY,
+                "output_difficulty_key": "sql_component_difficulty",
+            }),
+            Step(self.execution_classifier, {
+                "input_sql_key": SQL_KEY,
+                "input_db_id_key": DB_ID_KEY,
+                "input_prompt_key": "prompt",
+                "output_difficulty_key": "sql_execution_difficulty",
+            }),
+        ]
 
-    def _steps(self) -> AbstractContextManager[Any]:
-        """Streaming (all steps at once) by default; step by step when ``streaming=False``."""
-        return self.storage.streaming() if self.streaming else nullcontext()
+    def steps(self) -> list[Step]:
+        """The pipeline's definition: which operators, in which order, with which keys.
+
+        The one place the steps are listed: ``forward()``, every executor and the scripts
+        ``sqlsynth init`` writes all run this list; override it to add, drop or reorder steps.
+        """
+        raise NotImplementedError
+
+    def compile(self) -> Pipeline:
+        """The steps as a checked ``Pipeline``: fails naming step and column before any work."""
+        pipeline = Pipeline(self.steps(), name=type(self).__name__)
+        # how another process rebuilds this pipeline (Ray tasks): models do not travel
+        pipeline.recipe = (type(self), self.config)
+        return pipeline.compile(input_columns=self._input_columns(pipeline))
+
+    def _input_columns(self, pipeline: Pipeline) -> list[str] | None:
+        """Columns of the first entry file's rows; None when no step reads them or none exist."""
+        from sqlsynth.pipelines.pipeline import creates_rows
+
+        path = Path(self.storage.first_entry_file_name or "")
+        if creates_rows(pipeline.steps[0].operator) or not path.is_file():
+            return None  # a missing file is the executor's error to report, with its name
+        rows = self.storage.read_input(1)
+        return sorted({key for row in rows for key in row}) if rows else None
+
+    def forward(self, executor: Any = None) -> None:
+        """Compile, then run with ``executor`` (default: the local streaming executor)."""
+        from sqlsynth.executors.local import LocalExecutor
+
+        pipeline = self.compile()
+        (executor or LocalExecutor(streaming=self.streaming)).run(pipeline, self.storage)
 
     def summary(self) -> Any:
         return self.storage.summary()
@@ -196,18 +228,17 @@ class Text2SQLGeneration_APIPipeline(_Text2SQLPipelineBase):
             database_manager=self.database_manager
         )
 
-    def forward(self) -> None:
-        with self._steps():
-            self.sql_generator.run(
-                storage=self.storage.step(),
-                output_sql_key=SQL_KEY,
-                output_db_id_key=DB_ID_KEY,
-                output_sql_complexity_key="sql_complexity_type",
-            )
-            self.sql_executability_filter.run(
-                storage=self.storage.step(), input_sql_key=SQL_KEY, input_db_id_key=DB_ID_KEY
-            )
-            self._question_to_labels()
+    def steps(self) -> list[Step]:
+        return [
+            Step(self.sql_generator, {
+                "output_sql_key": SQL_KEY,
+                "output_db_id_key": DB_ID_KEY,
+                "output_sql_complexity_key": "sql_complexity_type",
+            }),
+            Step(self.sql_executability_filter,
+                 {"input_sql_key": SQL_KEY, "input_db_id_key": DB_ID_KEY}),
+            *self._question_to_labels(),
+        ]
 
 
 class Text2SQLRefine_APIPipeline(_Text2SQLPipelineBase):
@@ -230,18 +261,16 @@ class Text2SQLRefine_APIPipeline(_Text2SQLPipelineBase):
             database_manager=self.database_manager
         )
 
-    def forward(self) -> None:
-        with self._steps():
-            self.sql_executability_filter.run(
-                storage=self.storage.step(), input_sql_key=SQL_KEY, input_db_id_key=DB_ID_KEY
-            )
-            self.sql_variation_generator.run(
-                storage=self.storage.step(),
-                input_sql_key=SQL_KEY,
-                input_db_id_key=DB_ID_KEY,
-                output_sql_variation_type_key="sql_variation_type",
-            )
-            self.sql_executability_filter_after_variation.run(
-                storage=self.storage.step(), input_sql_key=SQL_KEY, input_db_id_key=DB_ID_KEY
-            )
-            self._question_to_labels()
+    def steps(self) -> list[Step]:
+        return [
+            Step(self.sql_executability_filter,
+                 {"input_sql_key": SQL_KEY, "input_db_id_key": DB_ID_KEY}),
+            Step(self.sql_variation_generator, {
+                "input_sql_key": SQL_KEY,
+                "input_db_id_key": DB_ID_KEY,
+                "output_sql_variation_type_key": "sql_variation_type",
+            }),
+            Step(self.sql_executability_filter_after_variation,
+                 {"input_sql_key": SQL_KEY, "input_db_id_key": DB_ID_KEY}),
+            *self._question_to_labels(),
+        ]

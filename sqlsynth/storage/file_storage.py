@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from sqlsynth.storage.formats import (
     read_rows,
     remove_stale_temp_files,
     validate_required,
+    write_bytes_atomic,
     write_rows_atomic,
 )
 from sqlsynth.storage.manifest import Manifest
@@ -56,9 +58,35 @@ class StorageStep:
     def output_path(self) -> Path:
         return self.storage.step_path(self.index)
 
-    def read(self) -> list[Row]:
-        """This step's input rows (empty for a missing or empty first entry file)."""
-        return self.storage.read_input(self.index)
+    def read(self, output_type: str | None = None) -> Any:
+        """This step's input rows (empty for a missing or empty first entry file).
+
+        The reference's contract: ``read("dataframe")`` gives a pandas DataFrame and
+        ``read("dict")`` a list of dicts (also the default). Inside ``streaming()`` the steps
+        recorded so far run first, since this step needs their whole output.
+        """
+        if output_type not in (None, "dict", "dataframe"):
+            raise ValueError(f"read(): output_type must be 'dataframe' or 'dict', "
+                             f"got {output_type!r}")
+        self.storage._flush_recorded()
+        rows = self.storage.read_input(self.index)
+        if output_type == "dataframe":
+            from sqlsynth.storage.dataframe import rows_to_dataframe
+
+            return rows_to_dataframe(rows)
+        return rows
+
+    def write(self, data: Any) -> str:
+        """The reference's contract: store a DataFrame (or list of dicts) as this step's file.
+
+        The step counts as done in the manifest, so the next steps read it and resume after it;
+        returns the file's path.
+        """
+        from sqlsynth.storage.dataframe import dataframe_to_rows
+
+        rows = data if isinstance(data, list) else dataframe_to_rows(data)
+        self.storage._store_whole_step(self.index, rows)
+        return str(self.output_path)
 
     def run_operator(self, op: Operator) -> None:
         self.storage._submit(op, self.index)
@@ -80,6 +108,7 @@ class FileStorage:
         seed: int = 42,
         concurrency: int | None = None,
         max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+        select: Callable[[Row], bool] | None = None,
     ) -> None:
         self.first_entry_file_name = first_entry_file_name
         self.cache_path = cache_path
@@ -88,6 +117,9 @@ class FileStorage:
         self.seed = seed
         self.concurrency = concurrency
         self.max_line_bytes = max_line_bytes
+        #: a shard's share of the rows (``sqlsynth.executors.shard``): only rows it accepts are
+        #: processed, and every step file gets a positions file so shards can be merged
+        self.select = select
         self._last_index = 0
         self._recorded: list[tuple[Operator, int]] | None = None
         self._summary: dict[int, dict[str, Any]] = {}
@@ -101,6 +133,14 @@ class FileStorage:
 
     def step_path(self, index: int) -> Path:
         return self.cache_dir / f"{self.file_name_prefix}_step{index}.{self.cache_type}"
+
+    def positions_path(self, index: int) -> Path:
+        """A shard's sidecar of step ``index``: each output row's position in the whole run."""
+        return self.cache_dir / f"{self.file_name_prefix}_step{index}.positions.json"
+
+    def read_positions(self, index: int) -> list[tuple[int, ...]]:
+        text = self.positions_path(index).read_text(encoding="utf-8")
+        return [tuple(p) for p in json.loads(text)]
 
     @property
     def manifest_path(self) -> Path:
@@ -156,11 +196,44 @@ class FileStorage:
         if recorded:
             self._execute(recorded)
 
+    def adopt_manifest(self) -> None:
+        """Take the per-step summary from the manifest, for steps other processes ran here."""
+        for index, entry in Manifest(self.manifest_path).steps.items():
+            self._summary[index] = {**_summary_of(entry), "resumed": False}
+
     def summary(self) -> list[dict[str, Any]]:
         """Per step: rows in/out, rejects by reason, seconds, and ``resumed`` for reused steps."""
         return [dict(self._summary[k]) for k in sorted(self._summary)]
 
     # ------------------------------------------------------------------ execution
+
+    def _flush_recorded(self) -> None:
+        """Run the steps recorded so far in ``streaming()`` (a whole-table step needs them)."""
+        if self._recorded:
+            recorded, self._recorded = self._recorded, []
+            self._execute(recorded)
+
+    def _store_whole_step(self, index: int, rows: list[Row]) -> None:
+        """Write a step a reference-style operator produced, and mark it done."""
+        if self.select is not None:
+            raise ValueError(
+                f"step {index}: a whole-table (read('dataframe') / write(df)) step cannot run in "
+                "a shard: its rows carry no positions to merge by; run this pipeline locally")
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        manifest = Manifest(self.manifest_path)
+        previous = self._base_fingerprint(index, manifest)
+        write_rows_atomic(self.step_path(index), rows, self.cache_type)
+        # later steps resume only while this step's output is the same
+        fingerprint = digest(previous, "whole-table step", file_digest(self.step_path(index)))
+        self._fingerprints[index] = fingerprint
+        rows_in = len(self.read_input(index))
+        manifest.put(index, {"step": index, "operator": "external", "keys": {},
+                             "fingerprint": fingerprint, "file": self.step_path(index).name,
+                             "done": True, "rows_in": rows_in, "rows_out": len(rows),
+                             "rejects": {}, "seconds": 0.0})
+        manifest.save()
+        self._summary[index] = {"step": index, "name": "external", "rows_in": rows_in,
+                                "rows_out": len(rows), "rejects": {}, "resumed": False}
 
     def _submit(self, op: Operator, index: int) -> None:
         if self._recorded is not None:
@@ -267,21 +340,28 @@ class FileStorage:
         rejects: RejectsLog,
         rows: list[Row] | None = None,
     ) -> None:
-        from sqlsynth.pipelines.runner import StreamStep, run_stream
+        from sqlsynth.pipelines.runner import StreamStep, is_source, run_stream
 
         first_op, first_index, _ = segment[0]
         steps = [StreamStep(op, self._context(op, index)) for op, index, _ in segment]
         if rows is None:
             rows = self._segment_input(first_op, first_index)
+        select, roots = self.select, None
+        if self.select is not None and first_index > 1 and not is_source(first_op):
+            # this shard's own earlier step: its rows keep their positions in the run
+            select, roots = None, self.read_positions(first_index - 1)
 
         def on_reject(i: int, position: tuple[int, ...], row: Row, reject: Reject) -> None:
             ctx = steps[i].ctx
             rejects.add(ctx.step_index, ctx.step_name, position, reject.reason, reject.detail,
-                        row)
+                        row, with_position=self.select is not None)
 
         def on_step_done(i: int, out_rows: list[Row], stats: Any) -> None:
             op, index, fp = segment[i]
             write_rows_atomic(self.step_path(index), out_rows, self.cache_type)
+            if self.select is not None:
+                write_bytes_atomic(self.positions_path(index),
+                                   json.dumps(stats.positions).encode("utf-8"))
             counts = stats.as_dict()
             entry = _entry(op, index, fp, self.step_path(index), done=True)
             entry.update({k: counts[k] for k in ("rows_in", "rows_out", "rejects", "seconds")})
@@ -294,7 +374,8 @@ class FileStorage:
         async def run_then_close() -> None:
             try:
                 await run_stream(steps, rows, concurrency=self.max_in_flight,
-                                 on_step_done=on_step_done, on_reject=on_reject)
+                                 on_step_done=on_step_done, on_reject=on_reject,
+                                 select=select, roots=roots)
             finally:
                 # on this loop: the models' HTTP clients belong to it
                 for op, _, _ in segment:

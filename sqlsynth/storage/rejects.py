@@ -31,11 +31,13 @@ class RejectsLog:
         self._handle = self.path.open("a", encoding="utf-8")
 
     def add(self, step: int, step_name: str, position: tuple[int, ...], reason: str,
-            detail: str, row: dict[str, Any]) -> None:
-        line = strict_json(
-            {"step": step, "step_name": step_name, "reason": reason, "detail": detail,
-             "row": row}
-        )
+            detail: str, row: dict[str, Any], *, with_position: bool = False) -> None:
+        """``with_position``: a shard's line also says where the row was, for the merge."""
+        record = {"step": step, "step_name": step_name, "reason": reason, "detail": detail,
+                  "row": row}
+        if with_position:
+            record["position"] = list(position)
+        line = strict_json(record)
         self._new.append((step, position, line))
         if self._handle is not None:
             self._handle.write(line + "\n")

@@ -1,13 +1,25 @@
 """Text-to-SQL refinement pipeline over existing {db_id, SQL} rows: edit freely.
 
 Run:  python text2sql_pipeline_refine.py      (set `input` and `db` in sqlsynth.toml)
-The pipeline class wires the reference's ten steps; subclass it or copy its forward() to change
-the steps. Every field your input rows already have is kept.
+The steps are sqlsynth's own definition, `Text2SQLRefine_APIPipeline.steps()` (the reference's
+ten steps), so this script never drifts from `sqlsynth refine`; change them in `steps()` below.
+Every field your input rows already have is kept. `compile()` checks, before any LLM call,
+that the input file has the columns the steps read.
 """
 
-from sqlsynth import RunConfig, Text2SQLRefine_APIPipeline
+from sqlsynth import RunConfig, Step, Text2SQLRefine_APIPipeline, factory
+
+
+class Text2SQLRefinePipeline(Text2SQLRefine_APIPipeline):
+    def steps(self) -> list[Step]:
+        steps = super().steps()
+        # parameters of the operators the steps use, e.g.
+        self.sql_variation_generator.num_variations = self.config.num_variations
+        return steps
+
 
 if __name__ == "__main__":
     config = RunConfig.load()
-    pipeline = Text2SQLRefine_APIPipeline(config=config)
-    pipeline.forward()
+    pipeline = Text2SQLRefinePipeline(config=config)
+    print(pipeline.compile())
+    pipeline.forward(factory.make_executor(config))

@@ -42,6 +42,8 @@ class Text2SQLCorrespondenceFilter(Operator):
         self.max_tokens = max_tokens
         self._schemas: dict[str, str] = {}
 
+    verdict_only: ClassVar[bool] = True  # the LLM's judgement need not hold back the CoT
+
     def required_input_keys(self) -> list[str]:
         return [self.keys["input_sql_key"], self.keys["input_db_id_key"],
                 self.keys["input_question_key"]]
