@@ -124,12 +124,18 @@ def run_record(pipeline: Any, started: float | None = None) -> dict[str, Any]:
 
 
 def record_run(pipeline: Any, started: float | None = None) -> Path | None:
-    """Append this run's record to ``<out>/sqlsynth_runs.jsonl`` (never fails the run)."""
+    """Append this run's record to ``<out>/sqlsynth_runs.jsonl`` (never fails the run).
+
+    A run that did nothing (no step ran, no request was paid) leaves no record.
+    """
     from sqlsynth.viewer.run_folder import RUNS_FILE
 
     out = Path(pipeline.config.out)
+    record = run_record(pipeline, started)
+    if not record["steps"] and not any(u.get("requests") for u in record["usage"].values()):
+        return None  # nothing ran (bad input, refused folder): the folder stays as it was
     try:
-        line = json.dumps(run_record(pipeline, started), ensure_ascii=False, default=str)
+        line = json.dumps(record, ensure_ascii=False, default=str)
         out.mkdir(parents=True, exist_ok=True)
         with (out / RUNS_FILE).open("a", encoding="utf-8") as handle:
             handle.write(line + "\n")
