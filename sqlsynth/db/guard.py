@@ -1,207 +1,46 @@
-"""First wall against hostile SQL: accept exactly one read-only SELECT/WITH statement.
+"""First wall against hostile SQL: accept exactly one read-only query, and hand the engine the
+guard's own rendering of it.
 
-The engines add a second wall (read-only connections/transactions), so this check may be
-strict without being perfect. When sqlglot cannot parse a statement we do not trust or reject
-it on that basis alone: a token-level scan decides, and the engine reports the real syntax error.
+The decision is made on sqlglot's syntax tree, and the statement the engine runs is that tree
+rendered back in the engine's dialect (comments dropped), re-parsed to check it is the same
+tree. So whatever the server's lexer and settings make of odd text, it only ever receives text
+the guard produced from a tree it approved. Behind that:
+
+* text whose tokenization is ambiguous between sqlglot and an engine is refused before
+  parsing (`sqlsynth.db.lexical`), as are statements longer or deeper than the parse limits
+  (`sqlsynth.sql.parse.check_size`), so parsing stays fast and never overflows the stack;
+* functions are deny-by-default: every function name in the rendering must be on the
+  dialect's allowlist of side-effect-free built-ins (`sqlsynth.db.functions`) or named by the
+  user; qualified and quoted function names are refused;
+* statements sqlglot cannot parse are refused (there is no tree to render); nothing raises.
+
+The engines add further walls (read-only connections and transactions, SQLite's authorizer).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
-from sqlglot.errors import ParseError, TokenError
+from sqlglot.errors import ParseError, SqlglotError, TokenError
 from sqlglot.tokens import TokenType
 
+from sqlsynth.db.functions import (
+    SIDE_EFFECT_FUNCTIONS,
+    allowed_function_names,
+    normalize_function_name,
+)
+from sqlsynth.db.lexical import LexicalRefusal, check_lexical
 from sqlsynth.db.result import ExecStatus
+from sqlsynth.sql.parse import MAX_NESTING_DEPTH, MAX_SQL_CHARS
 
-# Functions that touch files, sessions, locks, sequences or server state. Sleeping is allowed:
-# the per-query time limit handles it.
-FORBIDDEN_FUNCTIONS = frozenset(
-    {
-        # SQLite
-        "load_extension",
-        "readfile",
-        "writefile",
-        "edit",
-        "fts3_tokenizer",
-        "zipfile",
-        # MySQL / MariaDB
-        "load_file",
-        "get_lock",
-        "release_lock",
-        "release_all_locks",
-        "is_free_lock",
-        "master_pos_wait",
-        "sys_exec",
-        "sys_eval",
-        "benchmark_write",
-        # PostgreSQL
-        "set_config",
-        "pg_terminate_backend",
-        "pg_cancel_backend",
-        "pg_reload_conf",
-        "pg_rotate_logfile",
-        "pg_read_file",
-        "pg_read_binary_file",
-        "pg_ls_dir",
-        "pg_stat_file",
-        "lo_import",
-        "lo_export",
-        "lo_unlink",
-        "lo_create",
-        "lo_from_bytea",
-        "lo_put",
-        "lo_open",
-        "dblink",
-        "dblink_exec",
-        "dblink_connect",
-        "pg_advisory_lock",
-        "pg_advisory_xact_lock",
-        "pg_try_advisory_lock",
-        "pg_advisory_lock_shared",
-        "pg_notify",
-        "nextval",
-        "setval",
-        "pg_switch_wal",
-        "pg_promote",
-        "pg_create_restore_point",
-        "pg_logical_emit_message",
-        "pg_import_system_collations",
-        "txid_current",
-        "pg_current_xact_id",
-        "lo_creat",
-        "lo_truncate",
-        "lo_truncate64",
-        "lowrite",
-        "lo_write",
-        "pg_file_write",
-        "pg_file_rename",
-        "pg_file_unlink",
-        "pg_file_sync",
-        "pg_log_backend_memory_contexts",
-        "pg_stat_reset",
-        "pg_sleep_until",
-        # run a query given as a string, out of the guard's sight
-        "query_to_xml",
-        "query_to_xmlschema",
-        "query_to_xml_and_xmlschema",
-        "ts_stat",
-        "ts_rewrite",
-        # MySQL / MariaDB: replication waits and sequences
-        "master_gtid_wait",
-        "source_pos_wait",
-        "wait_for_executed_gtid_set",
-        "wait_until_sql_thread_after_gtids",
-        "lastval",
-        "currval",
-    }
-)
-
-# Whole families of server-administration functions, matched by name prefix: replication
-# slots and origins, backups, WAL control, file access, statistics resets, advisory locks and
-# large objects all act outside the read-only transaction (or survive its rollback).
-FORBIDDEN_FUNCTION_PREFIXES = (
-    "pg_create_",
-    "pg_drop_",
-    "pg_replication_",
-    "pg_copy_",
-    "pg_backup_",
-    "pg_start_backup",
-    "pg_stop_backup",
-    "pg_wal_",
-    "pg_xlog_",
-    "pg_switch_",
-    "pg_file_",
-    "pg_ls_",
-    "pg_read_",
-    "pg_stat_reset",
-    "pg_stat_statements_reset",
-    "pg_advisory",
-    "pg_try_advisory",
-    "pg_logical_",
-    "pg_log_",
-    "pg_promote",
-    "pg_sequence_",
-    "lo_",
-    "dblink",
-    "binary_upgrade_",
-)
-
-
-def is_forbidden_function(name: str) -> bool:
-    """Whether a function (any case, schema-qualified or not) may never be called."""
-    base = name.lower().rsplit(".", 1)[-1].strip('"`')
-    return base in FORBIDDEN_FUNCTIONS or base.startswith(FORBIDDEN_FUNCTION_PREFIXES)
-
-
-# Statement keywords that never belong in a read-only query (checked only when sqlglot cannot
-# parse the statement). A keyword directly followed by "(" is a function call, e.g. REPLACE(...).
-FORBIDDEN_KEYWORDS = frozenset(
-    {
-        "INSERT",
-        "UPDATE",
-        "DELETE",
-        "REPLACE",
-        "MERGE",
-        "UPSERT",
-        "CREATE",
-        "DROP",
-        "ALTER",
-        "TRUNCATE",
-        "RENAME",
-        "ATTACH",
-        "DETACH",
-        "PRAGMA",
-        "SET",
-        "RESET",
-        "GRANT",
-        "REVOKE",
-        "COPY",
-        "CALL",
-        "DO",
-        "HANDLER",
-        "LOAD",
-        "LOCK",
-        "UNLOCK",
-        "OUTFILE",
-        "DUMPFILE",
-        "INTO",
-        "VACUUM",
-        "REINDEX",
-        "ANALYZE",
-        "OPTIMIZE",
-        "REPAIR",
-        "COMMIT",
-        "ROLLBACK",
-        "BEGIN",
-        "START",
-        "SAVEPOINT",
-        "RELEASE",
-        "EXECUTE",
-        "EXEC",
-        "PREPARE",
-        "DEALLOCATE",
-        "NOTIFY",
-        "LISTEN",
-        "DISCARD",
-        "USE",
-        "SHARE",
-        "FLUSH",
-        "KILL",
-        "SHUTDOWN",
-        "INSTALL",
-        "UNINSTALL",
-        "CLUSTER",
-        "REFRESH",
-        "SECURITY",
-        "IMPORT",
-        "EXPORT",
-    }
-)
+# Kept for the SQLite engine's authorizer (a second wall that refuses these by name) and for
+# callers of the old deny-list API.
+FORBIDDEN_FUNCTIONS = SIDE_EFFECT_FUNCTIONS
 
 _FORBIDDEN_NODE_NAMES = (
     "Insert",
@@ -236,6 +75,16 @@ _FORBIDDEN_NODE_NAMES = (
     "Summarize",
     "Export",
     "NextValueFor",
+    "Describe",
+    "Show",
+    "Hint",
+    "Placeholder",
+    "Parameter",
+    "PropertyEQ",
+    "UserDefinedFunction",
+    "Execute",
+    "Declare",
+    "Return",
 )
 FORBIDDEN_NODES = tuple(t for t in (getattr(exp, n, None) for n in _FORBIDDEN_NODE_NAMES) if t)
 
@@ -248,16 +97,28 @@ _QUERY_ROOTS = tuple(
     if t
 )
 
-# MySQL/MariaDB run the body of /*! ... */ and /*M! ... */ comments, hiding SQL from parsers;
-# MySQL's optimizer hints /*+ ... */ can lift the statement time limit (MAX_EXECUTION_TIME).
-_EXECUTABLE_COMMENT_MARKERS = ("/*!", "/*M!", "/*m!", "/*+")
+# Statement keywords that never belong in a read-only query. Used only to say *why* text that
+# sqlglot cannot parse is refused: with one of these it is `forbidden`, else a syntax error.
+FORBIDDEN_KEYWORDS = frozenset(
+    """
+    INSERT UPDATE DELETE REPLACE MERGE UPSERT CREATE DROP ALTER TRUNCATE RENAME ATTACH DETACH
+    PRAGMA SET RESET GRANT REVOKE COPY CALL DO HANDLER LOAD LOCK UNLOCK OUTFILE DUMPFILE INTO
+    VACUUM REINDEX ANALYZE ANALYSE OPTIMIZE REPAIR COMMIT ROLLBACK BEGIN START SAVEPOINT RELEASE
+    EXECUTE EXEC PREPARE DEALLOCATE NOTIFY LISTEN DISCARD USE SHARE FLUSH KILL SHUTDOWN INSTALL
+    UNINSTALL CLUSTER REFRESH SECURITY IMPORT EXPORT EXPLAIN DECLARE XA CHECKPOINT
+    """.split()
+)
+
+# Names sqlglot's generators pass to `func()` for syntax rather than for a function lookup.
+_SYNTAX_CALLS = frozenset({"cast", "try_cast", "extract", "row", "array", "values", "exists"})
 
 _SQLGLOT_LOGGER = logging.getLogger("sqlglot")
 
 
 @dataclass(frozen=True)
 class GuardDecision:
-    """Verdict on one statement; `sql` is the statement without trailing semicolons/comments."""
+    """Verdict on one statement. When allowed, `sql` is the text the engine must run: the
+    guard's rendering of the approved tree. When refused, `sql` is the input as given."""
 
     status: ExecStatus | None
     sql: str
@@ -272,84 +133,196 @@ def _deny(sql: str, reason: str, status: ExecStatus = ExecStatus.FORBIDDEN) -> G
     return GuardDecision(status=status, sql=sql, reason=reason)
 
 
-def check_read_only(sql: str, dialect: str) -> GuardDecision:
-    """Decide whether `sql` is a single read-only query safe to hand to the engine."""
+def check_read_only(
+    sql: str,
+    dialect: str,
+    *,
+    allowed_functions: Iterable[str] = (),
+    max_chars: int = MAX_SQL_CHARS,
+    max_depth: int = MAX_NESTING_DEPTH,
+) -> GuardDecision:
+    """Decide whether `sql` is one read-only query safe to run on a `dialect` engine.
+
+    `allowed_functions` adds names to the dialect's allowlist. Never raises: limits give
+    `too_large`, malformed text `syntax_error`, everything else refused `forbidden`.
+    """
     if not isinstance(sql, str) or not sql.strip():
-        return _deny("", "empty statement", ExecStatus.SYNTAX_ERROR)
-    if dialect == "mysql" and any(m in sql for m in _EXECUTABLE_COMMENT_MARKERS):
-        return _deny(sql, "MySQL executable comments and hints (/*! */, /*+ */) are not allowed")
+        return _deny("" if not isinstance(sql, str) else sql, "empty statement",
+                     ExecStatus.SYNTAX_ERROR)
     try:
-        tokens = Dialect.get_or_raise(dialect).tokenize(sql)
-    except (TokenError, ValueError) as exc:
-        return _deny(sql, f"cannot tokenize statement: {exc}", ExecStatus.SYNTAX_ERROR)
-    significant = [t for t in tokens if t.token_type is not TokenType.SEMICOLON]
-    if not significant:
-        return _deny("", "empty statement", ExecStatus.SYNTAX_ERROR)
-    # From the first to the last real token: drops stray semicolons and trailing comments,
-    # which would break wrappers such as EXPLAIN or DECLARE ... CURSOR FOR.
-    cleaned = sql[significant[0].start : significant[-1].end + 1]
+        return _check(sql, dialect, allowed_functions, max_chars, max_depth)
+    except RecursionError:
+        return _deny(sql, "statement nested too deeply to analyse", ExecStatus.TOO_LARGE)
+    except Exception as exc:  # noqa: BLE001 - whatever sqlglot does, the answer is a refusal
+        return _deny(sql, f"cannot verify statement ({type(exc).__name__}: {exc})")
 
-    for i, tok in enumerate(tokens):
-        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
-        is_call = nxt is not None and nxt.token_type is TokenType.L_PAREN
-        if is_call and is_forbidden_function(tok.text):
-            return _deny(cleaned, f"function {tok.text}() is not allowed")
-        # MariaDB sequences: NEXT VALUE FOR s / PREVIOUS VALUE FOR s advance or read state.
-        words = tuple(t.text.upper() for t in tokens[i : i + 3])
-        if words in (("NEXT", "VALUE", "FOR"), ("PREVIOUS", "VALUE", "FOR")):
-            return _deny(cleaned, f"{' '.join(words)} (sequences) is not allowed")
-    first_sep = next((i for i, t in enumerate(tokens) if t.token_type is TokenType.SEMICOLON), None)
-    if (
-        first_sep is not None
-        and any(t.token_type is not TokenType.SEMICOLON for t in tokens[first_sep + 1 :])
-        and any(t.token_type is not TokenType.SEMICOLON for t in tokens[:first_sep])
-    ):
-        return _deny(cleaned, "only one statement is allowed")
 
+def canonical_sql(sql: str, dialect: str, *, allowed_functions: Iterable[str] = ()) -> str | None:
+    """The form of `sql` that is executed (and should be stored), or None when refused."""
+    decision = check_read_only(sql, dialect, allowed_functions=allowed_functions)
+    return decision.sql if decision.allowed else None
+
+
+def _check(
+    sql: str, dialect: str, extra: Iterable[str], max_chars: int, max_depth: int
+) -> GuardDecision:
+    if len(sql) > max_chars:
+        return _deny(
+            sql, f"statement of {len(sql):,} characters (limit {max_chars:,})", ExecStatus.TOO_LARGE
+        )
+    try:
+        check_lexical(sql, dialect, max_depth=max_depth)
+    except LexicalRefusal as refusal:
+        status = (
+            ExecStatus.TOO_LARGE
+            if refusal.too_deep
+            else ExecStatus.SYNTAX_ERROR
+            if refusal.syntax
+            else ExecStatus.FORBIDDEN
+        )
+        return _deny(sql, refusal.reason, status)
+
+    tree, problem = _parse_one(sql, dialect)
+    if tree is None:
+        return _why_unparseable(sql, dialect, problem)
+    verdict = _check_tree(tree, sql)
+    if verdict is not None:
+        return verdict
+
+    rendered, called = _render(tree, dialect)
+    allowed = allowed_function_names(dialect, extra)
+    written = [n.name for n in tree.find_all(exp.Anonymous)]
+    for name in [*written, *called]:
+        verdict = _check_call(name, allowed, sql)
+        if verdict is not None:
+            return verdict
+    head = rendered.lstrip("(").lstrip()[:4].upper()
+    if head not in ("SELE", "WITH"):  # EXPLAIN <rendering> must explain a plain query
+        return _deny(sql, f"rendering does not start with SELECT/WITH: {rendered[:40]!r}")
+
+    # The text sent must itself be unambiguous and must mean the tree that was approved.
+    try:
+        check_lexical(rendered, dialect, max_depth=max_depth)
+    except LexicalRefusal as refusal:
+        return _deny(sql, f"the guard's rendering is ambiguous: {refusal.reason}")
+    again, problem = _parse_one(rendered, dialect)
+    if again is None:
+        return _deny(sql, f"the guard's rendering does not parse back: {problem.reason}")
+    if again != tree:
+        return _deny(sql, "the guard's rendering does not parse back to the approved statement")
+    return GuardDecision(status=None, sql=rendered)
+
+
+def _parse_one(sql: str, dialect: str) -> tuple[exp.Expression | None, GuardDecision]:
     level = _SQLGLOT_LOGGER.level
-    _SQLGLOT_LOGGER.setLevel(logging.ERROR)  # silence "falling back to Command" warnings
+    _SQLGLOT_LOGGER.setLevel(logging.CRITICAL)  # "falling back to Command" -> refused below
     try:
-        statements = sqlglot.parse(cleaned, read=dialect)
-    except (ParseError, TokenError, ValueError):
-        return _token_scan(tokens, cleaned)
+        statements = sqlglot.parse(sql, read=dialect)
+    except (ParseError, TokenError) as exc:
+        return None, _deny(sql, f"cannot parse statement: {_first_line(exc)}",
+                           ExecStatus.SYNTAX_ERROR)
+    except SqlglotError as exc:
+        return None, _deny(sql, f"cannot parse statement: {_first_line(exc)}",
+                           ExecStatus.SYNTAX_ERROR)
     finally:
         _SQLGLOT_LOGGER.setLevel(level)
     statements = [s for s in statements if s is not None and not isinstance(s, exp.Semicolon)]
+    if not statements:
+        return None, _deny(sql, "empty statement", ExecStatus.SYNTAX_ERROR)
     if len(statements) != 1:
-        return _deny(cleaned, "only one statement is allowed")
-    root = statements[0]
-    if not isinstance(root, _QUERY_ROOTS):
-        return _deny(cleaned, f"only SELECT/WITH queries are allowed, got {root.key.upper()}")
-    for node in root.walk():
-        if isinstance(node, FORBIDDEN_NODES):
-            what = "SELECT ... FOR UPDATE/SHARE" if isinstance(node, exp.Lock) else node.key.upper()
-            return _deny(cleaned, f"{what} is not allowed in a read-only query")
-        if isinstance(node, exp.Func) and is_forbidden_function(_function_name(node)):
-            return _deny(cleaned, f"function {node.name}() is not allowed")
-    return GuardDecision(status=None, sql=cleaned)
+        return None, _deny(sql, "only one statement is allowed")
+    return statements[0], _deny(sql, "")
 
 
-def _function_name(node: exp.Func) -> str:
-    """The SQL name of a function node, whether sqlglot knows the function or not."""
-    if isinstance(node, exp.Anonymous):
-        return node.name
-    return node.sql_name()
-
-
-def _token_scan(tokens: list, cleaned: str) -> GuardDecision:
-    """Conservative check for statements sqlglot cannot parse; the engine reports syntax."""
-    significant = [t for t in tokens if t.token_type is not TokenType.SEMICOLON]
-    first = significant[0]
-    if first.token_type is TokenType.VAR and first.text.upper() not in FORBIDDEN_KEYWORDS:
-        return _deny(cleaned, f"unknown statement keyword {first.text!r}", ExecStatus.SYNTAX_ERROR)
-    if first.token_type not in (TokenType.SELECT, TokenType.WITH, TokenType.L_PAREN):
-        return _deny(cleaned, f"only SELECT/WITH queries are allowed, got {first.text.upper()}")
-    for i, tok in enumerate(significant):
+def _why_unparseable(sql: str, dialect: str, problem: GuardDecision) -> GuardDecision:
+    """Refuse text sqlglot cannot parse, as `forbidden` when it names a forbidden keyword or
+    side-effecting function (the better message), else as the syntax error it is."""
+    if problem.status is not ExecStatus.SYNTAX_ERROR:
+        return problem
+    try:
+        tokens = Dialect.get_or_raise(dialect).tokenize(sql)
+    except (SqlglotError, ValueError):
+        return problem
+    for i, tok in enumerate(tokens):
         if tok.token_type in (TokenType.STRING, TokenType.IDENTIFIER):
             continue
-        nxt = significant[i + 1] if i + 1 < len(significant) else None
-        if nxt is not None and nxt.token_type is TokenType.L_PAREN:
-            continue
-        if tok.text.upper() in FORBIDDEN_KEYWORDS:
-            return _deny(cleaned, f"keyword {tok.text.upper()} is not allowed in a read-only query")
-    return GuardDecision(status=None, sql=cleaned)
+        word = tok.text.upper()
+        is_call = i + 1 < len(tokens) and tokens[i + 1].token_type is TokenType.L_PAREN
+        if is_call and word.lower() in SIDE_EFFECT_FUNCTIONS:
+            return _deny(sql, f"function {word.lower()}() acts outside the query")
+        if not is_call and word in FORBIDDEN_KEYWORDS:
+            return _deny(sql, f"keyword {word} is not allowed in a read-only query")
+    return problem
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
+def _check_tree(root: exp.Expression, sql: str) -> GuardDecision | None:
+    if not isinstance(root, _QUERY_ROOTS):
+        return _deny(sql, f"only SELECT/WITH queries are allowed, got {root.key.upper()}")
+    for node in root.walk():
+        if isinstance(node, FORBIDDEN_NODES):
+            return _deny(sql, f"{_node_label(node)} is not allowed in a read-only query")
+        if isinstance(node, exp.Func):
+            parent = node.parent
+            qualified = (isinstance(parent, exp.Dot) and parent.expression is node) or (
+                isinstance(parent, exp.Table) and parent.this is node and parent.args.get("db")
+            )
+            if qualified:
+                return _deny(sql, f"schema-qualified function {_func_name(node)}() is not allowed")
+            if isinstance(node, exp.Anonymous) and isinstance(node.this, exp.Identifier):
+                if node.this.quoted:
+                    return _deny(sql, f"quoted function name {node.this.name!r} is not allowed")
+    return None
+
+
+def _node_label(node: exp.Expression) -> str:
+    if isinstance(node, exp.Lock):
+        return "SELECT ... FOR UPDATE/SHARE"
+    if isinstance(node, exp.Into):
+        return "SELECT ... INTO"
+    if isinstance(node, getattr(exp, "Parameter", ())):
+        return "a variable or parameter"
+    if isinstance(node, getattr(exp, "PropertyEQ", ())):
+        return "an assignment (:=)"
+    if isinstance(node, getattr(exp, "NextValueFor", ())):
+        return "NEXT VALUE FOR (sequences)"
+    return node.key.upper()
+
+
+def _func_name(node: exp.Func) -> str:
+    return node.name if isinstance(node, exp.Anonymous) else node.sql_name()
+
+
+def _check_call(name: str, allowed: frozenset[str], sql: str) -> GuardDecision | None:
+    raw = name.strip()
+    if raw[:1] in ('"', "`", "["):
+        return _deny(sql, f"quoted function name {raw} is not allowed")
+    if "." in raw:
+        return _deny(sql, f"schema-qualified function {raw}() is not allowed")
+    base = normalize_function_name(raw)
+    if base in allowed or base in _SYNTAX_CALLS:
+        return None
+    if base in SIDE_EFFECT_FUNCTIONS:
+        why = "acts outside the query (files, locks, sleep, settings, sequences, ...)"
+    else:
+        why = "is not a known side-effect-free built-in (user-defined or unknown functions " \
+              "are refused; allow it by name with allowed_functions)"
+    return _deny(sql, f"function {base}() {why}")
+
+
+def _render(tree: exp.Expression, dialect: str) -> tuple[str, list[str]]:
+    """`tree` as `dialect` text without comments, and every function name the text calls."""
+    generator = Dialect.get_or_raise(dialect).generator(comments=False)
+    called: list[str] = []
+    plain_func = generator.func
+
+    def recording_func(name: str, *args, **kwargs):
+        called.append(str(name))
+        return plain_func(name, *args, **kwargs)
+
+    generator.func = recording_func  # every function call the generator writes passes here
+    return generator.generate(tree, copy=True), called
