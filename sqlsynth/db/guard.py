@@ -36,7 +36,7 @@ from sqlsynth.db.functions import (
 )
 from sqlsynth.db.lexical import LexicalRefusal, check_lexical
 from sqlsynth.db.result import ExecStatus
-from sqlsynth.sql.parse import MAX_NESTING_DEPTH, MAX_SQL_CHARS
+from sqlsynth.sql.parse import MAX_NESTING_DEPTH, MAX_SQL_CHARS, MAX_SQL_TOKENS, token_count
 
 # Kept for the SQLite engine's authorizer (a second wall that refuses these by name) and for
 # callers of the old deny-list API.
@@ -85,6 +85,7 @@ _FORBIDDEN_NODE_NAMES = (
     "Execute",
     "Declare",
     "Return",
+    "Operator",
 )
 FORBIDDEN_NODES = tuple(t for t in (getattr(exp, n, None) for n in _FORBIDDEN_NODE_NAMES) if t)
 
@@ -140,6 +141,7 @@ def check_read_only(
     allowed_functions: Iterable[str] = (),
     max_chars: int = MAX_SQL_CHARS,
     max_depth: int = MAX_NESTING_DEPTH,
+    max_tokens: int = MAX_SQL_TOKENS,
 ) -> GuardDecision:
     """Decide whether `sql` is one read-only query safe to run on a `dialect` engine.
 
@@ -150,7 +152,7 @@ def check_read_only(
         return _deny("" if not isinstance(sql, str) else sql, "empty statement",
                      ExecStatus.SYNTAX_ERROR)
     try:
-        return _check(sql, dialect, allowed_functions, max_chars, max_depth)
+        return _check(sql, dialect, allowed_functions, (max_chars, max_depth, max_tokens))
     except RecursionError:
         return _deny(sql, "statement nested too deeply to analyse", ExecStatus.TOO_LARGE)
     except Exception as exc:  # noqa: BLE001 - whatever sqlglot does, the answer is a refusal
@@ -164,12 +166,15 @@ def canonical_sql(sql: str, dialect: str, *, allowed_functions: Iterable[str] = 
 
 
 def _check(
-    sql: str, dialect: str, extra: Iterable[str], max_chars: int, max_depth: int
+    sql: str, dialect: str, extra: Iterable[str], limits: tuple[int, int, int]
 ) -> GuardDecision:
+    max_chars, max_depth, max_tokens = limits
     if len(sql) > max_chars:
         return _deny(
             sql, f"statement of {len(sql):,} characters (limit {max_chars:,})", ExecStatus.TOO_LARGE
         )
+    if token_count(sql, max_tokens) > max_tokens:
+        return _deny(sql, f"statement of more than {max_tokens:,} tokens", ExecStatus.TOO_LARGE)
     try:
         check_lexical(sql, dialect, max_depth=max_depth)
     except LexicalRefusal as refusal:

@@ -80,6 +80,7 @@ def _bad_in_comment(ch: str) -> bool:
     return unicodedata.category(ch) in ("Zs", "Zl", "Zp", "Cc", "Cf", "Cs", "Co", "Cn")
 
 
+_HEX_BODY = re.compile(r"[0-9A-Fa-f]*")
 _LITERAL_BAD = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
@@ -141,7 +142,12 @@ class _Scanner:
                 self.fail(f"character {_describe(ch)} is not allowed outside string literals")
 
     def check_glued_quote(self, i: int) -> None:
-        prev = self.sql[i - 1] if i > 0 else ""
+        sql = self.sql
+        prev = sql[i - 1] if i > 0 else ""
+        if prev in "xX" and sql[i] == "'" and (i < 2 or sql[i - 2] not in _WORD_CHARS):
+            end = sql.find("'", i + 1)
+            if end > 0 and _HEX_BODY.fullmatch(sql, i + 1, end):
+                return  # X'4142': a hex/blob literal, read alike everywhere
         if prev in _WORD_CHARS or prev == "&" or (prev and ord(prev) >= 0x80):
             self.fail(
                 f"a quote directly after {prev!r} (string prefixes such as E'', N'', X'', "
