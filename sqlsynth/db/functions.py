@@ -119,15 +119,21 @@ table_to_xml xmlconcat xmlelement xmlforest xmlparse xmlpi xmlroot xmlserialize 
 xpath_exists
 """
 
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 ALLOWED_FUNCTIONS: dict[str, frozenset[str]] = {
-    dialect: frozenset((_COMMON + extra).split())
+    dialect: _words(_COMMON + extra)
     for dialect, extra in (("sqlite", _SQLITE), ("mysql", _MYSQL), ("postgres", _POSTGRES))
 }
 
 # Built-ins that act outside the query. They are not needed for the decision (anything not
 # allowlisted is refused), but the SQLite engine's authorizer refuses them as a second wall,
 # and the refusal message names the family.
-SIDE_EFFECT_FUNCTIONS = frozenset(
+SIDE_EFFECT_FUNCTIONS = _words(
     """
     load_extension readfile writefile edit fts3_tokenizer zipfile
     load_file get_lock release_lock release_all_locks is_free_lock master_pos_wait
@@ -143,7 +149,7 @@ SIDE_EFFECT_FUNCTIONS = frozenset(
     pg_import_system_collations txid_current pg_current_xact_id pg_file_write pg_file_rename
     pg_file_unlink pg_file_sync pg_log_backend_memory_contexts pg_stat_reset query_to_xml
     query_to_xmlschema query_to_xml_and_xmlschema cursor_to_xml ts_stat ts_rewrite
-    """.split()
+    """
 )
 
 

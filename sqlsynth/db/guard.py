@@ -100,15 +100,14 @@ _QUERY_ROOTS = tuple(
 
 # Statement keywords that never belong in a read-only query. Used only to say *why* text that
 # sqlglot cannot parse is refused: with one of these it is `forbidden`, else a syntax error.
-FORBIDDEN_KEYWORDS = frozenset(
-    """
+_KEYWORD_TEXT = """
     INSERT UPDATE DELETE REPLACE MERGE UPSERT CREATE DROP ALTER TRUNCATE RENAME ATTACH DETACH
     PRAGMA SET RESET GRANT REVOKE COPY CALL DO HANDLER LOAD LOCK UNLOCK OUTFILE DUMPFILE INTO
     VACUUM REINDEX ANALYZE ANALYSE OPTIMIZE REPAIR COMMIT ROLLBACK BEGIN START SAVEPOINT RELEASE
     EXECUTE EXEC PREPARE DEALLOCATE NOTIFY LISTEN DISCARD USE SHARE FLUSH KILL SHUTDOWN INSTALL
     UNINSTALL CLUSTER REFRESH SECURITY IMPORT EXPORT EXPLAIN DECLARE XA CHECKPOINT
-    """.split()
-)
+"""
+FORBIDDEN_KEYWORDS = frozenset(_KEYWORD_TEXT.split())
 
 # Names sqlglot's generators pass to `func()` for syntax rather than for a function lookup.
 _SYNTAX_CALLS = frozenset({"cast", "try_cast", "extract", "row", "array", "values", "exists"})
@@ -278,9 +277,9 @@ def _check_tree(root: exp.Expression, sql: str) -> GuardDecision | None:
             )
             if qualified:
                 return _deny(sql, f"schema-qualified function {_func_name(node)}() is not allowed")
-            if isinstance(node, exp.Anonymous) and isinstance(node.this, exp.Identifier):
-                if node.this.quoted:
-                    return _deny(sql, f"quoted function name {node.this.name!r} is not allowed")
+            name = node.this if isinstance(node, exp.Anonymous) else None
+            if isinstance(name, exp.Identifier) and name.quoted:
+                return _deny(sql, f"quoted function name {node.this.name!r} is not allowed")
     return None
 
 

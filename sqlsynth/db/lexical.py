@@ -64,9 +64,7 @@ def _bad_in_literal(ch: str) -> bool:
     code = ord(ch)
     if code < 0x20:
         return ch not in "\t\n\r"
-    if 0x7F <= code <= 0x9F or 0xD800 <= code <= 0xDFFF:
-        return True
-    return False
+    return 0x7F <= code <= 0x9F or 0xD800 <= code <= 0xDFFF
 
 
 def _bad_in_comment(ch: str) -> bool:

@@ -17,7 +17,8 @@ def _database_manager(cfg: Any) -> Any:
     if not cfg.db:
         raise ValueError("eval needs --db (a SQLite file/directory or a server URL)")
     return DatabaseManager.from_path_or_url(cfg.db, timeout=cfg.query_timeout,
-                                            max_rows=cfg.max_rows)
+                                            max_rows=cfg.max_rows,
+                                            allowed_functions=cfg.allowed_functions)
 
 
 def run_eval(cfg: Any, *, pred: str | None, gold: str, questions: str | None = None,
