@@ -159,9 +159,44 @@ def check_read_only(
 
 
 def canonical_sql(sql: str, dialect: str, *, allowed_functions: Iterable[str] = ()) -> str | None:
-    """The form of `sql` that is executed (and should be stored), or None when refused."""
+    """The form of `sql` to store, or None when the guard refuses it.
+
+    That is `sql` itself when it is token for token the statement the engine runs (the guard's
+    rendering, up to whitespace, trailing semicolons and the letter case of keywords and
+    function names; a comment always makes it differ), otherwise the rendering. Either way the stored text is the statement
+    that was checked and executed.
+    """
     decision = check_read_only(sql, dialect, allowed_functions=allowed_functions)
-    return decision.sql if decision.allowed else None
+    if not decision.allowed:
+        return None
+    return stored_form(sql, decision.sql, dialect)
+
+
+def stored_form(original: str, rendering: str, dialect: str) -> str:
+    """`original` when it spells the same tokens as the approved `rendering`, else `rendering`."""
+    if original == rendering:
+        return original
+    try:
+        same = _token_texts(original, dialect) == _token_texts(rendering, dialect)
+    except Exception:  # noqa: BLE001 - when in doubt, store what ran
+        same = False
+    return original.strip().rstrip(";").rstrip() if same else rendering
+
+
+def _token_texts(sql: str, dialect: str) -> list[str]:
+    """Each token's source text (quotes included); bare words upper-cased, since keywords and
+    function names are case-insensitive and the guard never changes an identifier's case.
+    A comment counts as a token of its own (a trailing ``--`` would swallow whatever a caller
+    appends), so commented text is always stored as its rendering."""
+    out = []
+    for tok in Dialect.get_or_raise(dialect).tokenize(sql):
+        if tok.comments:
+            out.append("--")
+        if tok.token_type is TokenType.SEMICOLON:
+            continue
+        text = sql[tok.start : tok.end + 1]
+        out.append(text.upper() if text[:1].isalpha() or text[:1] == "_" else text)
+    return out
 
 
 def _check(

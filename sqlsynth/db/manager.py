@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlsynth.db.engines.base import Engine, RunLimits
-from sqlsynth.db.guard import GuardDecision, check_read_only
+from sqlsynth.db.guard import GuardDecision, check_read_only, stored_form
 from sqlsynth.db.pool import ConnectionPool
 from sqlsynth.db.result import ExecResult, ExecStatus
 from sqlsynth.db.schema import (
@@ -223,9 +223,10 @@ class DatabaseManager:
         return check_read_only(sql, self.dialect, allowed_functions=self.allowed_functions)
 
     def canonical_sql(self, sql: str) -> str | None:
-        """The form of `sql` that is executed, and that pipelines store (None when refused)."""
+        """The form of `sql` pipelines store: itself when it is token for token what runs,
+        else the guard's rendering that runs; None when refused (see `guard.canonical_sql`)."""
         decision = self.guard(sql)
-        return decision.sql if decision.allowed else None
+        return stored_form(sql, decision.sql, self.dialect) if decision.allowed else None
 
     def execute(
         self, db_id: str, sql: str, *, timeout: float | None = None, max_rows: int | None = None
