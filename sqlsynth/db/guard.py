@@ -163,8 +163,8 @@ def canonical_sql(sql: str, dialect: str, *, allowed_functions: Iterable[str] = 
 
     That is `sql` itself when it is token for token the statement the engine runs (the guard's
     rendering, up to whitespace, trailing semicolons and the letter case of keywords and
-    function names; a comment always makes it differ), otherwise the rendering. Either way the stored text is the statement
-    that was checked and executed.
+    function names; a comment always makes it differ), otherwise the rendering. Either way
+    the stored text is the statement that was checked and executed.
     """
     decision = check_read_only(sql, dialect, allowed_functions=allowed_functions)
     if not decision.allowed:
@@ -184,18 +184,22 @@ def stored_form(original: str, rendering: str, dialect: str) -> str:
 
 
 def _token_texts(sql: str, dialect: str) -> list[str]:
-    """Each token's source text (quotes included); bare words upper-cased, since keywords and
-    function names are case-insensitive and the guard never changes an identifier's case.
+    """Each token's source text (quotes included), keywords and function names upper-cased
+    (they are case-insensitive; identifiers keep their case).
     A comment counts as a token of its own (a trailing ``--`` would swallow whatever a caller
     appends), so commented text is always stored as its rendering."""
     out = []
-    for tok in Dialect.get_or_raise(dialect).tokenize(sql):
+    tokens = Dialect.get_or_raise(dialect).tokenize(sql)
+    for i, tok in enumerate(tokens):
         if tok.comments:
             out.append("--")
         if tok.token_type is TokenType.SEMICOLON:
             continue
         text = sql[tok.start : tok.end + 1]
-        out.append(text.upper() if text[:1].isalpha() or text[:1] == "_" else text)
+        bare = text[:1].isalpha() or text[:1] == "_"
+        is_call = i + 1 < len(tokens) and tokens[i + 1].token_type is TokenType.L_PAREN
+        name = tok.token_type is TokenType.VAR and not is_call  # an identifier keeps its case
+        out.append(text.upper() if bare and not name else text)
     return out
 
 
@@ -230,11 +234,9 @@ def _check(
 
     rendered, called = _render(tree, dialect)
     allowed = allowed_function_names(dialect, extra)
-    written = [n.name for n in tree.find_all(exp.Anonymous)]
-    for name in [*written, *called]:
-        verdict = _check_call(name, allowed, sql)
-        if verdict is not None:
-            return verdict
+    verdict = _check_calls(tree, called, allowed, sql)
+    if verdict is not None:
+        return verdict
     head = rendered.lstrip("(").lstrip()[:4].upper()
     if head not in ("SELE", "WITH"):  # EXPLAIN <rendering> must explain a plain query
         return _deny(sql, f"rendering does not start with SELECT/WITH: {rendered[:40]!r}")
@@ -248,8 +250,27 @@ def _check(
     if again is None:
         return _deny(sql, f"the guard's rendering does not parse back: {problem.reason}")
     if again != tree:
-        return _deny(sql, "the guard's rendering does not parse back to the approved statement")
+        # sqlglot may add to the tree while rendering (e.g. a CAST PostgreSQL's ROUND needs).
+        # Then the text sent must be a fixpoint, and its own tree must pass every check.
+        rendered_again, called_again = _render(again, dialect)
+        if rendered_again != rendered:
+            return _deny(sql, "the guard's rendering does not parse back to the approved statement")
+        verdict = _check_tree(again, sql) or _check_calls(again, called_again, allowed, sql)
+        if verdict is not None:
+            return verdict
     return GuardDecision(status=None, sql=rendered)
+
+
+def _check_calls(
+    tree: exp.Expression, called: list[str], allowed: frozenset[str], sql: str
+) -> GuardDecision | None:
+    """Every function the tree names, and every name its rendering calls, is allowed."""
+    written = [n.name for n in tree.find_all(exp.Anonymous)]
+    for name in [*written, *called]:
+        verdict = _check_call(name, allowed, sql)
+        if verdict is not None:
+            return verdict
+    return None
 
 
 def _parse_one(sql: str, dialect: str) -> tuple[exp.Expression | None, GuardDecision]:
@@ -286,6 +307,11 @@ def _why_unparseable(sql: str, dialect: str, problem: GuardDecision) -> GuardDec
         if tok.token_type in (TokenType.STRING, TokenType.IDENTIFIER):
             continue
         word = tok.text.upper()
+        if word in ("NEXT", "PREVIOUS") and [t.text.upper() for t in tokens[i + 1 : i + 3]] == [
+            "VALUE",
+            "FOR",
+        ]:
+            return _deny(sql, f"{word} VALUE FOR (sequences) is not allowed")
         is_call = i + 1 < len(tokens) and tokens[i + 1].token_type is TokenType.L_PAREN
         if is_call and word.lower() in SIDE_EFFECT_FUNCTIONS:
             return _deny(sql, f"function {word.lower()}() acts outside the query")
