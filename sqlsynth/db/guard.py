@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
-from sqlglot.errors import ParseError, SqlglotError, TokenError
+from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, TokenError, UnsupportedError
 from sqlglot.tokens import TokenType
 
 from sqlsynth.db.functions import (
@@ -86,6 +86,7 @@ _FORBIDDEN_NODE_NAMES = (
     "Declare",
     "Return",
     "Operator",
+    "Columns",
 )
 FORBIDDEN_NODES = tuple(t for t in (getattr(exp, n, None) for n in _FORBIDDEN_NODE_NAMES) if t)
 
@@ -110,7 +111,9 @@ _KEYWORD_TEXT = """
 FORBIDDEN_KEYWORDS = frozenset(_KEYWORD_TEXT.split())
 
 # Names sqlglot's generators pass to `func()` for syntax rather than for a function lookup.
-_SYNTAX_CALLS = frozenset({"cast", "try_cast", "extract", "row", "array", "values", "exists"})
+_SYNTAX_CALLS = frozenset(
+    {"cast", "try_cast", "extract", "row", "array", "values", "exists", "columns"}
+)
 
 _SQLGLOT_LOGGER = logging.getLogger("sqlglot")
 
@@ -232,7 +235,10 @@ def _check(
     if verdict is not None:
         return verdict
 
-    rendered, called = _render(tree, dialect)
+    try:
+        rendered, called = _render(tree, dialect)
+    except UnsupportedError as exc:
+        return _deny(sql, f"cannot be written back in {dialect}: {_first_line(exc)}")
     allowed = allowed_function_names(dialect, extra)
     verdict = _check_calls(tree, called, allowed, sql)
     if verdict is not None:
@@ -252,7 +258,10 @@ def _check(
     if again != tree:
         # sqlglot may add to the tree while rendering (e.g. a CAST PostgreSQL's ROUND needs).
         # Then the text sent must be a fixpoint, and its own tree must pass every check.
-        rendered_again, called_again = _render(again, dialect)
+        try:
+            rendered_again, called_again = _render(again, dialect)
+        except UnsupportedError as exc:
+            return _deny(sql, f"cannot be written back in {dialect}: {_first_line(exc)}")
         if rendered_again != rendered:
             return _deny(sql, "the guard's rendering does not parse back to the approved statement")
         verdict = _check_tree(again, sql) or _check_calls(again, called_again, allowed, sql)
@@ -264,10 +273,15 @@ def _check(
 def _check_calls(
     tree: exp.Expression, called: list[str], allowed: frozenset[str], sql: str
 ) -> GuardDecision | None:
-    """Every function the tree names, and every name its rendering calls, is allowed."""
-    written = [n.name for n in tree.find_all(exp.Anonymous)]
-    for name in [*written, *called]:
+    """Every function the tree names, and every name its rendering calls, is allowed. Names
+    the statement itself spells (sqlglot does not know them) must be on the allowlist; names
+    sqlglot's generator writes may also be syntax it spells like a call (CAST, COLUMNS, ...)."""
+    for name in (n.name for n in tree.find_all(exp.Anonymous)):
         verdict = _check_call(name, allowed, sql)
+        if verdict is not None:
+            return verdict
+    for name in called:
+        verdict = _check_call(name, allowed | _SYNTAX_CALLS, sql)
         if verdict is not None:
             return verdict
     return None
@@ -369,7 +383,7 @@ def _check_call(name: str, allowed: frozenset[str], sql: str) -> GuardDecision |
     if "." in raw:
         return _deny(sql, f"schema-qualified function {raw}() is not allowed")
     base = normalize_function_name(raw)
-    if base in allowed or base in _SYNTAX_CALLS:
+    if base in allowed:
         return None
     if base in SIDE_EFFECT_FUNCTIONS:
         why = "acts outside the query (files, locks, sleep, settings, sequences, ...)"
@@ -381,7 +395,10 @@ def _check_call(name: str, allowed: frozenset[str], sql: str) -> GuardDecision |
 
 def _render(tree: exp.Expression, dialect: str) -> tuple[str, list[str]]:
     """`tree` as `dialect` text without comments, and every function name the text calls."""
-    generator = Dialect.get_or_raise(dialect).generator(comments=False)
+    # Anything sqlglot cannot express in `dialect` raises instead of being dropped silently.
+    generator = Dialect.get_or_raise(dialect).generator(
+        comments=False, unsupported_level=ErrorLevel.RAISE
+    )
     called: list[str] = []
     plain_func = generator.func
 
