@@ -18,8 +18,9 @@ from sqlglot.errors import SqlglotError
 # linear time before sqlglot sees the text.
 MAX_SQL_CHARS = 100_000
 MAX_NESTING_DEPTH = 24
-# sqlglot parses about 40,000 tokens a second; the guard parses twice and renders once.
-MAX_SQL_TOKENS = 10_000
+# sqlglot parses roughly 20,000 tokens a second; the guard parses twice and renders once,
+# so the largest statement allowed costs well under a second to check.
+MAX_SQL_TOKENS = 5_000
 
 _PARENS = re.compile(r"[()]")
 _TOKENS = re.compile(r"\w+|[^\w\s]")
