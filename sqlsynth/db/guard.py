@@ -20,6 +20,7 @@ The engines add further walls (read-only connections and transactions, SQLite's 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -112,10 +113,25 @@ FORBIDDEN_KEYWORDS = frozenset(_KEYWORD_TEXT.split())
 
 # Names sqlglot's generators pass to `func()` for syntax rather than for a function lookup.
 _SYNTAX_CALLS = frozenset(
-    {"cast", "try_cast", "extract", "row", "array", "values", "exists", "columns"}
+    {"cast", "try_cast", "extract", "row", "array", "values", "exists", "columns", "match"}
 )
 
-_SQLGLOT_LOGGER = logging.getLogger("sqlglot")
+
+
+class _QuietWhileGuarding(logging.Filter):
+    """Drops sqlglot's warnings ("falling back to Command", ...) raised by the guard's own
+    parsing, in the guarding thread only: the guard reports its refusals itself."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.local = threading.local()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(self.local, "active", False)
+
+
+_QUIET = _QuietWhileGuarding()
+logging.getLogger("sqlglot").addFilter(_QUIET)
 
 
 @dataclass(frozen=True)
@@ -288,8 +304,7 @@ def _check_calls(
 
 
 def _parse_one(sql: str, dialect: str) -> tuple[exp.Expression | None, GuardDecision]:
-    level = _SQLGLOT_LOGGER.level
-    _SQLGLOT_LOGGER.setLevel(logging.CRITICAL)  # "falling back to Command" -> refused below
+    _QUIET.local.active = True  # "falling back to Command" -> refused below
     try:
         statements = sqlglot.parse(sql, read=dialect)
     except (ParseError, TokenError) as exc:
@@ -299,7 +314,7 @@ def _parse_one(sql: str, dialect: str) -> tuple[exp.Expression | None, GuardDeci
         return None, _deny(sql, f"cannot parse statement: {_first_line(exc)}",
                            ExecStatus.SYNTAX_ERROR)
     finally:
-        _SQLGLOT_LOGGER.setLevel(level)
+        _QUIET.local.active = False
     statements = [s for s in statements if s is not None and not isinstance(s, exp.Semicolon)]
     if not statements:
         return None, _deny(sql, "empty statement", ExecStatus.SYNTAX_ERROR)
