@@ -18,7 +18,7 @@ def _database_manager(cfg: Any) -> Any:
         raise ValueError("eval needs --db (a SQLite file/directory or a server URL)")
     return DatabaseManager.from_path_or_url(cfg.db, timeout=cfg.query_timeout,
                                             max_rows=cfg.max_rows,
-                                            allowed_functions=cfg.allowed_functions)
+                                            allowed_functions=getattr(cfg, "allowed_functions", ()))
 
 
 def run_eval(cfg: Any, *, pred: str | None, gold: str, questions: str | None = None,
