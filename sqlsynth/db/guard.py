@@ -40,8 +40,21 @@ from sqlsynth.db.result import ExecStatus
 from sqlsynth.sql.parse import MAX_NESTING_DEPTH, MAX_SQL_CHARS, MAX_SQL_TOKENS, token_count
 
 # Kept for the SQLite engine's authorizer (a second wall that refuses these by name) and for
-# callers of the old deny-list API.
+# callers of the old deny-list API; the guard itself decides by the allowlist.
 FORBIDDEN_FUNCTIONS = SIDE_EFFECT_FUNCTIONS
+FORBIDDEN_FUNCTION_PREFIXES = (
+    "pg_create_", "pg_drop_", "pg_replication_", "pg_copy_", "pg_backup_", "pg_start_backup",
+    "pg_stop_backup", "pg_wal_", "pg_xlog_", "pg_switch_", "pg_file_", "pg_ls_", "pg_read_",
+    "pg_stat_reset", "pg_stat_statements_reset", "pg_advisory", "pg_try_advisory", "pg_logical_",
+    "pg_log_", "pg_promote", "pg_sequence_", "lo_", "dblink", "binary_upgrade_",
+)
+
+
+def is_forbidden_function(name: str) -> bool:
+    """Whether a function (any case, schema-qualified or not) is a known side-effecting one.
+    The guard refuses every function off the allowlist; this names the worst of them."""
+    base = normalize_function_name(name.rsplit(".", 1)[-1])
+    return base in SIDE_EFFECT_FUNCTIONS or base.startswith(FORBIDDEN_FUNCTION_PREFIXES)
 
 _FORBIDDEN_NODE_NAMES = (
     "Insert",
@@ -400,7 +413,7 @@ def _check_call(name: str, allowed: frozenset[str], sql: str) -> GuardDecision |
     base = normalize_function_name(raw)
     if base in allowed:
         return None
-    if base in SIDE_EFFECT_FUNCTIONS:
+    if is_forbidden_function(base):
         why = "acts outside the query (files, locks, sleep, settings, sequences, ...)"
     else:
         why = "is not a known side-effect-free built-in (user-defined or unknown functions " \
