@@ -410,6 +410,8 @@ def _check_call(name: str, allowed: frozenset[str], sql: str) -> GuardDecision |
         return _deny(sql, f"quoted function name {raw} is not allowed")
     if "." in raw:
         return _deny(sql, f"schema-qualified function {raw}() is not allowed")
+    if not raw.isascii():  # case folding could map it onto an allowed ASCII name
+        return _deny(sql, f"function name {raw!r} is not ASCII")
     base = normalize_function_name(raw)
     if base in allowed:
         return None
