@@ -19,6 +19,7 @@ The engines add further walls (read-only connections and transactions, SQLite's 
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Iterable
@@ -190,6 +191,26 @@ def check_read_only(
         return _deny(sql, f"cannot verify statement ({type(exc).__name__}: {exc})")
 
 
+_CACHEABLE_CHARS = 10_000  # at most ~20 MB of cached text
+
+
+@functools.lru_cache(maxsize=2048)
+def _check_cached(sql: str, dialect: str, allowed: tuple[str, ...]) -> GuardDecision:
+    return check_read_only(sql, dialect, allowed_functions=allowed)
+
+
+def check_read_only_cached(
+    sql: str, dialect: str, *, allowed_functions: Iterable[str] = ()
+) -> GuardDecision:
+    """`check_read_only`, remembered for recent statements: the decision is a pure function
+    of its inputs, and a pipeline asks about the same SQL several times (explain, execute,
+    the stored form), often from the event loop's thread."""
+    allowed = tuple(allowed_functions)
+    if isinstance(sql, str) and len(sql) <= _CACHEABLE_CHARS:
+        return _check_cached(sql, dialect, allowed)
+    return check_read_only(sql, dialect, allowed_functions=allowed)
+
+
 def canonical_sql(sql: str, dialect: str, *, allowed_functions: Iterable[str] = ()) -> str | None:
     """The form of `sql` to store, or None when the guard refuses it.
 
@@ -198,7 +219,7 @@ def canonical_sql(sql: str, dialect: str, *, allowed_functions: Iterable[str] = 
     function names; a comment always makes it differ), otherwise the rendering. Either way
     the stored text is the statement that was checked and executed.
     """
-    decision = check_read_only(sql, dialect, allowed_functions=allowed_functions)
+    decision = check_read_only_cached(sql, dialect, allowed_functions=allowed_functions)
     if not decision.allowed:
         return None
     return stored_form(sql, decision.sql, dialect)
@@ -208,6 +229,17 @@ def stored_form(original: str, rendering: str, dialect: str) -> str:
     """`original` when it spells the same tokens as the approved `rendering`, else `rendering`."""
     if original == rendering:
         return original
+    if len(original) + len(rendering) <= _CACHEABLE_CHARS:
+        return _stored_form_cached(original, rendering, dialect)
+    return _stored_form(original, rendering, dialect)
+
+
+@functools.lru_cache(maxsize=2048)
+def _stored_form_cached(original: str, rendering: str, dialect: str) -> str:
+    return _stored_form(original, rendering, dialect)
+
+
+def _stored_form(original: str, rendering: str, dialect: str) -> str:
     try:
         same = _token_texts(original, dialect) == _token_texts(rendering, dialect)
     except Exception:  # noqa: BLE001 - when in doubt, store what ran

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlsynth.db.engines.base import Engine, RunLimits
-from sqlsynth.db.guard import GuardDecision, check_read_only, stored_form
+from sqlsynth.db.guard import GuardDecision, check_read_only_cached, stored_form
 from sqlsynth.db.pool import ConnectionPool
 from sqlsynth.db.result import ExecResult, ExecStatus
 from sqlsynth.db.schema import (
@@ -220,7 +220,7 @@ class DatabaseManager:
     def guard(self, sql: str) -> GuardDecision:
         """The statement guard's verdict on `sql` for this engine; when allowed, its `.sql` is
         exactly the text `execute`/`explain` send to the engine."""
-        return check_read_only(sql, self.dialect, allowed_functions=self.allowed_functions)
+        return check_read_only_cached(sql, self.dialect, allowed_functions=self.allowed_functions)
 
     def canonical_sql(self, sql: str) -> str | None:
         """The form of `sql` pipelines store: itself when it is token for token what runs,
