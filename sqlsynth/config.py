@@ -68,6 +68,9 @@ class RunConfig:
     # database safety limits
     query_timeout: float = 10.0
     max_rows: int = 10_000
+    # functions untrusted SQL may call besides the built-in allowlist of side-effect-free ones
+    # (sqlsynth.db.functions), e.g. ["my_pure_udf"]
+    allowed_functions: list[str] = field(default_factory=list)
 
     # operator sizes (reference defaults)
     generate_num: int = 50
@@ -111,6 +114,13 @@ class RunConfig:
         unknown = sorted(set(values) - set(known))
         if unknown:
             raise ValueError(f"unknown configuration key(s): {', '.join(unknown)}")
+        names = values.get("allowed_functions")
+        if names is not None and (
+            not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names)
+        ):
+            raise ValueError(
+                "allowed_functions must be a list of function names, e.g. [\"my_udf\"]"
+            )
         data = asdict(self)
         data.update(values)
         return RunConfig(**data)

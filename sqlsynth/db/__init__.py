@@ -22,6 +22,8 @@ _EXPORTS = {
     "ForeignKey": "sqlsynth.db.schema",
     "check_read_only": "sqlsynth.db.guard",
     "GuardDecision": "sqlsynth.db.guard",
+    "canonical_sql": "sqlsynth.db.guard",
+    "ALLOWED_FUNCTIONS": "sqlsynth.db.functions",
     "parse_database_url": "sqlsynth.db.url",
 }
 

@@ -1,207 +1,61 @@
-"""First wall against hostile SQL: accept exactly one read-only SELECT/WITH statement.
+"""First wall against hostile SQL: accept exactly one read-only query, and hand the engine the
+guard's own rendering of it.
 
-The engines add a second wall (read-only connections/transactions), so this check may be
-strict without being perfect. When sqlglot cannot parse a statement we do not trust or reject
-it on that basis alone: a token-level scan decides, and the engine reports the real syntax error.
+The decision is made on sqlglot's syntax tree, and the statement the engine runs is that tree
+rendered back in the engine's dialect (comments dropped), re-parsed to check it is the same
+tree. So whatever the server's lexer and settings make of odd text, it only ever receives text
+the guard produced from a tree it approved. Behind that:
+
+* text whose tokenization is ambiguous between sqlglot and an engine is refused before
+  parsing (`sqlsynth.db.lexical`), as are statements longer or deeper than the parse limits
+  (`sqlsynth.sql.parse.check_size`), so parsing stays fast and never overflows the stack;
+* functions are deny-by-default: every function name in the rendering must be on the
+  dialect's allowlist of side-effect-free built-ins (`sqlsynth.db.functions`) or named by the
+  user; qualified and quoted function names are refused;
+* statements sqlglot cannot parse are refused (there is no tree to render); nothing raises.
+
+The engines add further walls (read-only connections and transactions, SQLite's authorizer).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
-from sqlglot.errors import ParseError, TokenError
+from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, TokenError, UnsupportedError
 from sqlglot.tokens import TokenType
 
-from sqlsynth.db.result import ExecStatus
-
-# Functions that touch files, sessions, locks, sequences or server state. Sleeping is allowed:
-# the per-query time limit handles it.
-FORBIDDEN_FUNCTIONS = frozenset(
-    {
-        # SQLite
-        "load_extension",
-        "readfile",
-        "writefile",
-        "edit",
-        "fts3_tokenizer",
-        "zipfile",
-        # MySQL / MariaDB
-        "load_file",
-        "get_lock",
-        "release_lock",
-        "release_all_locks",
-        "is_free_lock",
-        "master_pos_wait",
-        "sys_exec",
-        "sys_eval",
-        "benchmark_write",
-        # PostgreSQL
-        "set_config",
-        "pg_terminate_backend",
-        "pg_cancel_backend",
-        "pg_reload_conf",
-        "pg_rotate_logfile",
-        "pg_read_file",
-        "pg_read_binary_file",
-        "pg_ls_dir",
-        "pg_stat_file",
-        "lo_import",
-        "lo_export",
-        "lo_unlink",
-        "lo_create",
-        "lo_from_bytea",
-        "lo_put",
-        "lo_open",
-        "dblink",
-        "dblink_exec",
-        "dblink_connect",
-        "pg_advisory_lock",
-        "pg_advisory_xact_lock",
-        "pg_try_advisory_lock",
-        "pg_advisory_lock_shared",
-        "pg_notify",
-        "nextval",
-        "setval",
-        "pg_switch_wal",
-        "pg_promote",
-        "pg_create_restore_point",
-        "pg_logical_emit_message",
-        "pg_import_system_collations",
-        "txid_current",
-        "pg_current_xact_id",
-        "lo_creat",
-        "lo_truncate",
-        "lo_truncate64",
-        "lowrite",
-        "lo_write",
-        "pg_file_write",
-        "pg_file_rename",
-        "pg_file_unlink",
-        "pg_file_sync",
-        "pg_log_backend_memory_contexts",
-        "pg_stat_reset",
-        "pg_sleep_until",
-        # run a query given as a string, out of the guard's sight
-        "query_to_xml",
-        "query_to_xmlschema",
-        "query_to_xml_and_xmlschema",
-        "ts_stat",
-        "ts_rewrite",
-        # MySQL / MariaDB: replication waits and sequences
-        "master_gtid_wait",
-        "source_pos_wait",
-        "wait_for_executed_gtid_set",
-        "wait_until_sql_thread_after_gtids",
-        "lastval",
-        "currval",
-    }
+from sqlsynth.db.functions import (
+    SIDE_EFFECT_FUNCTIONS,
+    allowed_function_names,
+    normalize_function_name,
 )
+from sqlsynth.db.lexical import LexicalRefusal, check_lexical
+from sqlsynth.db.result import ExecStatus
+from sqlsynth.sql.parse import MAX_NESTING_DEPTH, MAX_SQL_CHARS, MAX_SQL_TOKENS, token_count
 
-# Whole families of server-administration functions, matched by name prefix: replication
-# slots and origins, backups, WAL control, file access, statistics resets, advisory locks and
-# large objects all act outside the read-only transaction (or survive its rollback).
+# Kept for the SQLite engine's authorizer (a second wall that refuses these by name) and for
+# callers of the old deny-list API; the guard itself decides by the allowlist.
+FORBIDDEN_FUNCTIONS = SIDE_EFFECT_FUNCTIONS
 FORBIDDEN_FUNCTION_PREFIXES = (
-    "pg_create_",
-    "pg_drop_",
-    "pg_replication_",
-    "pg_copy_",
-    "pg_backup_",
-    "pg_start_backup",
-    "pg_stop_backup",
-    "pg_wal_",
-    "pg_xlog_",
-    "pg_switch_",
-    "pg_file_",
-    "pg_ls_",
-    "pg_read_",
-    "pg_stat_reset",
-    "pg_stat_statements_reset",
-    "pg_advisory",
-    "pg_try_advisory",
-    "pg_logical_",
-    "pg_log_",
-    "pg_promote",
-    "pg_sequence_",
-    "lo_",
-    "dblink",
-    "binary_upgrade_",
+    "pg_create_", "pg_drop_", "pg_replication_", "pg_copy_", "pg_backup_", "pg_start_backup",
+    "pg_stop_backup", "pg_wal_", "pg_xlog_", "pg_switch_", "pg_file_", "pg_ls_", "pg_read_",
+    "pg_stat_reset", "pg_stat_statements_reset", "pg_advisory", "pg_try_advisory", "pg_logical_",
+    "pg_log_", "pg_promote", "pg_sequence_", "lo_", "dblink", "binary_upgrade_",
 )
 
 
 def is_forbidden_function(name: str) -> bool:
-    """Whether a function (any case, schema-qualified or not) may never be called."""
-    base = name.lower().rsplit(".", 1)[-1].strip('"`')
-    return base in FORBIDDEN_FUNCTIONS or base.startswith(FORBIDDEN_FUNCTION_PREFIXES)
-
-
-# Statement keywords that never belong in a read-only query (checked only when sqlglot cannot
-# parse the statement). A keyword directly followed by "(" is a function call, e.g. REPLACE(...).
-FORBIDDEN_KEYWORDS = frozenset(
-    {
-        "INSERT",
-        "UPDATE",
-        "DELETE",
-        "REPLACE",
-        "MERGE",
-        "UPSERT",
-        "CREATE",
-        "DROP",
-        "ALTER",
-        "TRUNCATE",
-        "RENAME",
-        "ATTACH",
-        "DETACH",
-        "PRAGMA",
-        "SET",
-        "RESET",
-        "GRANT",
-        "REVOKE",
-        "COPY",
-        "CALL",
-        "DO",
-        "HANDLER",
-        "LOAD",
-        "LOCK",
-        "UNLOCK",
-        "OUTFILE",
-        "DUMPFILE",
-        "INTO",
-        "VACUUM",
-        "REINDEX",
-        "ANALYZE",
-        "OPTIMIZE",
-        "REPAIR",
-        "COMMIT",
-        "ROLLBACK",
-        "BEGIN",
-        "START",
-        "SAVEPOINT",
-        "RELEASE",
-        "EXECUTE",
-        "EXEC",
-        "PREPARE",
-        "DEALLOCATE",
-        "NOTIFY",
-        "LISTEN",
-        "DISCARD",
-        "USE",
-        "SHARE",
-        "FLUSH",
-        "KILL",
-        "SHUTDOWN",
-        "INSTALL",
-        "UNINSTALL",
-        "CLUSTER",
-        "REFRESH",
-        "SECURITY",
-        "IMPORT",
-        "EXPORT",
-    }
-)
+    """Whether a function (any case, schema-qualified or not) is a known side-effecting one.
+    The guard refuses every function off the allowlist; this names the worst of them."""
+    base = normalize_function_name(name.rsplit(".", 1)[-1])
+    return base in SIDE_EFFECT_FUNCTIONS or base.startswith(FORBIDDEN_FUNCTION_PREFIXES)
 
 _FORBIDDEN_NODE_NAMES = (
     "Insert",
@@ -236,6 +90,18 @@ _FORBIDDEN_NODE_NAMES = (
     "Summarize",
     "Export",
     "NextValueFor",
+    "Describe",
+    "Show",
+    "Hint",
+    "Placeholder",
+    "Parameter",
+    "PropertyEQ",
+    "UserDefinedFunction",
+    "Execute",
+    "Declare",
+    "Return",
+    "Operator",
+    "Columns",
 )
 FORBIDDEN_NODES = tuple(t for t in (getattr(exp, n, None) for n in _FORBIDDEN_NODE_NAMES) if t)
 
@@ -248,16 +114,44 @@ _QUERY_ROOTS = tuple(
     if t
 )
 
-# MySQL/MariaDB run the body of /*! ... */ and /*M! ... */ comments, hiding SQL from parsers;
-# MySQL's optimizer hints /*+ ... */ can lift the statement time limit (MAX_EXECUTION_TIME).
-_EXECUTABLE_COMMENT_MARKERS = ("/*!", "/*M!", "/*m!", "/*+")
+# Statement keywords that never belong in a read-only query. Used only to say *why* text that
+# sqlglot cannot parse is refused: with one of these it is `forbidden`, else a syntax error.
+_KEYWORD_TEXT = """
+    INSERT UPDATE DELETE REPLACE MERGE UPSERT CREATE DROP ALTER TRUNCATE RENAME ATTACH DETACH
+    PRAGMA SET RESET GRANT REVOKE COPY CALL DO HANDLER LOAD LOCK UNLOCK OUTFILE DUMPFILE INTO
+    VACUUM REINDEX ANALYZE ANALYSE OPTIMIZE REPAIR COMMIT ROLLBACK BEGIN START SAVEPOINT RELEASE
+    EXECUTE EXEC PREPARE DEALLOCATE NOTIFY LISTEN DISCARD USE SHARE FLUSH KILL SHUTDOWN INSTALL
+    UNINSTALL CLUSTER REFRESH SECURITY IMPORT EXPORT EXPLAIN DECLARE XA CHECKPOINT
+"""
+FORBIDDEN_KEYWORDS = frozenset(_KEYWORD_TEXT.split())
 
-_SQLGLOT_LOGGER = logging.getLogger("sqlglot")
+# Names sqlglot's generators pass to `func()` for syntax rather than for a function lookup.
+_SYNTAX_CALLS = frozenset(
+    {"cast", "try_cast", "extract", "row", "array", "values", "exists", "columns", "match"}
+)
+
+
+
+class _QuietWhileGuarding(logging.Filter):
+    """Drops sqlglot's warnings ("falling back to Command", ...) raised by the guard's own
+    parsing, in the guarding thread only: the guard reports its refusals itself."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.local = threading.local()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(self.local, "active", False)
+
+
+_QUIET = _QuietWhileGuarding()
+logging.getLogger("sqlglot").addFilter(_QUIET)
 
 
 @dataclass(frozen=True)
 class GuardDecision:
-    """Verdict on one statement; `sql` is the statement without trailing semicolons/comments."""
+    """Verdict on one statement. When allowed, `sql` is the text the engine must run: the
+    guard's rendering of the approved tree. When refused, `sql` is the input as given."""
 
     status: ExecStatus | None
     sql: str
@@ -272,84 +166,307 @@ def _deny(sql: str, reason: str, status: ExecStatus = ExecStatus.FORBIDDEN) -> G
     return GuardDecision(status=status, sql=sql, reason=reason)
 
 
-def check_read_only(sql: str, dialect: str) -> GuardDecision:
-    """Decide whether `sql` is a single read-only query safe to hand to the engine."""
+def check_read_only(
+    sql: str,
+    dialect: str,
+    *,
+    allowed_functions: Iterable[str] = (),
+    max_chars: int = MAX_SQL_CHARS,
+    max_depth: int = MAX_NESTING_DEPTH,
+    max_tokens: int = MAX_SQL_TOKENS,
+) -> GuardDecision:
+    """Decide whether `sql` is one read-only query safe to run on a `dialect` engine.
+
+    `allowed_functions` adds names to the dialect's allowlist. Never raises: limits give
+    `too_large`, malformed text `syntax_error`, everything else refused `forbidden`.
+    """
     if not isinstance(sql, str) or not sql.strip():
-        return _deny("", "empty statement", ExecStatus.SYNTAX_ERROR)
-    if dialect == "mysql" and any(m in sql for m in _EXECUTABLE_COMMENT_MARKERS):
-        return _deny(sql, "MySQL executable comments and hints (/*! */, /*+ */) are not allowed")
+        return _deny("" if not isinstance(sql, str) else sql, "empty statement",
+                     ExecStatus.SYNTAX_ERROR)
+    try:
+        return _check(sql, dialect, allowed_functions, (max_chars, max_depth, max_tokens))
+    except RecursionError:
+        return _deny(sql, "statement nested too deeply to analyse", ExecStatus.TOO_LARGE)
+    except Exception as exc:  # noqa: BLE001 - whatever sqlglot does, the answer is a refusal
+        return _deny(sql, f"cannot verify statement ({type(exc).__name__}: {exc})")
+
+
+_CACHEABLE_CHARS = 10_000  # at most ~20 MB of cached text
+
+
+@functools.lru_cache(maxsize=2048)
+def _check_cached(sql: str, dialect: str, allowed: tuple[str, ...]) -> GuardDecision:
+    return check_read_only(sql, dialect, allowed_functions=allowed)
+
+
+def check_read_only_cached(
+    sql: str, dialect: str, *, allowed_functions: Iterable[str] = ()
+) -> GuardDecision:
+    """`check_read_only`, remembered for recent statements: the decision is a pure function
+    of its inputs, and a pipeline asks about the same SQL several times (explain, execute,
+    the stored form), often from the event loop's thread."""
+    allowed = tuple(allowed_functions)
+    if isinstance(sql, str) and len(sql) <= _CACHEABLE_CHARS:
+        return _check_cached(sql, dialect, allowed)
+    return check_read_only(sql, dialect, allowed_functions=allowed)
+
+
+def canonical_sql(sql: str, dialect: str, *, allowed_functions: Iterable[str] = ()) -> str | None:
+    """The form of `sql` to store, or None when the guard refuses it.
+
+    That is `sql` itself when it is token for token the statement the engine runs (the guard's
+    rendering, up to whitespace, trailing semicolons and the letter case of keywords and
+    function names; a comment always makes it differ), otherwise the rendering. Either way
+    the stored text is the statement that was checked and executed.
+    """
+    decision = check_read_only_cached(sql, dialect, allowed_functions=allowed_functions)
+    if not decision.allowed:
+        return None
+    return stored_form(sql, decision.sql, dialect)
+
+
+def stored_form(original: str, rendering: str, dialect: str) -> str:
+    """`original` when it spells the same tokens as the approved `rendering`, else `rendering`."""
+    if original == rendering:
+        return original
+    if len(original) + len(rendering) <= _CACHEABLE_CHARS:
+        return _stored_form_cached(original, rendering, dialect)
+    return _stored_form(original, rendering, dialect)
+
+
+@functools.lru_cache(maxsize=2048)
+def _stored_form_cached(original: str, rendering: str, dialect: str) -> str:
+    return _stored_form(original, rendering, dialect)
+
+
+def _stored_form(original: str, rendering: str, dialect: str) -> str:
+    try:
+        same = _token_texts(original, dialect) == _token_texts(rendering, dialect)
+    except Exception:  # noqa: BLE001 - when in doubt, store what ran
+        same = False
+    return original.strip().rstrip(";").rstrip() if same else rendering
+
+
+def _token_texts(sql: str, dialect: str) -> list[str]:
+    """Each token's source text (quotes included), keywords and function names upper-cased
+    (they are case-insensitive; identifiers keep their case).
+    A comment counts as a token of its own (a trailing ``--`` would swallow whatever a caller
+    appends), so commented text is always stored as its rendering."""
+    out = []
+    tokens = Dialect.get_or_raise(dialect).tokenize(sql)
+    for i, tok in enumerate(tokens):
+        if tok.comments:
+            out.append("--")
+        if tok.token_type is TokenType.SEMICOLON:
+            continue
+        text = sql[tok.start : tok.end + 1]
+        bare = text[:1].isalpha() or text[:1] == "_"
+        is_call = i + 1 < len(tokens) and tokens[i + 1].token_type is TokenType.L_PAREN
+        name = tok.token_type is TokenType.VAR and not is_call  # an identifier keeps its case
+        out.append(text.upper() if bare and not name else text)
+    return out
+
+
+def _check(
+    sql: str, dialect: str, extra: Iterable[str], limits: tuple[int, int, int]
+) -> GuardDecision:
+    max_chars, max_depth, max_tokens = limits
+    if len(sql) > max_chars:
+        return _deny(
+            sql, f"statement of {len(sql):,} characters (limit {max_chars:,})", ExecStatus.TOO_LARGE
+        )
+    if token_count(sql, max_tokens) > max_tokens:
+        return _deny(sql, f"statement of more than {max_tokens:,} tokens", ExecStatus.TOO_LARGE)
+    try:
+        check_lexical(sql, dialect, max_depth=max_depth)
+    except LexicalRefusal as refusal:
+        status = (
+            ExecStatus.TOO_LARGE
+            if refusal.too_deep
+            else ExecStatus.SYNTAX_ERROR
+            if refusal.syntax
+            else ExecStatus.FORBIDDEN
+        )
+        return _deny(sql, refusal.reason, status)
+
+    tree, problem = _parse_one(sql, dialect)
+    if tree is None:
+        return _why_unparseable(sql, dialect, problem)
+    verdict = _check_tree(tree, sql)
+    if verdict is not None:
+        return verdict
+
+    try:
+        rendered, called = _render(tree, dialect)
+    except UnsupportedError as exc:
+        return _deny(sql, f"cannot be written back in {dialect}: {_first_line(exc)}")
+    allowed = allowed_function_names(dialect, extra)
+    verdict = _check_calls(tree, called, allowed, sql)
+    if verdict is not None:
+        return verdict
+    head = rendered.lstrip("(").lstrip()[:4].upper()
+    if head not in ("SELE", "WITH"):  # EXPLAIN <rendering> must explain a plain query
+        return _deny(sql, f"rendering does not start with SELECT/WITH: {rendered[:40]!r}")
+
+    # The text sent must itself be unambiguous and must mean the tree that was approved.
+    try:
+        check_lexical(rendered, dialect, max_depth=max_depth)
+    except LexicalRefusal as refusal:
+        return _deny(sql, f"the guard's rendering is ambiguous: {refusal.reason}")
+    again, problem = _parse_one(rendered, dialect)
+    if again is None:
+        return _deny(sql, f"the guard's rendering does not parse back: {problem.reason}")
+    if again != tree:
+        # sqlglot may add to the tree while rendering (e.g. a CAST PostgreSQL's ROUND needs).
+        # Then the text sent must be a fixpoint, and its own tree must pass every check.
+        try:
+            rendered_again, called_again = _render(again, dialect)
+        except UnsupportedError as exc:
+            return _deny(sql, f"cannot be written back in {dialect}: {_first_line(exc)}")
+        if rendered_again != rendered:
+            return _deny(sql, "the guard's rendering does not parse back to the approved statement")
+        verdict = _check_tree(again, sql) or _check_calls(again, called_again, allowed, sql)
+        if verdict is not None:
+            return verdict
+    return GuardDecision(status=None, sql=rendered)
+
+
+def _check_calls(
+    tree: exp.Expression, called: list[str], allowed: frozenset[str], sql: str
+) -> GuardDecision | None:
+    """Every function the tree names, and every name its rendering calls, is allowed. Names
+    the statement itself spells (sqlglot does not know them) must be on the allowlist; names
+    sqlglot's generator writes may also be syntax it spells like a call (CAST, COLUMNS, ...)."""
+    for name in (n.name for n in tree.find_all(exp.Anonymous)):
+        verdict = _check_call(name, allowed, sql)
+        if verdict is not None:
+            return verdict
+    for name in called:
+        verdict = _check_call(name, allowed | _SYNTAX_CALLS, sql)
+        if verdict is not None:
+            return verdict
+    return None
+
+
+def _parse_one(sql: str, dialect: str) -> tuple[exp.Expression | None, GuardDecision]:
+    _QUIET.local.active = True  # "falling back to Command" -> refused below
+    try:
+        statements = sqlglot.parse(sql, read=dialect)
+    except (ParseError, TokenError) as exc:
+        return None, _deny(sql, f"cannot parse statement: {_first_line(exc)}",
+                           ExecStatus.SYNTAX_ERROR)
+    except SqlglotError as exc:
+        return None, _deny(sql, f"cannot parse statement: {_first_line(exc)}",
+                           ExecStatus.SYNTAX_ERROR)
+    finally:
+        _QUIET.local.active = False
+    statements = [s for s in statements if s is not None and not isinstance(s, exp.Semicolon)]
+    if not statements:
+        return None, _deny(sql, "empty statement", ExecStatus.SYNTAX_ERROR)
+    if len(statements) != 1:
+        return None, _deny(sql, "only one statement is allowed")
+    return statements[0], _deny(sql, "")
+
+
+def _why_unparseable(sql: str, dialect: str, problem: GuardDecision) -> GuardDecision:
+    """Refuse text sqlglot cannot parse, as `forbidden` when it names a forbidden keyword or
+    side-effecting function (the better message), else as the syntax error it is."""
+    if problem.status is not ExecStatus.SYNTAX_ERROR:
+        return problem
     try:
         tokens = Dialect.get_or_raise(dialect).tokenize(sql)
-    except (TokenError, ValueError) as exc:
-        return _deny(sql, f"cannot tokenize statement: {exc}", ExecStatus.SYNTAX_ERROR)
-    significant = [t for t in tokens if t.token_type is not TokenType.SEMICOLON]
-    if not significant:
-        return _deny("", "empty statement", ExecStatus.SYNTAX_ERROR)
-    # From the first to the last real token: drops stray semicolons and trailing comments,
-    # which would break wrappers such as EXPLAIN or DECLARE ... CURSOR FOR.
-    cleaned = sql[significant[0].start : significant[-1].end + 1]
-
+    except (SqlglotError, ValueError):
+        return problem
     for i, tok in enumerate(tokens):
-        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
-        is_call = nxt is not None and nxt.token_type is TokenType.L_PAREN
-        if is_call and is_forbidden_function(tok.text):
-            return _deny(cleaned, f"function {tok.text}() is not allowed")
-        # MariaDB sequences: NEXT VALUE FOR s / PREVIOUS VALUE FOR s advance or read state.
-        words = tuple(t.text.upper() for t in tokens[i : i + 3])
-        if words in (("NEXT", "VALUE", "FOR"), ("PREVIOUS", "VALUE", "FOR")):
-            return _deny(cleaned, f"{' '.join(words)} (sequences) is not allowed")
-    first_sep = next((i for i, t in enumerate(tokens) if t.token_type is TokenType.SEMICOLON), None)
-    if (
-        first_sep is not None
-        and any(t.token_type is not TokenType.SEMICOLON for t in tokens[first_sep + 1 :])
-        and any(t.token_type is not TokenType.SEMICOLON for t in tokens[:first_sep])
-    ):
-        return _deny(cleaned, "only one statement is allowed")
-
-    level = _SQLGLOT_LOGGER.level
-    _SQLGLOT_LOGGER.setLevel(logging.ERROR)  # silence "falling back to Command" warnings
-    try:
-        statements = sqlglot.parse(cleaned, read=dialect)
-    except (ParseError, TokenError, ValueError):
-        return _token_scan(tokens, cleaned)
-    finally:
-        _SQLGLOT_LOGGER.setLevel(level)
-    statements = [s for s in statements if s is not None and not isinstance(s, exp.Semicolon)]
-    if len(statements) != 1:
-        return _deny(cleaned, "only one statement is allowed")
-    root = statements[0]
-    if not isinstance(root, _QUERY_ROOTS):
-        return _deny(cleaned, f"only SELECT/WITH queries are allowed, got {root.key.upper()}")
-    for node in root.walk():
-        if isinstance(node, FORBIDDEN_NODES):
-            what = "SELECT ... FOR UPDATE/SHARE" if isinstance(node, exp.Lock) else node.key.upper()
-            return _deny(cleaned, f"{what} is not allowed in a read-only query")
-        if isinstance(node, exp.Func) and is_forbidden_function(_function_name(node)):
-            return _deny(cleaned, f"function {node.name}() is not allowed")
-    return GuardDecision(status=None, sql=cleaned)
-
-
-def _function_name(node: exp.Func) -> str:
-    """The SQL name of a function node, whether sqlglot knows the function or not."""
-    if isinstance(node, exp.Anonymous):
-        return node.name
-    return node.sql_name()
-
-
-def _token_scan(tokens: list, cleaned: str) -> GuardDecision:
-    """Conservative check for statements sqlglot cannot parse; the engine reports syntax."""
-    significant = [t for t in tokens if t.token_type is not TokenType.SEMICOLON]
-    first = significant[0]
-    if first.token_type is TokenType.VAR and first.text.upper() not in FORBIDDEN_KEYWORDS:
-        return _deny(cleaned, f"unknown statement keyword {first.text!r}", ExecStatus.SYNTAX_ERROR)
-    if first.token_type not in (TokenType.SELECT, TokenType.WITH, TokenType.L_PAREN):
-        return _deny(cleaned, f"only SELECT/WITH queries are allowed, got {first.text.upper()}")
-    for i, tok in enumerate(significant):
         if tok.token_type in (TokenType.STRING, TokenType.IDENTIFIER):
             continue
-        nxt = significant[i + 1] if i + 1 < len(significant) else None
-        if nxt is not None and nxt.token_type is TokenType.L_PAREN:
-            continue
-        if tok.text.upper() in FORBIDDEN_KEYWORDS:
-            return _deny(cleaned, f"keyword {tok.text.upper()} is not allowed in a read-only query")
-    return GuardDecision(status=None, sql=cleaned)
+        word = tok.text.upper()
+        if word in ("NEXT", "PREVIOUS") and [t.text.upper() for t in tokens[i + 1 : i + 3]] == [
+            "VALUE",
+            "FOR",
+        ]:
+            return _deny(sql, f"{word} VALUE FOR (sequences) is not allowed")
+        is_call = i + 1 < len(tokens) and tokens[i + 1].token_type is TokenType.L_PAREN
+        if is_call and word.lower() in SIDE_EFFECT_FUNCTIONS:
+            return _deny(sql, f"function {word.lower()}() acts outside the query")
+        if not is_call and word in FORBIDDEN_KEYWORDS:
+            return _deny(sql, f"keyword {word} is not allowed in a read-only query")
+    return problem
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
+def _check_tree(root: exp.Expression, sql: str) -> GuardDecision | None:
+    if not isinstance(root, _QUERY_ROOTS):
+        return _deny(sql, f"only SELECT/WITH queries are allowed, got {root.key.upper()}")
+    for node in root.walk():
+        if isinstance(node, FORBIDDEN_NODES):
+            return _deny(sql, f"{_node_label(node)} is not allowed in a read-only query")
+        if isinstance(node, exp.Func):
+            parent = node.parent
+            qualified = (isinstance(parent, exp.Dot) and parent.expression is node) or (
+                isinstance(parent, exp.Table) and parent.this is node and parent.args.get("db")
+            )
+            if qualified:
+                return _deny(sql, f"schema-qualified function {_func_name(node)}() is not allowed")
+            name = node.this if isinstance(node, exp.Anonymous) else None
+            if isinstance(name, exp.Identifier) and name.quoted:
+                return _deny(sql, f"quoted function name {node.this.name!r} is not allowed")
+    return None
+
+
+def _node_label(node: exp.Expression) -> str:
+    if isinstance(node, exp.Lock):
+        return "SELECT ... FOR UPDATE/SHARE"
+    if isinstance(node, exp.Into):
+        return "SELECT ... INTO"
+    if isinstance(node, getattr(exp, "Parameter", ())):
+        return "a variable or parameter"
+    if isinstance(node, getattr(exp, "PropertyEQ", ())):
+        return "an assignment (:=)"
+    if isinstance(node, getattr(exp, "NextValueFor", ())):
+        return "NEXT VALUE FOR (sequences)"
+    return node.key.upper()
+
+
+def _func_name(node: exp.Func) -> str:
+    return node.name if isinstance(node, exp.Anonymous) else node.sql_name()
+
+
+def _check_call(name: str, allowed: frozenset[str], sql: str) -> GuardDecision | None:
+    raw = name.strip()
+    if raw[:1] in ('"', "`", "["):
+        return _deny(sql, f"quoted function name {raw} is not allowed")
+    if "." in raw:
+        return _deny(sql, f"schema-qualified function {raw}() is not allowed")
+    if not raw.isascii():  # case folding could map it onto an allowed ASCII name
+        return _deny(sql, f"function name {raw!r} is not ASCII")
+    base = normalize_function_name(raw)
+    if base in allowed:
+        return None
+    if is_forbidden_function(base):
+        why = "acts outside the query (files, locks, sleep, settings, sequences, ...)"
+    else:
+        why = "is not a known side-effect-free built-in (user-defined or unknown functions " \
+              "are refused; allow it by name with allowed_functions)"
+    return _deny(sql, f"function {base}() {why}")
+
+
+def _render(tree: exp.Expression, dialect: str) -> tuple[str, list[str]]:
+    """`tree` as `dialect` text without comments, and every function name the text calls."""
+    # Anything sqlglot cannot express in `dialect` raises instead of being dropped silently.
+    generator = Dialect.get_or_raise(dialect).generator(
+        comments=False, unsupported_level=ErrorLevel.RAISE
+    )
+    called: list[str] = []
+    plain_func = generator.func
+
+    def recording_func(name: str, *args, **kwargs):
+        called.append(str(name))
+        return plain_func(name, *args, **kwargs)
+
+    generator.func = recording_func  # every function call the generator writes passes here
+    return generator.generate(tree, copy=True), called

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlsynth.db.engines.base import Engine, RunLimits
-from sqlsynth.db.guard import check_read_only
+from sqlsynth.db.guard import GuardDecision, check_read_only_cached, stored_form
 from sqlsynth.db.pool import ConnectionPool
 from sqlsynth.db.result import ExecResult, ExecStatus
 from sqlsynth.db.schema import (
@@ -68,6 +68,7 @@ class DatabaseManager:
         per_db_concurrency: int = 4,
         sample_values: int = 3,
         cache_size: int = 100_000,
+        allowed_functions: Iterable[str] = (),
     ) -> None:
         key = _DB_TYPES.get(str(db_type).lower())
         if key is None:
@@ -81,6 +82,10 @@ class DatabaseManager:
         self.max_result_bytes = int(max_result_bytes)
         self.per_db_concurrency = int(per_db_concurrency)
         self.sample_values = int(sample_values)
+        # names added to the guard's allowlist of side-effect-free functions (sqlsynth.db.functions)
+        if isinstance(allowed_functions, str):
+            raise TypeError("allowed_functions must be a list of names, not one string")
+        self.allowed_functions = tuple(str(n) for n in allowed_functions)
         self.stats = {"executions": 0, "explains": 0, "cache_hits": 0, "forbidden": 0}
         self._max_workers = int(max_workers)
         self._executor: ThreadPoolExecutor | None = None
@@ -212,6 +217,17 @@ class DatabaseManager:
         return self._raw_run(db_id, sql, RunLimits(SAMPLE_TIMEOUT, n, self.max_result_bytes), False)
 
     # -- safe execution --------------------------------------------------------------------
+    def guard(self, sql: str) -> GuardDecision:
+        """The statement guard's verdict on `sql` for this engine; when allowed, its `.sql` is
+        exactly the text `execute`/`explain` send to the engine."""
+        return check_read_only_cached(sql, self.dialect, allowed_functions=self.allowed_functions)
+
+    def canonical_sql(self, sql: str) -> str | None:
+        """The form of `sql` pipelines store: itself when it is token for token what runs,
+        else the guard's rendering that runs; None when refused (see `guard.canonical_sql`)."""
+        decision = self.guard(sql)
+        return stored_form(sql, decision.sql, self.dialect) if decision.allowed else None
+
     def execute(
         self, db_id: str, sql: str, *, timeout: float | None = None, max_rows: int | None = None
     ) -> ExecResult:
@@ -270,7 +286,7 @@ class DatabaseManager:
                     f"unknown db_id {db_id!r}",
                     elapsed=time.monotonic() - start,
                 )
-            decision = check_read_only(sql, self.dialect)
+            decision = self.guard(sql)
             if not decision.allowed:
                 with self._lock:
                     self.stats["forbidden"] += 1

@@ -19,7 +19,8 @@ def _database_manager(cfg: Any) -> Any:
     if not cfg.db:
         raise ValueError("eval needs --db (a SQLite file/directory or a server URL)")
     return DatabaseManager.from_path_or_url(cfg.db, timeout=cfg.query_timeout,
-                                            max_rows=cfg.max_rows)
+                                            max_rows=cfg.max_rows,
+                                            allowed_functions=getattr(cfg, "allowed_functions", ()))
 
 
 def convention_help() -> str:

@@ -13,6 +13,8 @@ _KINDS: tuple[tuple[type, str], ...] = (
     (exp.TruncateTable, "ddl"), (exp.Command, "command"), (exp.Pragma, "command"),
     (exp.Transaction, "command"), (exp.Commit, "command"), (exp.Rollback, "command"),
     (exp.Use, "command"), (exp.Set, "command"),
+    # SELECT ... INTO writes a table, a file or variables; FOR UPDATE/SHARE takes locks
+    (exp.Into, "write"), (exp.Lock, "command"),
     *((getattr(exp, name), "command") for name in ("Attach", "Detach") if hasattr(exp, name)),
 )
 
@@ -20,8 +22,9 @@ _KINDS: tuple[tuple[type, str], ...] = (
 def classify_statement(sql: str, dialect: str = "sqlite") -> str:
     """One of ``select`` (a read-only query: SELECT, set operations, VALUES, WITH ... SELECT),
     ``insert``, ``update``, ``delete``, ``write`` (other data changes), ``ddl``, ``command``
-    (PRAGMA, SET, transactions, engine-specific commands), ``other``, or ``invalid`` (empty,
-    unparseable, or more than one statement)."""
+    (PRAGMA, SET, transactions, locking reads, engine-specific commands), ``other``, or
+    ``invalid`` (empty, unparseable, more than one statement, or beyond the parse limits of
+    `sqlsynth.sql.parse.check_size`). Never raises."""
     try:
         tree = parse_single(sql, dialect)
     except SQLParseError:

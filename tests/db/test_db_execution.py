@@ -121,8 +121,12 @@ def test_runaway_query_is_stopped(make_manager, engine_kind):
     assert manager.execute(DB, "SELECT count(*) FROM singer").ok  # the pool still works
 
 
+# The guard refuses sleep functions unless allowed by name (as a user would in the config).
+SLEEP_FUNCTIONS = ("sleep", "pg_sleep")
+
+
 def test_sleep_is_stopped(make_manager, engine_kind):
-    manager = make_manager(timeout=1.0)
+    manager = make_manager(timeout=1.0, allowed_functions=SLEEP_FUNCTIONS)
     sql = {"sqlite": RUNAWAY, "mysql": "SELECT SLEEP(30)", "postgres": "SELECT pg_sleep(30)"}
     start = time.monotonic()
     res = manager.execute(DB, sql[engine_kind])
@@ -204,7 +208,7 @@ def test_batch_dedups_identical_pairs(make_manager):
 
 
 async def test_concurrent_identical_requests_share_one_execution(make_manager, engine_kind):
-    manager = make_manager(timeout=5.0)
+    manager = make_manager(timeout=5.0, allowed_functions=SLEEP_FUNCTIONS)
     slow = {
         "sqlite": SERIES.replace("SELECT x FROM c", "SELECT sum(x) FROM c"),
         "mysql": "SELECT SLEEP(0.3)",
@@ -234,7 +238,7 @@ async def test_aexecute_does_not_block_the_event_loop(make_manager):
 
 
 def test_concurrency_is_bounded_per_database(make_manager, engine_kind):
-    manager = make_manager(max_workers=8, per_db_concurrency=2)
+    manager = make_manager(max_workers=8, per_db_concurrency=2, allowed_functions=SLEEP_FUNCTIONS)
     slow = {
         "sqlite": SERIES.replace("x < 3000", "x < {n}").replace(
             "SELECT x FROM c", "SELECT sum(x) FROM c"

@@ -60,6 +60,16 @@ def sql_and_db(row: Row, sql_key: str, db_id_key: str,
     return unknown_db(database_manager, db_id) or (sql, db_id)
 
 
+def with_canonical_sql(row: Row, sql_key: str, sql: str, database_manager: Any) -> Row:
+    """The row with its SQL in the form the database layer executed (the guard's rendering,
+    see "Stored SQL" in docs/ARCHITECTURE.md), so what is stored is what was checked and run."""
+    canonical = getattr(database_manager, "canonical_sql", None)
+    text = canonical(sql) if callable(canonical) else None
+    if not isinstance(text, str) or not text or text == sql:
+        return row
+    return {**row, sql_key: text}
+
+
 def failed_execution(res: ExecResult) -> Reject:
     """The reject for a failed execution or EXPLAIN, with the engine's message."""
     reason = STATUS_REASONS.get(res.status, str(getattr(res.status, "value", res.status)))

@@ -72,7 +72,11 @@ class Text2SQLCoTVotingGenerator(Operator):
                      f"(need {self.min_valid_candidates}); failures: {', '.join(errors) or '-'}"),
             )
         out = {k: v for k, v in row.items() if k != responses_key}
-        out[self.keys["output_sql_key"]] = candidates[chosen]
+        canonical = getattr(self.database_manager, "canonical_sql", None)
+        chosen_sql = candidates[chosen]
+        # stored as executed: the guard's rendering (same syntax tree as the reasoning's SQL)
+        out[self.keys["output_sql_key"]] = (canonical(chosen_sql) if callable(canonical)
+                                            else None) or chosen_sql
         out[self.keys["output_cot_key"]] = responses[chosen]
         return [out]
 

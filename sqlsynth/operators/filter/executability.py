@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepContext
-from sqlsynth.operators.filter._common import failed_execution, sql_and_db
+from sqlsynth.operators.filter._common import failed_execution, sql_and_db, with_canonical_sql
 
 
 class SQLExecutabilityFilter(Operator):
-    """Reads ``SQL`` and ``db_id``; keeps the row unchanged when the SQL is one read-only
+    """Reads ``SQL`` and ``db_id``; keeps the row when the SQL is one read-only
     SELECT/WITH statement that the engine's EXPLAIN accepts (names, types, syntax), so bad SQL
-    is dropped without paying for its execution.
+    is dropped without paying for its execution. The kept row's SQL is the form that was
+    checked and run (``DatabaseManager.canonical_sql``, the guard's rendering).
 
     Reject reasons: ``empty_sql``, ``unknown_db_id``, ``forbidden`` (not a single read-only
     query), ``syntax_error``, ``runtime_error`` (unknown table/column, type errors), and
@@ -39,4 +40,4 @@ class SQLExecutabilityFilter(Operator):
         res = await self.database_manager.aexplain(db_id, sql)
         if not res.ok:
             return failed_execution(res)
-        return [row]
+        return [with_canonical_sql(row, self.keys["input_sql_key"], sql, self.database_manager)]

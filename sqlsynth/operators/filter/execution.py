@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepContext
-from sqlsynth.operators.filter._common import failed_execution, sql_and_db
+from sqlsynth.operators.filter._common import failed_execution, sql_and_db, with_canonical_sql
 
 
 class SQLExecutionFilter(Operator):
     """Reads ``SQL`` and ``db_id``; executes the SQL through the database layer's safe
-    executor (read-only, row and size caps) and keeps the row unchanged when it succeeds
-    within ``timeout`` seconds. With ``drop_empty`` a query returning no rows is dropped too:
-    an empty answer teaches little and often hides a wrong filter value.
+    executor (read-only, row and size caps) and keeps the row when it succeeds within
+    ``timeout`` seconds, its SQL in the form that was checked and run
+    (``DatabaseManager.canonical_sql``, the guard's rendering). With ``drop_empty`` a query
+    returning no rows is dropped too: an empty answer teaches little and often hides a wrong
+    filter value.
 
     Reject reasons: ``empty_sql``, ``unknown_db_id``, ``forbidden``, ``syntax_error``,
     ``runtime_error``, ``timeout``, ``too_large``, and ``empty_result`` (with ``drop_empty``).
@@ -46,4 +48,4 @@ class SQLExecutionFilter(Operator):
             return failed_execution(res)
         if self.drop_empty and not res.rows:
             return Reject("empty_result", f"no rows ({len(res.columns)} columns)")
-        return [row]
+        return [with_canonical_sql(row, self.keys["input_sql_key"], sql, self.database_manager)]
