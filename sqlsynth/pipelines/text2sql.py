@@ -3,6 +3,13 @@
 Wiring only: which operators, in which order, with which keys. ``forward()`` records the steps
 inside ``FileStorage.streaming()`` so rows flow through all steps at once; every step still
 writes its own file, and a rerun resumes from the last finished step with cached LLM answers.
+
+Besides the reference's steps, both pipelines verify each row by default (each switch is a
+``RunConfig`` field): degenerate results (``synthesis_reject_results`` /
+``refine_reject_results``), deterministic question checks before the judge
+(``question_checks``), round-trip verification before the reasoning is paid for
+(``roundtrip``; its solver answers are shared with ``SQLExecutionClassifier``), reasoning that
+must reach the row's answer (``cot_policy``) and duplicates by meaning (``dedup_by_meaning``).
 """
 
 from __future__ import annotations
@@ -12,11 +19,19 @@ from typing import Any
 
 from sqlsynth import factory
 from sqlsynth.config import RunConfig
-from sqlsynth.operators.eval import SQLComponentClassifier, SQLExecutionClassifier
+from sqlsynth.operators.eval import (
+    PromptSolver,
+    SharedSolver,
+    SQLComponentClassifier,
+    SQLExecutionClassifier,
+)
 from sqlsynth.operators.filter import (
     SQLExecutabilityFilter,
+    SQLExecutionFilter,
     Text2SQLCorrespondenceFilter,
     Text2SQLCoTVotingGenerator,
+    Text2SQLQuestionFilter,
+    Text2SQLRoundTripFilter,
 )
 from sqlsynth.operators.generate import (
     SQLGenerator,
@@ -42,7 +57,7 @@ EVIDENCE_KEY = "evidence"
 
 
 class _Text2SQLPipelineBase:
-    """Shared parts: configuration, storage, models, and the seven question-to-label steps."""
+    """Shared parts: configuration, storage, models, and the question-to-label steps."""
 
     first_entry_default = "empty.jsonl"
 
@@ -84,6 +99,8 @@ class _Text2SQLPipelineBase:
             question_candidates_num=cfg.question_candidates,
             prompt_template=Text2SQLQuestionGeneratorPrompt(),
         )
+        self.question_filter = Text2SQLQuestionFilter(database_manager=db) \
+            if cfg.question_checks else None
         self.correspondence_filter = Text2SQLCorrespondenceFilter(
             llm_serving=self.llm_serving,
             database_manager=db,
@@ -98,28 +115,51 @@ class _Text2SQLPipelineBase:
             sampling_num=cfg.cot_samples,
             prompt_template=Text2SQLCotGeneratorPrompt(),
         )
+        if execution_solver is None and cfg.execution_solver != "prompt":
+            execution_solver = factory.make_solver(cfg, db, self.llm_serving,
+                                                   self.embedding_serving)
+        solver = execution_solver if execution_solver is not None \
+            else PromptSolver(self.llm_serving)
+        if cfg.roundtrip:
+            # one set of solver answers for both the round-trip check and the difficulty label
+            solver = SharedSolver(solver)
+        self.roundtrip_filter = Text2SQLRoundTripFilter(
+            llm_serving=self.llm_serving,
+            database_manager=db,
+            num_generations=cfg.execution_generations,
+            min_agree=cfg.roundtrip_min_agree or None,
+            solver=solver,
+        ) if cfg.roundtrip else None
+        recheck = [op for op in (self.correspondence_filter, self.roundtrip_filter) if op]
         self.cot_voter = Text2SQLCoTVotingGenerator(
-            database_manager=db, min_valid_candidates=cfg.min_valid_candidates
+            database_manager=db, min_valid_candidates=cfg.min_valid_candidates,
+            policy=cfg.cot_policy,
+            recheck=recheck if cfg.cot_policy == "adopt_majority" else (),
         )
         self.component_classifier = SQLComponentClassifier(
             difficulty_thresholds=[2, 4, 6], difficulty_labels=["easy", "medium", "hard", "extra"]
         )
-        if execution_solver is None and cfg.execution_solver != "prompt":
-            execution_solver = factory.make_solver(cfg, db, self.llm_serving,
-                                                   self.embedding_serving)
         self.execution_classifier = SQLExecutionClassifier(
             llm_serving=self.llm_serving,
             database_manager=db,
             num_generations=cfg.execution_generations,
             difficulty_thresholds=[2, 5, 9],
             difficulty_labels=["extra", "hard", "medium", "easy"],
-            solver=execution_solver,
+            solver=solver,
         )
 
     def _first_entry(self, cfg: RunConfig) -> str:
         from sqlsynth.examples import example_file
 
         return cfg.input or str(example_file(self.first_entry_default))
+
+    def _result_filter(self, reject_results: list[str]) -> SQLExecutionFilter | None:
+        """The degenerate-result step, or None when the pipeline rejects no result kind."""
+        if not reject_results:
+            return None
+        return SQLExecutionFilter(database_manager=self.database_manager,
+                                  timeout=self.config.query_timeout,
+                                  reject_results=reject_results)
 
     def _question_to_labels(self) -> None:
         """Steps shared by both pipelines, from question generation to the two difficulties."""
@@ -130,6 +170,13 @@ class _Text2SQLPipelineBase:
             output_question_key=QUESTION_KEY,
             output_evidence_key=EVIDENCE_KEY,
         )
+        if self.question_filter is not None:
+            self.question_filter.run(
+                storage=self.storage.step(),
+                input_sql_key=SQL_KEY,
+                input_question_key=QUESTION_KEY,
+                input_evidence_key=EVIDENCE_KEY,
+            )
         self.correspondence_filter.run(
             storage=self.storage.step(),
             input_sql_key=SQL_KEY,
@@ -144,6 +191,16 @@ class _Text2SQLPipelineBase:
             input_evidence_key=EVIDENCE_KEY,
             output_prompt_key="prompt",
         )
+        if self.roundtrip_filter is not None:
+            # before the reasoning: a row the solver cannot lead back to its SQL pays no CoT
+            self.roundtrip_filter.run(
+                storage=self.storage.step(),
+                input_sql_key=SQL_KEY,
+                input_db_id_key=DB_ID_KEY,
+                input_prompt_key="prompt",
+                input_question_key=QUESTION_KEY,
+                input_evidence_key=EVIDENCE_KEY,
+            )
         self.cot_generator.run(
             storage=self.storage.step(),
             input_sql_key=SQL_KEY,
@@ -156,6 +213,7 @@ class _Text2SQLPipelineBase:
             storage=self.storage.step(),
             input_cot_responses_key="cot_responses",
             input_db_id_key=DB_ID_KEY,
+            input_sql_key=SQL_KEY,
             output_cot_key="cot_reasoning",
         )
         self.component_classifier.run(
@@ -190,10 +248,12 @@ class Text2SQLGeneration_APIPipeline(_Text2SQLPipelineBase):
             generate_num=self.config.generate_num,
             prompt_template=SelectSQLGeneratorPrompt(),
             seed=self.config.seed,
+            dedup_by_meaning=self.config.dedup_by_meaning,
         )
         self.sql_executability_filter = SQLExecutabilityFilter(
             database_manager=self.database_manager
         )
+        self.result_filter = self._result_filter(self.config.synthesis_reject_results)
 
     def forward(self) -> None:
         with self._steps():
@@ -206,11 +266,15 @@ class Text2SQLGeneration_APIPipeline(_Text2SQLPipelineBase):
             self.sql_executability_filter.run(
                 storage=self.storage.step(), input_sql_key=SQL_KEY, input_db_id_key=DB_ID_KEY
             )
+            if self.result_filter is not None:
+                self.result_filter.run(
+                    storage=self.storage.step(), input_sql_key=SQL_KEY, input_db_id_key=DB_ID_KEY
+                )
             self._question_to_labels()
 
 
 class Text2SQLRefine_APIPipeline(_Text2SQLPipelineBase):
-    """Refinement: existing {db_id, SQL} rows, filtered and varied, then the same seven steps."""
+    """Refinement: existing {db_id, SQL} rows, filtered and varied, then the same question-to-label steps."""
 
     first_entry_default = "refine_input.jsonl"
 
@@ -224,10 +288,12 @@ class Text2SQLRefine_APIPipeline(_Text2SQLPipelineBase):
             database_manager=self.database_manager,
             num_variations=self.config.num_variations,
             prompt_template=SQLVariationGeneratorPrompt(),
+            dedup_by_meaning=self.config.dedup_by_meaning,
         )
         self.sql_executability_filter_after_variation = SQLExecutabilityFilter(
             database_manager=self.database_manager
         )
+        self.result_filter = self._result_filter(self.config.refine_reject_results)
 
     def forward(self) -> None:
         with self._steps():
@@ -243,4 +309,8 @@ class Text2SQLRefine_APIPipeline(_Text2SQLPipelineBase):
             self.sql_executability_filter_after_variation.run(
                 storage=self.storage.step(), input_sql_key=SQL_KEY, input_db_id_key=DB_ID_KEY
             )
+            if self.result_filter is not None:
+                self.result_filter.run(
+                    storage=self.storage.step(), input_sql_key=SQL_KEY, input_db_id_key=DB_ID_KEY
+                )
             self._question_to_labels()
