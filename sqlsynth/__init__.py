@@ -38,6 +38,7 @@ _EXPORTS: dict[str, str] = {
     "Text2SQLQuestionFilter": "sqlsynth.operators.filter",
     "Text2SQLRoundTripFilter": "sqlsynth.operators.filter",
     "SharedSolver": "sqlsynth.operators.eval",
+    "PromptSolver": "sqlsynth.operators.eval",
     "SQLComponentClassifier": "sqlsynth.operators.eval",
     "SQLExecutionClassifier": "sqlsynth.operators.eval",
     # prompt templates

@@ -99,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["jsonl", "json", "parquet", "hf", "llamafactory-alpaca", "llamafactory-sharegpt"],
     )
     p.add_argument("--out", required=True)
+    p.add_argument("--drop-quality-fields", action="store_true",
+                   help="leave out the verification metadata (judge_verdict, cot_vote, "
+                   "roundtrip_agreement, checks_passed, original_SQL)")
 
     p = sub.add_parser("ask", help="answer questions with the content-aware engine",
                        description="Answer a question (or a file of them) with the "

@@ -124,7 +124,8 @@ def cmd_export(args: argparse.Namespace, make_config: ConfigMaker) -> int:
     from sqlsynth.export import export_rows
 
     rows = _rows_for_export(Path(args.input))
-    summary = export_rows(rows, args.out, args.format)
+    summary = export_rows(rows, args.out, args.format,
+                          quality_fields=not getattr(args, "drop_quality_fields", False))
     where = ", ".join(str(p) for p in summary.paths) or args.out
     print(f"exported {summary.written} rows to {where} ({args.format})")
     if summary.skipped:

@@ -23,14 +23,14 @@ _CODE = (
     re.compile(r"\bSELECT\b[\s\S]{0,200}?\bFROM\b"),
     re.compile(r"\b(?:GROUP|ORDER)\s+BY\b|\b(?:INNER|LEFT|RIGHT|OUTER)\s+JOIN\b"),
     re.compile(r"\bWHERE\s+[\w.\"`]+\s*(?:=|<>|!=|>=|<=|<|>|\bLIKE\b|\bIN\b)"),
-    re.compile(r"\b(?:COUNT|SUM|AVG|MIN|MAX)\s*\(\s*(?:\*|DISTINCT\b|[\w.]+\s*\))", re.I),
+    re.compile(r"\b(?:COUNT|SUM|AVG|MIN|MAX)\s*\(\s*(?:\*|DISTINCT\b|[\w.]+\s*\))", re.IGNORECASE),
     re.compile(r"\b\w+_\w+\s*(?:=|<>|!=|>=|<=)\s*['\"\w]"),
     re.compile(r"\b\w+\.\w+_\w+\b|\b\w+_\w+\.\w+\b"),
     re.compile(r";\s*$"),
 )
 _PLACEHOLDER = (
     re.compile(r"\{[^{}]*\}|\$\{?\w+\}?|<[a-z_ /]+>|\[[A-Za-z_ ]+\]", re.IGNORECASE),
-    re.compile(r"\b(?:TODO|TBD|XXX|PLACEHOLDER|lorem ipsum)\b|_{3,}|\?\?+|\.\.\.\s*$", re.I),
+    re.compile(r"\b(?:TODO|TBD|XXX|PLACEHOLDER|lorem ipsum)\b|_{3,}|\?\?+|\.\.\.\s*$", re.IGNORECASE),
 )
 _ASKS_BACK = re.compile(
     r"\b(?:would you like|do you want|do you need|can you (?:please )?(?:provide|clarify|specify"

@@ -14,8 +14,8 @@ from sqlsynth.operators.generate._common import (
     draw_llm_seed,
     normalized_sql,
 )
-from sqlsynth.prompts.sql_variation import VARIATION_KINDS, SQLVariationGeneratorPrompt
 from sqlsynth.operators.quality import QUALITY_FIELDS
+from sqlsynth.prompts.sql_variation import VARIATION_KINDS, SQLVariationGeneratorPrompt
 from sqlsynth.sql import extract_sql, sql_meaning_key
 
 #: fields that describe the original query and would be wrong on a rewrite of it
