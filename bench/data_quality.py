@@ -263,7 +263,7 @@ class DefectModel:
                 sql, kinds = unstored, {"empty_value"}
         with self.reg.lock:
             self.reg.sql[sql] = {"pair": pair, "kinds": kinds, "slot": len(self.reg.slots)}
-            self.reg.slots.append({"sql": sql, "kinds": kinds})
+            self.reg.slots.append({"sql": sql, "kinds": kinds, "pair": pair})
             self.reg.by_seed[(db, seed)] = sql
         return f"```sql\n{sql}\n```"
 
@@ -408,7 +408,7 @@ def score(final: list[dict[str, Any]], model: DefectModel, dbm: DatabaseManager,
         for i in members[:-1]:
             reasons[i] = reasons[i] or "duplicate"
     reaching = dict.fromkeys(KINDS, 0)
-    clean_slots_kept = 0
+    kept_pairs: set[str] = set()  # pairs with a clean final row (whichever copy survived)
     for row, reason in zip(final, reasons):
         origin, kinds = _trace(row, model)
         if reason == "duplicate":
@@ -418,21 +418,19 @@ def score(final: list[dict[str, Any]], model: DefectModel, dbm: DatabaseManager,
                 reaching[kind] += 1
             if verbose:
                 print(f"  defective ({reason}; injected {sorted(kinds)}): {row['SQL'][:70]!r}")
-        elif not kinds and origin.get("slot") is not None:
-            clean_slots_kept += 1
-        elif verbose and not kinds:
-            print(f"  clean but untraced: {row['SQL'][:90]!r}")
+        elif origin.get("pair") is not None:
+            kept_pairs.add(origin["pair"].sql)
     injected = dict.fromkeys(KINDS, 0)
-    clean_slots = 0
+    clean = [slot for slot in model.reg.slots if not slot["kinds"]]
+    clean_slots_kept = sum(1 for slot in clean if slot["pair"].sql in kept_pairs)
+    clean_slots = len(clean)
     if verbose:
-        kept = {str(r.get("SQL") or "").strip() for r, why in zip(final, reasons) if not why}
-        for slot in model.reg.slots:
-            if not slot["kinds"] and slot["sql"] not in kept:
+        for slot in clean:
+            if slot["pair"].sql not in kept_pairs:
                 print(f"  clean slot lost: {slot['sql'][:90]!r}")
     for slot in model.reg.slots:
         for kind in slot["kinds"]:
             injected[kind] += 1
-        clean_slots += not slot["kinds"]
     defective = sum(1 for r in reasons if r)
     clean_final = len(final) - defective
     return {

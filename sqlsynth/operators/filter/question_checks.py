@@ -41,9 +41,8 @@ _ASKS_BACK = re.compile(
     r"which (?:database|table|question) (?:do|would) you|you would like to (?:ask|know))\b",
     re.IGNORECASE,
 )
-# a question does not end on these words
-_DANGLING = {"a", "an", "the", "of", "and", "or", "with", "by", "for", "to", "in", "on", "from",
-             "at", "whose", "which", "that", "than", "between", "where", "is", "are", "per"}
+# a question does not end on these words (prepositions may: "which city do they live in?")
+_DANGLING = {"a", "an", "the", "of", "and", "or", "whose", "than", "between", "per", "versus"}
 _SQL_KEYWORDS = {"select", "from", "where", "group", "order", "by", "join", "on", "having",
                  "limit", "count", "sum", "avg", "min", "max", "distinct", "as", "and", "or",
                  "inner", "left", "desc", "asc", "not", "in", "like", "between", "union"}
