@@ -44,18 +44,18 @@ from typing import Any
 os.environ.setdefault("SQLSYNTH_PROGRESS", "0")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import sqlglot  # noqa: E402
-from sqlglot import exp  # noqa: E402
+import sqlglot
+from sqlglot import exp
 
-from sqlsynth.commands import write_final  # noqa: E402
-from sqlsynth.config import RunConfig  # noqa: E402
-from sqlsynth.db import DatabaseManager  # noqa: E402
-from sqlsynth.db.compare import query_orders_output, results_match  # noqa: E402
-from sqlsynth.examples import example_db_root, example_file  # noqa: E402
-from sqlsynth.pipelines import Text2SQLGeneration_APIPipeline  # noqa: E402
-from sqlsynth.sql import extract_sql  # noqa: E402
-from sqlsynth.storage import read_rows  # noqa: E402
-from sqlsynth.testing import ScriptedOpenAIServer  # noqa: E402
+from sqlsynth.commands import write_final
+from sqlsynth.config import RunConfig
+from sqlsynth.db import DatabaseManager
+from sqlsynth.db.compare import query_orders_output, results_match
+from sqlsynth.examples import example_db_root, example_file
+from sqlsynth.pipelines import Text2SQLGeneration_APIPipeline
+from sqlsynth.sql import extract_sql
+from sqlsynth.storage import read_rows
+from sqlsynth.testing import ScriptedOpenAIServer
 
 KINDS = ("wrong_question", "lenient_judge", "drift", "empty_value", "near_dup", "garbage",
          "solver_noise")

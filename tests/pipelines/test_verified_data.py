@@ -23,9 +23,9 @@ OLD_BEHAVIOUR = {"question_checks": False, "roundtrip": False, "cot_policy": "re
 
 
 def _config(out: Path, server: ScriptedOpenAIServer, **kw) -> RunConfig:
-    base = dict(out=str(out), base_url=server.base_url, model="scripted",
-                embedding_model="scripted-emb", generate_num=4, question_candidates=2,
-                cot_samples=3, execution_generations=4, concurrency=8)
+    base = {"out": str(out), "base_url": server.base_url, "model": "scripted",
+            "embedding_model": "scripted-emb", "generate_num": 4, "question_candidates": 2,
+            "cot_samples": 3, "execution_generations": 4, "concurrency": 8}
     base.update(kw)
     return RunConfig(**base)
 

@@ -106,7 +106,7 @@ async def test_shared_solver_pays_once_for_both_operators(dbm, ctx):
 async def test_shared_solver_concurrent_readers_share_one_call(dbm, ctx):
     inner = ListSolver([SAME] * 2)
     shared = SharedSolver(inner)
-    args = dict(db_id="shop", question="q", evidence="", prompt="P", n=2)
+    args = {"db_id": "shop", "question": "q", "evidence": "", "prompt": "P", "n": 2}
     first, second = await asyncio.gather(shared.agenerate_sql(**args),
                                          shared.agenerate_sql(**args))
     assert first == second == [SAME, SAME] and inner.calls == 1
