@@ -76,7 +76,10 @@ class RunConfig:
     # degenerate results each pipeline rejects: any of "empty", "all_null", "truncated"
     synthesis_reject_results: list[str] = field(
         default_factory=lambda: ["empty", "all_null", "truncated"])
-    refine_reject_results: list[str] = field(default_factory=list)
+    # refine checks the model's rewrites only; the user's own rows too when this is true
+    refine_reject_results: list[str] = field(
+        default_factory=lambda: ["empty", "all_null", "truncated"])
+    refine_check_original_results: bool = False
 
     # content-aware engine (ask, eval --questions, --solver engine): revision rounds after the
     # first SQL when it fails or returns no rows

@@ -153,13 +153,15 @@ class _Text2SQLPipelineBase:
 
         return cfg.input or str(example_file(self.first_entry_default))
 
-    def _result_filter(self, reject_results: list[str]) -> SQLExecutionFilter | None:
+    def _result_filter(self, reject_results: list[str],
+                       checked_when: str | None = None) -> SQLExecutionFilter | None:
         """The degenerate-result step, or None when the pipeline rejects no result kind."""
         if not reject_results:
             return None
         return SQLExecutionFilter(database_manager=self.database_manager,
                                   timeout=self.config.query_timeout,
-                                  reject_results=reject_results)
+                                  reject_results=reject_results,
+                                  results_checked_when=checked_when)
 
     def _question_to_labels(self) -> None:
         """Steps shared by both pipelines, from question generation to the two difficulties."""
@@ -293,7 +295,9 @@ class Text2SQLRefine_APIPipeline(_Text2SQLPipelineBase):
         self.sql_executability_filter_after_variation = SQLExecutabilityFilter(
             database_manager=self.database_manager
         )
-        self.result_filter = self._result_filter(self.config.refine_reject_results)
+        self.result_filter = self._result_filter(
+            self.config.refine_reject_results,
+            None if self.config.refine_check_original_results else "sql_variation_type")
 
     def forward(self) -> None:
         with self._steps():

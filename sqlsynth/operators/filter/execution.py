@@ -40,7 +40,10 @@ class SQLExecutionFilter(Operator):
     answer is nothing is rarely what a user asked for: ``empty`` (no rows; often a filter on
     a value the database does not store), ``all_null`` (rows, but every value NULL) and
     ``truncated`` (cut at the row cap: too big to be an answer, and not comparable by
-    execution later). ``drop_empty=True`` is the older spelling of ``("empty",)``. With a
+    execution later). ``drop_empty=True`` is the older spelling of ``("empty",)``. With
+    ``results_checked_when`` set to a field name, the result checks apply only to rows where
+    that field is set (refine: ``sql_variation_type``, so the model's rewrites are checked and
+    the user's own rows are not). With a
     result check on, kept rows get ``"result_not_degenerate"`` appended to ``checks_passed``;
     without, they pass unchanged.
 
@@ -55,7 +58,8 @@ class SQLExecutionFilter(Operator):
     }
 
     def __init__(self, database_manager: Any, timeout: float = 5.0, *,
-                 drop_empty: bool = False, reject_results: Iterable[str] = ()) -> None:
+                 drop_empty: bool = False, reject_results: Iterable[str] = (),
+                 results_checked_when: str | None = None) -> None:
         super().__init__()
         if timeout <= 0:
             raise ValueError(f"timeout must be positive, got {timeout}")
@@ -68,6 +72,7 @@ class SQLExecutionFilter(Operator):
         self.timeout = float(timeout)
         self.reject_results = tuple(kinds)
         self.drop_empty = "empty" in kinds
+        self.results_checked_when = results_checked_when
 
     def required_input_keys(self) -> list[str]:
         return [self.keys["input_sql_key"], self.keys["input_db_id_key"]]
@@ -81,6 +86,8 @@ class SQLExecutionFilter(Operator):
         res = await self.database_manager.aexecute(db_id, sql, timeout=self.timeout)
         if not res.ok:
             return failed_execution(res)
+        if self.results_checked_when and not row.get(self.results_checked_when):
+            return [row]  # e.g. refine: the user's own rows are theirs to keep
         kind = degenerate_kind(res, self.reject_results)
         if kind is not None:
             return Reject(DEGENERATE_RESULTS[kind], _describe(res))

@@ -53,3 +53,13 @@ def test_unknown_kind_is_an_error(dbm):
     with pytest.raises(ValueError, match="all_null"):
         SQLExecutionFilter(dbm, reject_results=["nothing"])
     assert SQLExecutionFilter(dbm, drop_empty=True).reject_results == ("empty",)
+
+
+async def test_results_checked_only_where_the_field_is_set(dbm, ctx):
+    # refine: the model's rewrites are checked, the user's own rows are not
+    op = SQLExecutionFilter(dbm, reject_results=ALL, results_checked_when="sql_variation_type")
+    sql = "SELECT name FROM customers WHERE city = 'California'"
+    original = {**row(sql), "sql_variation_type": None}
+    assert await op.aprocess_row(original, ctx) == [original]
+    out = await op.aprocess_row({**row(sql), "sql_variation_type": "filter"}, ctx)
+    assert isinstance(out, Reject) and out.reason == "empty_result"
