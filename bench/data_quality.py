@@ -15,6 +15,10 @@ defect kind at a known rate:
   copy of the SQL) or evidence that restates the SQL; the judge approves these (weak judges do)
 - ``solver_noise``: solver answers wrong at the rate (the rest are right)
 
+``--pipeline refine`` runs the refinement pipeline instead: its input is the first pairs of
+each database, and each rewrite the model writes is the next unused pair's SQL or, when
+injected, a near-duplicate of the original or an unstored value.
+
 Each kind is injected alone at ``--rate`` (``lenient_judge`` alone: wrong questions at the rate,
 all waved through), then all kinds together. A final row is defective when its question is
 garbage, its question's true SQL returns another result than its SQL, its reasoning's SQL
@@ -52,7 +56,7 @@ from sqlsynth.config import RunConfig
 from sqlsynth.db import DatabaseManager
 from sqlsynth.db.compare import query_orders_output, results_match
 from sqlsynth.examples import example_db_root, example_file
-from sqlsynth.pipelines import Text2SQLGeneration_APIPipeline
+from sqlsynth.pipelines import Text2SQLGeneration_APIPipeline, Text2SQLRefine_APIPipeline
 from sqlsynth.sql import extract_sql
 from sqlsynth.storage import read_rows
 from sqlsynth.testing import ScriptedOpenAIServer
@@ -214,6 +218,8 @@ class DefectModel:
             return self.reasoning(prompt, n)
         if prompt.startswith("Task: write a"):
             return [self.solve(prompt, i, body.get("seed")) for i in range(n)]
+        if "Original query:" in prompt:
+            return [self.vary(prompt, body.get("seed"))] * n
         return [self.write_sql(prompt, body.get("seed"))] * n
 
     def _db_of(self, prompt: str) -> str:
@@ -251,19 +257,47 @@ class DefectModel:
             i = self.reg.next_index.get(db, 0)
             self.reg.next_index[db] = i + 1
         pool = self.pools[db]
-        pair = pool[i % len(pool)]
+        sql = self._slot(db, pool[i % len(pool)], pool[(i - 1) % len(pool)] if i else None,
+                         ("gen", i))
+        with self.reg.lock:
+            self.reg.by_seed[(db, seed)] = sql
+        return f"```sql\n{sql}\n```"
+
+    def _slot(self, db: str, pair: Pair, earlier: Pair | None, key: Any) -> str:
+        """The SQL a slot writes for ``pair``: a near-duplicate of ``earlier``, an unstored
+        value, or the pair's own SQL; registered as one slot."""
         kinds: set[str] = set()
         sql = pair.sql
-        if i > 0 and self.inject("near_dup", db, i):
-            pair, kinds = pool[(i - 1) % len(pool)], {"near_dup"}
+        if earlier is not None and self.inject("near_dup", db, key):
+            pair, kinds = earlier, {"near_dup"}
             sql = alias_variant(pair.sql)
-        elif self.inject("empty_value", db, i):
+        elif self.inject("empty_value", db, key):
             unstored = self._unstored(pair)
             if unstored:
                 sql, kinds = unstored, {"empty_value"}
+        return self.register(sql, pair, kinds)
+
+    def register(self, sql: str, pair: Pair, kinds: set[str]) -> str:
         with self.reg.lock:
-            self.reg.sql[sql] = {"pair": pair, "kinds": kinds, "slot": len(self.reg.slots)}
-            self.reg.slots.append({"sql": sql, "kinds": kinds, "pair": pair})
+            if sql not in self.reg.sql:
+                self.reg.sql[sql] = {"pair": pair, "kinds": kinds, "slot": len(self.reg.slots)}
+                self.reg.slots.append({"sql": sql, "kinds": kinds, "pair": pair})
+        return sql
+
+    def vary(self, prompt: str, seed: Any) -> str:
+        """A refine rewrite: a new pair's query (the next one unused in the database) or, when
+        injected, a near-duplicate of the original or an unstored value."""
+        original = _FENCED.findall(prompt)[-1].strip()
+        info = self.reg.sql.get(original)
+        db = info["pair"].db if info else self._db_of(prompt)
+        with self.reg.lock:
+            if (db, seed) in self.reg.by_seed:
+                return f"```sql\n{self.reg.by_seed[(db, seed)]}\n```"
+            i = self.reg.next_index.get(db, 0)
+            self.reg.next_index[db] = i + 1
+        pool = self.pools[db]
+        sql = self._slot(db, pool[i % len(pool)], info["pair"] if info else None, ("vary", i))
+        with self.reg.lock:
             self.reg.by_seed[(db, seed)] = sql
         return f"```sql\n{sql}\n```"
 
@@ -378,26 +412,33 @@ def _trace(row: dict[str, Any], model: DefectModel) -> tuple[dict[str, Any], set
     return origin, set(origin.get("kinds", set()))
 
 
-def defect_of(row: dict[str, Any], model: DefectModel, dbm: DatabaseManager) -> str | None:
-    """Why a final row is defective by the ground truth, or None when it is clean."""
+def defect_of(row: dict[str, Any], model: DefectModel, dbm: DatabaseManager) -> set[str]:
+    """The injected kinds that make a final row defective by the ground truth (empty: clean);
+    ``other`` when it is defective for no injected reason."""
+    info = model.reg.sql.get(str(row.get("SQL") or "").strip(), {})
     origin, kinds = _trace(row, model)
     pair: Pair | None = origin.get("pair")
     asked = model.reg.questions.get(str(row.get("question") or "").strip())
-    if pair is None:
-        return "untraceable SQL"
-    if asked is None or "garbage" in kinds:
-        return "garbage question or evidence"
+    if pair is None or asked is None or "garbage" in kinds:
+        return {"garbage"} if "garbage" in kinds else {"other"}
     db = str(row["db_id"])
+    causes: set[str] = set()
+    if "drifted_from" in info:
+        causes.add("drift")  # the vote replaced the SQL the question was written for
     if not _match(dbm, db, asked.sql, row["SQL"]):
-        return "question's true SQL returns another result"
+        if asked.sql != pair.sql:
+            causes |= {"wrong_question"} | ({"lenient_judge"} & kinds)
+        if "empty_value" in kinds:
+            causes.add("empty_value")
+        causes = causes or {"other"}
     if not _match(dbm, db, row["SQL"], extract_sql(row.get("cot_reasoning"))):
-        return "reasoning's SQL returns another result"
-    return None
+        causes.add("drift" if "drift" in kinds else "other")
+    return causes
 
 
 def score(final: list[dict[str, Any]], model: DefectModel, dbm: DatabaseManager,
           requests: int, verbose: bool = False) -> dict[str, Any]:
-    reasons = [defect_of(row, model, dbm) for row in final]
+    causes = [defect_of(row, model, dbm) for row in final]
     # a pair in the file twice: every copy but one is a duplicate (the injected copy first)
     groups: dict[tuple[str, str], list[int]] = {}
     for i, row in enumerate(final):
@@ -406,19 +447,16 @@ def score(final: list[dict[str, Any]], model: DefectModel, dbm: DatabaseManager,
     for members in groups.values():
         members.sort(key=lambda i: ("near_dup" not in _trace(final[i], model)[1]))
         for i in members[:-1]:
-            reasons[i] = reasons[i] or "duplicate"
-    reaching = dict.fromkeys(KINDS, 0)
+            causes[i] = causes[i] | {"near_dup"}
+    reaching = dict.fromkeys([*KINDS, "other"], 0)
     kept_pairs: set[str] = set()  # pairs with a clean final row (whichever copy survived)
-    for row, reason in zip(final, reasons):
+    for row, cause in zip(final, causes):
         origin, kinds = _trace(row, model)
-        if reason == "duplicate":
-            kinds = kinds | {"near_dup"}
-        if reason:
-            for kind in kinds:
-                reaching[kind] += 1
-            if verbose:
-                print(f"  defective ({reason}; injected {sorted(kinds)}): {row['SQL'][:70]!r}")
-        elif origin.get("pair") is not None:
+        for kind in cause:
+            reaching[kind] += 1
+        if cause and verbose:
+            print(f"  defective ({sorted(cause)}; injected {sorted(kinds)}): {row['SQL'][:70]!r}")
+        elif not cause and origin.get("pair") is not None:
             kept_pairs.add(origin["pair"].sql)
     injected = dict.fromkeys(KINDS, 0)
     clean = [slot for slot in model.reg.slots if not slot["kinds"]]
@@ -431,7 +469,7 @@ def score(final: list[dict[str, Any]], model: DefectModel, dbm: DatabaseManager,
     for slot in model.reg.slots:
         for kind in slot["kinds"]:
             injected[kind] += 1
-    defective = sum(1 for r in reasons if r)
+    defective = sum(1 for c in causes if c)
     clean_final = len(final) - defective
     return {
         "final": len(final), "defective": defective, "injected": injected, "reaching": reaching,
@@ -442,19 +480,35 @@ def score(final: list[dict[str, Any]], model: DefectModel, dbm: DatabaseManager,
 
 
 TODAY = {"question_checks": False, "roundtrip": False, "cot_policy": "replace",
-         "synthesis_reject_results": [], "dedup_by_meaning": False}
+         "synthesis_reject_results": [], "refine_reject_results": [], "dedup_by_meaning": False}
 
 
 def run_once(rates: dict[str, float], behaviour: dict[str, Any], args: argparse.Namespace,
              pools: dict[str, list[Pair]], dbm: DatabaseManager) -> dict[str, Any]:
     model = DefectModel(pools, rates, dbm, args.cot_samples)
     with tempfile.TemporaryDirectory() as out, ScriptedOpenAIServer(model) as server:
+        extra: dict[str, Any] = {}
+        if args.pipeline == "refine":
+            # the input: the first pairs of each database, as {db_id, SQL}; each original gets
+            # ``--variations`` rewrites (the pairs after them, or an injected defect)
+            originals = args.num // (1 + args.variations)
+            source = Path(out) / "input.jsonl"
+            lines = []
+            for db, pool in pools.items():
+                model.reg.next_index[db] = originals
+                for pair in pool[:originals]:
+                    model.register(pair.sql, pair, set())
+                    lines.append(json.dumps({"db_id": db, "SQL": pair.sql}))
+            source.write_text("\n".join(lines) + "\n")
+            extra = {"input": str(source), "num_variations": args.variations}
         cfg = RunConfig(out=out, base_url=server.base_url, model="scripted",
                         embedding_model="scripted-emb", generate_num=args.num,
                         question_candidates=3, cot_samples=args.cot_samples,
                         execution_generations=args.solver_answers, concurrency=8, llm_cache=False,
-                        **behaviour)
-        pipeline = Text2SQLGeneration_APIPipeline(config=cfg)
+                        **behaviour, **extra)
+        kind = Text2SQLRefine_APIPipeline if args.pipeline == "refine" \
+            else Text2SQLGeneration_APIPipeline
+        pipeline = kind(config=cfg)
         pipeline.forward()
         final = read_rows(write_final(Path(out), cfg.file_name_prefix, "jsonl"))
         return score(final, model, dbm, len(server.requests), args.verbose)
@@ -490,6 +544,9 @@ def main() -> None:
     global args_rate
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--num", type=int, default=40, help="SQL slots per database")
+    parser.add_argument("--pipeline", choices=["generate", "refine"], default="generate")
+    parser.add_argument("--variations", type=int, default=3,
+                        help="refine: rewrites per input row")
     parser.add_argument("--rate", type=float, default=0.2)
     parser.add_argument("--cot-samples", type=int, default=3)
     parser.add_argument("--solver-answers", type=int, default=10)
@@ -501,7 +558,7 @@ def main() -> None:
     pools = build_pairs(dbm, max_rows=1000)
     print(f"ground truth: {sum(map(len, pools.values()))} pairs "
           f"({', '.join(f'{db}: {len(p)}' for db, p in pools.items())}); "
-          f"{args.num} slots per database; rate {args.rate:.0%}")
+          f"{args.pipeline}; {args.num} slots per database; rate {args.rate:.0%}")
     scenarios: list[tuple[str, dict[str, float], tuple[str, ...]]] = []
     for kind in KINDS:
         rates = {kind: args.rate}
