@@ -19,7 +19,7 @@ _WORD = re.compile(r"[A-Za-z0-9_]+")
 _SQL_WORD = re.compile(r"\bsql\b|\bsqlite\b|\bmysql\b|\bpostgres(?:ql)?\b", re.IGNORECASE)
 # code, not prose: upper-case clause keywords, fences, backticks, COUNT(*), a = b on names
 _CODE = (
-    re.compile(r"```|`"),
+    re.compile(r"```|`[A-Za-z_][\w.]*`"),
     re.compile(r"\bSELECT\b[\s\S]{0,200}?\bFROM\b"),
     re.compile(r"\b(?:GROUP|ORDER)\s+BY\b|\b(?:INNER|LEFT|RIGHT|OUTER)\s+JOIN\b"),
     re.compile(r"\bWHERE\s+[\w.\"`]+\s*(?:=|<>|!=|>=|<=|<|>|\bLIKE\b|\bIN\b)"),
@@ -43,9 +43,10 @@ _ASKS_BACK = re.compile(
 )
 # a question does not end on these words (prepositions may: "which city do they live in?")
 _DANGLING = {"a", "an", "the", "of", "and", "or", "whose", "than", "between", "per", "versus"}
-_SQL_KEYWORDS = {"select", "from", "where", "group", "order", "by", "join", "on", "having",
-                 "limit", "count", "sum", "avg", "min", "max", "distinct", "as", "and", "or",
-                 "inner", "left", "desc", "asc", "not", "in", "like", "between", "union"}
+# words that mark a copied run as query text (not "and", "between", "in": English has them)
+_SQL_KEYWORDS = {"select", "from", "where", "group", "order", "join", "having", "limit", "count",
+                 "sum", "avg", "min", "max", "distinct", "desc", "asc", "like", "inner", "left",
+                 "union", "null", "is"}
 
 
 def _words(text: str) -> list[str]:
@@ -85,7 +86,7 @@ def mentions_sql(question: str) -> str | None:
 
 def copies_sql(question: str, sql: str) -> str | None:
     """Reads the query out word for word instead of asking for its result."""
-    run = _copied_run(question, sql, length=4, min_keywords=2)
+    run = _copied_run(question, sql, length=4, min_keywords=1)
     return f"repeats the SQL words {run!r}" if run else None
 
 
