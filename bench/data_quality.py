@@ -372,7 +372,7 @@ class DefectModel:
         majority = _digest("majority", sql) < 0.5
         drifted = n if majority and n < 3 else (n // 2 + 1 if majority else 1)
         other = self._other(info["pair"], "drift")
-        wrong = f"SELECT * FROM ({other.sql}) AS drift"
+        wrong = f"SELECT * FROM ({other.sql}) AS drift{info['slot']}"  # one text per row
         with self.reg.lock:
             self.reg.sql[wrong] = {**info, "pair": other, "drifted_from": sql}
             info["kinds"] = info["kinds"] | {"drift"}
