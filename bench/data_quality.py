@@ -521,7 +521,7 @@ def _print(title: str, results: dict[str, dict[str, Any]], kinds: tuple[str, ...
     today, new = results["today"], results["new"]
     for kind in kinds:
         if kind == "solver_noise":
-            print(f"| {kind} | rate {args_rate:.0%} of solver answers | - | - |")
+            print(f"| {kind} | {args_rate:.0%} of solver answers wrong | - | - |")
             continue
         inj_new = new["injected"][kind]
         rt = today["reaching"][kind] / today["injected"][kind] if today["injected"][kind] else 0
@@ -548,12 +548,14 @@ def main() -> None:
     parser.add_argument("--variations", type=int, default=3,
                         help="refine: rewrites per input row")
     parser.add_argument("--rate", type=float, default=0.2)
+    parser.add_argument("--solver-error", type=float, default=None,
+                        help="share of wrong solver answers (default: --rate)")
     parser.add_argument("--cot-samples", type=int, default=3)
     parser.add_argument("--solver-answers", type=int, default=10)
     parser.add_argument("--only", choices=[*KINDS, "all"], help="one scenario only")
     parser.add_argument("--verbose", action="store_true", help="list every defective final row")
     args = parser.parse_args()
-    args_rate = args.rate
+    args_rate = args.rate if args.solver_error is None else args.solver_error
     dbm = DatabaseManager(db_type="sqlite", config={"root_path": str(example_db_root())})
     pools = build_pairs(dbm, max_rows=1000)
     print(f"ground truth: {sum(map(len, pools.values()))} pairs "
@@ -565,7 +567,10 @@ def main() -> None:
         if kind == "lenient_judge":
             rates = {"wrong_question": args.rate, "lenient_judge": 1.0}
         scenarios.append((f"{kind} alone", rates, (kind,)))
-    scenarios.append(("all kinds together", dict.fromkeys(KINDS, args.rate), KINDS))
+    together = dict.fromkeys(KINDS, args.rate)
+    if args.solver_error is not None:
+        together["solver_noise"] = args.solver_error
+    scenarios.append(("all kinds together", together, KINDS))
     for title, rates, kinds in scenarios:
         if args.only and not (title.startswith(args.only + " ") or
                               (args.only == "all" and title.startswith("all"))):
