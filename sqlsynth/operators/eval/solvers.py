@@ -7,6 +7,7 @@ measured instead of the plain prompt.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from typing import Any, Protocol, runtime_checkable
 
@@ -84,8 +85,6 @@ class SharedSolver:
 
     async def agenerate_sql(self, *, db_id: str, question: str, evidence: str, prompt: str,
                             n: int) -> list[str | None]:
-        import asyncio
-
         key = (db_id, question, evidence, prompt, n)
         if key in self._answers:
             return self._answers.pop(key)
