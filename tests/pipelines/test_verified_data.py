@@ -121,3 +121,13 @@ def test_scaffold_config_switches_the_new_steps():
                 "dedup_by_meaning = true", "synthesis_reject_results = ["):
         assert key in text
     assert RunConfig().merged({"roundtrip": False}).roundtrip is False
+
+
+def test_adopt_majority_rechecks_with_the_judge_and_the_round_trip(tmp_path, server):
+    pipeline = Text2SQLGeneration_APIPipeline(
+        config=_config(tmp_path, server, cot_policy="adopt_majority"))
+    assert pipeline.cot_voter.policy == "adopt_majority"
+    assert pipeline.cot_voter.recheck == [pipeline.correspondence_filter,
+                                          pipeline.roundtrip_filter]
+    with pytest.raises(ValueError, match="cot_policy|policy"):
+        Text2SQLGeneration_APIPipeline(config=_config(tmp_path, server, cot_policy="vote"))
