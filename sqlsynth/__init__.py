@@ -35,6 +35,10 @@ _EXPORTS: dict[str, str] = {
     "SQLExecutionFilter": "sqlsynth.operators.filter",
     "Text2SQLCorrespondenceFilter": "sqlsynth.operators.filter",
     "Text2SQLCoTVotingGenerator": "sqlsynth.operators.filter",
+    "Text2SQLQuestionFilter": "sqlsynth.operators.filter",
+    "Text2SQLRoundTripFilter": "sqlsynth.operators.filter",
+    "SharedSolver": "sqlsynth.operators.eval",
+    "PromptSolver": "sqlsynth.operators.eval",
     "SQLComponentClassifier": "sqlsynth.operators.eval",
     "SQLExecutionClassifier": "sqlsynth.operators.eval",
     # prompt templates

@@ -167,6 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_dir", help="the run folder")
     p.add_argument("--out", help="the HTML file (default: <run_dir>/report.html)")
     p.add_argument("--prices", help="price table, as for view")
+    p.add_argument("--drop-quality-fields", action="store_true",
+                   help="leave out the verification metadata (judge_verdict, cot_vote, "
+                   "roundtrip_agreement, checks_passed, original_SQL)")
 
     p = sub.add_parser("ask", help="answer questions with the content-aware engine",
                        description="Answer a question (or a file of them) with the "

@@ -177,7 +177,8 @@ def cmd_export(args: argparse.Namespace, make_config: ConfigMaker) -> int:
             print(f"left out {dropped} rows marked 'reject' in review")
         provenance = provenance_of(source, rows)
     summary = export_rows(rows, args.out, args.format, provenance=provenance,
-                          license=getattr(args, "license", None) or "unknown")
+                          license=getattr(args, "license", None) or "unknown",
+                          quality_fields=not getattr(args, "drop_quality_fields", False))
     where = ", ".join(str(p) for p in summary.paths) or args.out
     print(f"exported {summary.written} rows to {where} ({args.format})")
     if summary.skipped:

@@ -83,6 +83,21 @@ class RunConfig:
     # "engine" (the content-aware engine, which probes stored values first)
     execution_solver: str = "prompt"
 
+    # verified data: the checks that make a kept row's question, SQL and reasoning agree; each
+    # can be switched off (all off + cot_policy "replace" is the behaviour before them)
+    question_checks: bool = True  # deterministic question/evidence checks before the judge
+    roundtrip: bool = True  # round-trip verification by the execution solver
+    roundtrip_min_agree: int = 0  # solver answers that must agree; 0 = a quarter of them
+    cot_policy: str = "agree"  # agree | adopt_majority | replace
+    dedup_by_meaning: bool = True  # aliases, layout, literals of one template are duplicates
+    # degenerate results each pipeline rejects: any of "empty", "all_null", "truncated"
+    synthesis_reject_results: list[str] = field(
+        default_factory=lambda: ["empty", "all_null", "truncated"])
+    # refine checks the model's rewrites only; the user's own rows too when this is true
+    refine_reject_results: list[str] = field(
+        default_factory=lambda: ["empty", "all_null", "truncated"])
+    refine_check_original_results: bool = False
+
     # content-aware engine (ask, eval --questions, --solver engine): revision rounds after the
     # first SQL when it fails or returns no rows
     max_revisions: int = 3

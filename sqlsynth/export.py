@@ -42,6 +42,11 @@ FIELD_DESCRIPTIONS = {
     "cot_reasoning": "step-by-step reasoning ending in the SQL, the training target",
     "sql_component_difficulty": "Spider-style difficulty from the SQL's components",
     "sql_execution_difficulty": "difficulty from how often a model's SQL executes correctly",
+    "judge_verdict": "quality: the LLM judge's verdict on question vs SQL",
+    "cot_vote": "quality: reasoning answers returning the row's result / answers that ran",
+    "roundtrip_agreement": "quality: solver answers returning the row's result / answers asked",
+    "checks_passed": "quality: the verification checks the row passed, in order",
+    "original_SQL": "quality: the row's SQL before an adopt_majority vote replaced it",
 }
 
 
@@ -73,6 +78,7 @@ def export_rows(
     output_key: str = "cot_reasoning",
     provenance: Mapping[str, Any] | None = None,
     license: str = "unknown",
+    quality_fields: bool = True,
 ) -> ExportSummary:
     """Write ``rows`` to ``out_path`` in ``fmt``; see the module docstring for the formats.
 
@@ -82,6 +88,8 @@ def export_rows(
     goes next to it) or a folder that receives ``<dataset_name>.json`` and ``dataset_info.json``.
     ``provenance`` (models, seed, databases, steps, label counts: see
     ``sqlsynth.viewer.provenance``) and ``license`` go into the hf card.
+    ``quality_fields=False`` leaves out the verification metadata (``QUALITY_FIELDS``:
+    judge verdict, vote, round-trip agreement, checks passed, original SQL).
     """
     if fmt not in EXPORT_FORMATS:
         choices = ", ".join(EXPORT_FORMATS)
@@ -91,6 +99,11 @@ def export_rows(
         # ``--out export/`` works for every format, as it does for hf and LLaMA-Factory
         out = out / f"{dataset_name or DEFAULT_DATASET_NAME}.{fmt}"
     summary = ExportSummary()
+    if not quality_fields:
+        from sqlsynth.operators.quality import QUALITY_FIELDS
+
+        rows = ({k: v for k, v in r.items() if k not in QUALITY_FIELDS}
+                if isinstance(r, Mapping) else r for r in rows)
     plain = _plain_rows(rows, summary)
     if fmt in LLAMAFACTORY_FORMATS:
         records = _llamafactory_records(plain, fmt, prompt_key, output_key, summary)

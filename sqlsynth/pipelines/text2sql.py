@@ -5,6 +5,13 @@ that ``forward()``, the executors and the ``sqlsynth init`` scripts share). ``co
 that the steps' columns connect; ``forward()`` hands the compiled pipeline to an executor (the
 local streaming one by default), so rows flow through all steps at once; every step still
 writes its own file, and a rerun resumes from the last finished step with cached LLM answers.
+
+Besides the reference's steps, both pipelines verify each row by default (each switch is a
+``RunConfig`` field): degenerate results (``synthesis_reject_results`` /
+``refine_reject_results``), deterministic question checks before the judge
+(``question_checks``), round-trip verification before the reasoning is paid for
+(``roundtrip``; its solver answers are shared with ``SQLExecutionClassifier``), reasoning that
+must reach the row's answer (``cot_policy``) and duplicates by meaning (``dedup_by_meaning``).
 """
 
 from __future__ import annotations
@@ -14,11 +21,19 @@ from typing import Any
 
 from sqlsynth import factory
 from sqlsynth.config import RunConfig
-from sqlsynth.operators.eval import SQLComponentClassifier, SQLExecutionClassifier
+from sqlsynth.operators.eval import (
+    PromptSolver,
+    SharedSolver,
+    SQLComponentClassifier,
+    SQLExecutionClassifier,
+)
 from sqlsynth.operators.filter import (
     SQLExecutabilityFilter,
+    SQLExecutionFilter,
     Text2SQLCorrespondenceFilter,
     Text2SQLCoTVotingGenerator,
+    Text2SQLQuestionFilter,
+    Text2SQLRoundTripFilter,
 )
 from sqlsynth.operators.generate import (
     SQLGenerator,
@@ -45,7 +60,7 @@ EVIDENCE_KEY = "evidence"
 
 
 class _Text2SQLPipelineBase:
-    """Shared parts: configuration, storage, models, and the seven question-to-label steps."""
+    """Shared parts: configuration, storage, models, and the question-to-label steps."""
 
     first_entry_default = "empty.jsonl"
 
@@ -94,6 +109,8 @@ class _Text2SQLPipelineBase:
             question_candidates_num=cfg.question_candidates,
             prompt_template=Text2SQLQuestionGeneratorPrompt(),
         )
+        self.question_filter = Text2SQLQuestionFilter(database_manager=db) \
+            if cfg.question_checks else None
         self.correspondence_filter = Text2SQLCorrespondenceFilter(
             llm_serving=self.llm_serving,
             database_manager=db,
@@ -108,22 +125,37 @@ class _Text2SQLPipelineBase:
             sampling_num=cfg.cot_samples,
             prompt_template=Text2SQLCotGeneratorPrompt(),
         )
+        if execution_solver is None and cfg.execution_solver != "prompt":
+            execution_solver = factory.make_solver(cfg, db, self.llm_serving,
+                                                   self.embedding_serving)
+        solver = execution_solver if execution_solver is not None \
+            else PromptSolver(self.llm_serving)
+        if cfg.roundtrip:
+            # one set of solver answers for both the round-trip check and the difficulty label
+            solver = SharedSolver(solver)
+        self.roundtrip_filter = Text2SQLRoundTripFilter(
+            llm_serving=self.llm_serving,
+            database_manager=db,
+            num_generations=cfg.execution_generations,
+            min_agree=cfg.roundtrip_min_agree or None,
+            solver=solver,
+        ) if cfg.roundtrip else None
+        recheck = [op for op in (self.correspondence_filter, self.roundtrip_filter) if op]
         self.cot_voter = Text2SQLCoTVotingGenerator(
-            database_manager=db, min_valid_candidates=cfg.min_valid_candidates
+            database_manager=db, min_valid_candidates=cfg.min_valid_candidates,
+            policy=cfg.cot_policy,
+            recheck=recheck if cfg.cot_policy == "adopt_majority" else (),
         )
         self.component_classifier = SQLComponentClassifier(
             difficulty_thresholds=[2, 4, 6], difficulty_labels=["easy", "medium", "hard", "extra"]
         )
-        if execution_solver is None and cfg.execution_solver != "prompt":
-            execution_solver = factory.make_solver(cfg, db, self.llm_serving,
-                                                   self.embedding_serving)
         self.execution_classifier = SQLExecutionClassifier(
             llm_serving=self.llm_serving,
             database_manager=db,
             num_generations=cfg.execution_generations,
             difficulty_thresholds=[2, 5, 9],
             difficulty_labels=["extra", "hard", "medium", "easy"],
-            solver=execution_solver,
+            solver=solver,
         )
 
     def _first_entry(self, cfg: RunConfig) -> str:
@@ -131,15 +163,33 @@ class _Text2SQLPipelineBase:
 
         return cfg.input or str(example_file(self.first_entry_default))
 
+    def _result_filter(self, reject_results: list[str],
+                       checked_when: str | None = None) -> SQLExecutionFilter | None:
+        """The degenerate-result step, or None when the pipeline rejects no result kind."""
+        if not reject_results:
+            return None
+        return SQLExecutionFilter(database_manager=self.database_manager,
+                                  timeout=self.config.query_timeout,
+                                  reject_results=reject_results,
+                                  results_checked_when=checked_when)
+
     def _question_to_labels(self) -> list[Step]:
         """Steps shared by both pipelines, from question generation to the two difficulties."""
-        return [
+        steps = [
             Step(self.question_generator, {
                 "input_sql_key": SQL_KEY,
                 "input_db_id_key": DB_ID_KEY,
                 "output_question_key": QUESTION_KEY,
                 "output_evidence_key": EVIDENCE_KEY,
             }),
+        ]
+        if self.question_filter is not None:
+            steps.append(Step(self.question_filter, {
+                "input_sql_key": SQL_KEY,
+                "input_question_key": QUESTION_KEY,
+                "input_evidence_key": EVIDENCE_KEY,
+            }))
+        steps += [
             Step(self.correspondence_filter, {
                 "input_sql_key": SQL_KEY,
                 "input_db_id_key": DB_ID_KEY,
@@ -152,6 +202,17 @@ class _Text2SQLPipelineBase:
                 "input_evidence_key": EVIDENCE_KEY,
                 "output_prompt_key": "prompt",
             }),
+        ]
+        if self.roundtrip_filter is not None:
+            # before the reasoning: a row the solver cannot lead back to its SQL pays no CoT
+            steps.append(Step(self.roundtrip_filter, {
+                "input_sql_key": SQL_KEY,
+                "input_db_id_key": DB_ID_KEY,
+                "input_prompt_key": "prompt",
+                "input_question_key": QUESTION_KEY,
+                "input_evidence_key": EVIDENCE_KEY,
+            }))
+        steps += [
             Step(self.cot_generator, {
                 "input_sql_key": SQL_KEY,
                 "input_question_key": QUESTION_KEY,
@@ -162,6 +223,7 @@ class _Text2SQLPipelineBase:
             Step(self.cot_voter, {
                 "input_cot_responses_key": "cot_responses",
                 "input_db_id_key": DB_ID_KEY,
+                "input_sql_key": SQL_KEY,
                 "output_cot_key": "cot_reasoning",
             }),
             Step(self.component_classifier, {
@@ -175,6 +237,7 @@ class _Text2SQLPipelineBase:
                 "output_difficulty_key": "sql_execution_difficulty",
             }),
         ]
+        return steps
 
     def steps(self) -> list[Step]:
         """The pipeline's definition: which operators, in which order, with which keys.
@@ -223,13 +286,15 @@ class Text2SQLGeneration_APIPipeline(_Text2SQLPipelineBase):
             generate_num=self.config.generate_num,
             prompt_template=SelectSQLGeneratorPrompt(),
             seed=self.config.seed,
+            dedup_by_meaning=self.config.dedup_by_meaning,
         )
         self.sql_executability_filter = SQLExecutabilityFilter(
             database_manager=self.database_manager
         )
+        self.result_filter = self._result_filter(self.config.synthesis_reject_results)
 
     def steps(self) -> list[Step]:
-        return [
+        steps = [
             Step(self.sql_generator, {
                 "output_sql_key": SQL_KEY,
                 "output_db_id_key": DB_ID_KEY,
@@ -237,12 +302,16 @@ class Text2SQLGeneration_APIPipeline(_Text2SQLPipelineBase):
             }),
             Step(self.sql_executability_filter,
                  {"input_sql_key": SQL_KEY, "input_db_id_key": DB_ID_KEY}),
-            *self._question_to_labels(),
         ]
+        if self.result_filter is not None:
+            steps.append(Step(self.result_filter,
+                              {"input_sql_key": SQL_KEY, "input_db_id_key": DB_ID_KEY}))
+        return steps + self._question_to_labels()
 
 
 class Text2SQLRefine_APIPipeline(_Text2SQLPipelineBase):
-    """Refinement: existing {db_id, SQL} rows, filtered and varied, then the same seven steps."""
+    """Refinement: existing {db_id, SQL} rows, filtered and varied, then the same question-to-label
+    steps."""
 
     first_entry_default = "refine_input.jsonl"
 
@@ -256,13 +325,17 @@ class Text2SQLRefine_APIPipeline(_Text2SQLPipelineBase):
             database_manager=self.database_manager,
             num_variations=self.config.num_variations,
             prompt_template=SQLVariationGeneratorPrompt(),
+            dedup_by_meaning=self.config.dedup_by_meaning,
         )
         self.sql_executability_filter_after_variation = SQLExecutabilityFilter(
             database_manager=self.database_manager
         )
+        self.result_filter = self._result_filter(
+            self.config.refine_reject_results,
+            None if self.config.refine_check_original_results else "sql_variation_type")
 
     def steps(self) -> list[Step]:
-        return [
+        steps = [
             Step(self.sql_executability_filter,
                  {"input_sql_key": SQL_KEY, "input_db_id_key": DB_ID_KEY}),
             Step(self.sql_variation_generator, {
@@ -272,5 +345,8 @@ class Text2SQLRefine_APIPipeline(_Text2SQLPipelineBase):
             }),
             Step(self.sql_executability_filter_after_variation,
                  {"input_sql_key": SQL_KEY, "input_db_id_key": DB_ID_KEY}),
-            *self._question_to_labels(),
         ]
+        if self.result_filter is not None:
+            steps.append(Step(self.result_filter,
+                              {"input_sql_key": SQL_KEY, "input_db_id_key": DB_ID_KEY}))
+        return steps + self._question_to_labels()

@@ -12,7 +12,7 @@ from sqlsynth.sql.hardness import (
 from sqlsynth.sql.parse import SQLParseError, parse_single
 from sqlsynth.sql.spider import SpiderQuery, build_query
 from sqlsynth.sql.statement import classify_statement
-from sqlsynth.sql.template import sql_template
+from sqlsynth.sql.template import sql_meaning_key, sql_template
 
 __all__ = [
     "HARDNESS_LEVELS",
@@ -29,5 +29,6 @@ __all__ = [
     "parse_single",
     "partial_match_scores",
     "spider_hardness",
+    "sql_meaning_key",
     "sql_template",
 ]

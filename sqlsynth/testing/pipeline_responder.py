@@ -16,9 +16,26 @@ from typing import Any
 
 _CREATE = re.compile(r"CREATE TABLE\s+[\"`]?(\w+)[\"`]?\s*\((.*?)\n\)", re.DOTALL | re.IGNORECASE)
 _FENCED_SQL = re.compile(r"```sql\s*(.*?)```", re.DOTALL | re.IGNORECASE)
-_SQL_IN_QUESTION = re.compile(r"\[\[(.*?)\]\]", re.DOTALL)
+_SQL_IN_QUESTION = re.compile(r"\bnumbered ([0-9a-f]+)\b")
 _COMPACT_TABLE = re.compile(r"^table (\w+)\s*$", re.MULTILINE)
 _SKIP_WORDS = {"PRIMARY", "FOREIGN", "UNIQUE", "CONSTRAINT", "CHECK", "KEY"}
+
+
+def encode_sql(sql: str) -> str:
+    """The query as a hex word: it rides in the question (so the solver step can reproduce
+    it) without reading as SQL to the question checks."""
+    return sql.encode().hex()
+
+
+def decoded_sql(prompt: str) -> list[str]:
+    """Every query a question in ``prompt`` carries (see ``encode_sql``)."""
+    found = []
+    for word in _SQL_IN_QUESTION.findall(prompt):
+        try:
+            found.append(bytes.fromhex(word).decode())
+        except ValueError:
+            continue
+    return found
 
 
 def _digest(*parts: Any) -> int:
@@ -121,7 +138,7 @@ class PipelineResponder:
         if system.startswith(engine_prompts.VARIANT_MARKER):
             return engine_prompts.fenced_json({"values": []})
         if system.startswith((engine_prompts.GENERATE_MARKER, engine_prompts.REVISE_MARKER)):
-            gold = _SQL_IN_QUESTION.findall(prompt)
+            gold = decoded_sql(prompt)
             return f"```sql\n{gold[-1].strip() if gold else 'SELECT 1'}\n```"
         return None
 
@@ -137,7 +154,7 @@ class PipelineResponder:
                 f"and the output columns the question names.\n```sql\n{sql}\n```"
             )
         if prompt.startswith("Task: write a"):
-            gold = _SQL_IN_QUESTION.findall(prompt)
+            gold = decoded_sql(prompt)
             if gold and (_digest(prompt, salt) % 100) < self.solve_rate * 100:
                 return f"Reasoning done.\n```sql\n{gold[-1].strip()}\n```"
             return f"Reasoning done.\n```sql\n{synthetic_query(prompt, salt)}\n```"
@@ -150,9 +167,10 @@ class PipelineResponder:
         sql = _FENCED_SQL.findall(prompt)[-1].strip()
         # The query rides along in the question so the solver step can reproduce it; the
         # wording varies with the candidate so choosing among candidates is exercised.
-        opening = ("Which values does this request return", "Show what this request gives",
-                   "List the result of this request")[_digest(salt) % 3]
+        opening = ("Which values does the request", "What does the request",
+                   "What is the result of the request")[_digest(salt) % 3]
+        ending = ("return", "give", "show")[_digest(salt) % 3]
         return (
-            f"<question>{opening} [[{sql}]]?</question>\n"
+            f"<question>{opening} numbered {encode_sql(sql)} {ending}?</question>\n"
             "<evidence>The request names tables and columns directly.</evidence>"
         )

@@ -1,6 +1,6 @@
 import pytest
 
-from sqlsynth.sql import classify_statement, extract_sql, sql_template
+from sqlsynth.sql import classify_statement, extract_sql, sql_meaning_key, sql_template
 
 
 @pytest.mark.parametrize(
@@ -73,3 +73,43 @@ def test_template_falls_back_on_unparseable_sql():
 )
 def test_classify_statement(sql, kind):
     assert classify_statement(sql) == kind
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        # aliases of tables and output columns, quoting, layout, literals
+        ("SELECT s.name AS n FROM singer AS s WHERE s.age > 30 ORDER BY n",
+         'select "name" from singer where age > 45 order by name'),
+        ("SELECT a.x, b.y FROM t AS a JOIN u AS b ON a.id = b.id",
+         "SELECT t.x, u.y FROM t JOIN u ON t.id = u.id"),
+        ("SELECT p.x FROM t AS p JOIN t AS q ON p.id = q.pid",
+         "SELECT one.x FROM t AS one JOIN t AS two ON one.id = two.pid"),
+        ("SELECT COUNT(*) AS total FROM t WHERE a = 'x' LIMIT 9",
+         "SELECT COUNT(*) FROM t WHERE a = 'y' LIMIT 1"),
+        ("SELECT name FROM t", "SELECT name\nFROM t;"),
+    ],
+)
+def test_meaning_key_equal_for_alias_layout_and_literal_variants(a, b):
+    assert sql_meaning_key(a) == sql_meaning_key(b)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("SELECT name FROM t WHERE a = 1", "SELECT name FROM t WHERE a > 1"),
+        ("SELECT name FROM t", "SELECT age FROM t"),
+        ("SELECT name FROM t", "SELECT name FROM u"),
+        ("SELECT a.x FROM t AS a JOIN u AS b ON a.id = b.id",
+         "SELECT b.x FROM t AS a JOIN u AS b ON a.id = b.id"),
+        ("SELECT name FROM t ORDER BY name", "SELECT name FROM t ORDER BY name DESC"),
+    ],
+)
+def test_meaning_key_differs_for_different_queries(a, b):
+    assert sql_meaning_key(a) != sql_meaning_key(b)
+
+
+def test_meaning_key_keeps_names_that_need_quotes_and_falls_back():
+    assert "col x" in sql_meaning_key('SELECT "col x" FROM t').lower()
+    assert sql_meaning_key("SELEC a FRM t WHERE b = 'x'") == \
+        sql_meaning_key("selec  a frm t where b='yy'")

@@ -9,7 +9,7 @@ from sqlsynth.db.compare import comparable, query_orders_output, results_match
 from sqlsynth.llm.errors import LLMError, LLMUnavailableError
 from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepContext
 from sqlsynth.operators.eval._labels import check_thresholds, label_for
-from sqlsynth.operators.eval.solvers import PromptSolver, Solver
+from sqlsynth.operators.eval.solvers import PromptSolver, Solver, uses_prompt
 from sqlsynth.operators.filter._common import check_row, dialect_of
 
 GOLD_ERROR = "gold_error"
@@ -27,6 +27,9 @@ class SQLExecutionClassifier(Operator):
     ``extra``, 3-5 ``hard``, 6-9 ``medium``, all 10 ``easy`` - the more often it is solved,
     the easier. A gold SQL that does not run, or whose result is cut at the row cap, gets the
     label ``gold_error`` (no solver call).
+
+    Given the same ``SharedSolver`` as a ``Text2SQLRoundTripFilter`` earlier in the pipeline
+    (with as many generations), it reuses that step's answers instead of asking again.
     """
 
     default_keys: ClassVar[dict[str, str]] = {
@@ -63,7 +66,7 @@ class SQLExecutionClassifier(Operator):
 
     def required_input_keys(self) -> list[str]:
         keys = [self.keys["input_sql_key"], self.keys["input_db_id_key"]]
-        if isinstance(self.solver, PromptSolver):
+        if uses_prompt(self.solver):
             keys.append(self.keys["input_prompt_key"])
         return keys
 

@@ -7,6 +7,7 @@ measured instead of the plain prompt.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from typing import Any, Protocol, runtime_checkable
 
@@ -56,3 +57,63 @@ class PromptSolver:
             **({"grammar": self.grammar} if self.grammar else {}),
         )
         return [extract_sql(answer) for answer in answers]
+
+
+class SharedSolver:
+    """A solver whose answers are asked for once and read twice.
+
+    ``Text2SQLRoundTripFilter`` and ``SQLExecutionClassifier`` measure the same thing (how often
+    a solver reproduces the row's result from its question); given one ``SharedSolver`` they
+    pay for the solver's calls once: the first request for a row is sent, the second identical
+    request (same row fields and ``n``) takes the stored answers and frees them. At most
+    ``max_entries`` rows wait for their second reader; beyond that the oldest are forgotten
+    (their second reader then asks again, which costs a call but changes no answer: the
+    requests are seeded and cached).
+    """
+
+    def __init__(self, solver: Solver, *, max_entries: int = 8192) -> None:
+        self.solver = solver
+        self.max_entries = max_entries
+        self._answers: dict[tuple, list[str | None]] = {}
+        self._pending: dict[tuple, Any] = {}
+        self._waited: set[tuple] = set()
+        self.calls = 0
+
+    @property
+    def llm_serving(self) -> Any:
+        return getattr(self.solver, "llm_serving", None)
+
+    async def agenerate_sql(self, *, db_id: str, question: str, evidence: str, prompt: str,
+                            n: int) -> list[str | None]:
+        key = (db_id, question, evidence, prompt, n)
+        if key in self._answers:
+            return self._answers.pop(key)
+        if key in self._pending:  # the other reader is asking right now: wait for its answers
+            self._waited.add(key)
+            return list(await asyncio.shield(self._pending[key]))
+        task = asyncio.ensure_future(self.solver.agenerate_sql(
+            db_id=db_id, question=question, evidence=evidence, prompt=prompt, n=n))
+        self._pending[key] = task
+        try:
+            answers = list(await task)
+        finally:
+            self._pending.pop(key, None)
+        self.calls += 1
+        if key in self._waited:  # both readers have their answers: nothing to keep
+            self._waited.discard(key)
+            return list(answers)
+        self._answers[key] = answers
+        while len(self._answers) > self.max_entries:
+            self._answers.pop(next(iter(self._answers)))
+        return list(answers)
+
+    async def aclose(self) -> None:
+        close = getattr(self.solver, "aclose", None)
+        if close is not None:
+            await close()
+
+
+def uses_prompt(solver: Any) -> bool:
+    """Whether the solver answers from the row's training ``prompt`` (the plain prompt one)."""
+    inner = solver.solver if isinstance(solver, SharedSolver) else solver
+    return isinstance(inner, PromptSolver)

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from sqlsynth.llm.errors import LLMError, LLMUnavailableError
 from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepContext
 from sqlsynth.operators.filter._common import check_row, clip
+from sqlsynth.operators.quality import JUDGE_VERDICT, with_check
 from sqlsynth.prompts.base import chat_messages
 from sqlsynth.prompts.correspondence import Text2SQLCorrespondenceFilterPrompt, parse_verdict
 from sqlsynth.prompts.grammars import grammar_of
@@ -24,6 +25,10 @@ class Text2SQLCorrespondenceFilter(Operator):
     constrains the answer to that format where the backend supports it. Reject reasons:
     ``judged_inconsistent`` (detail: the judge's reason), ``unparseable_verdict`` (detail: the
     end of the answer), ``llm_error``, ``missing_field``, ``unknown_db_id``, ``schema_error``.
+
+    Kept rows record the verdict in ``output_verdict_key`` (default ``judge_verdict``, value
+    ``"yes"``) and get ``"judge"`` appended to ``checks_passed`` (see
+    ``sqlsynth.operators.quality``).
     """
 
     default_keys: ClassVar[dict[str, str]] = {
@@ -31,6 +36,7 @@ class Text2SQLCorrespondenceFilter(Operator):
         "input_db_id_key": "db_id",
         "input_question_key": "question",
         "input_evidence_key": "evidence",
+        "output_verdict_key": JUDGE_VERDICT,
     }
 
     def __init__(self, llm_serving: Any, database_manager: Any, prompt_template: Any = None,
@@ -42,7 +48,9 @@ class Text2SQLCorrespondenceFilter(Operator):
         self.max_tokens = max_tokens
         self._schemas: dict[str, str] = {}
 
-    verdict_only: ClassVar[bool] = True  # the LLM's judgement need not hold back the CoT
+    # not verdict-only: a kept row gains ``judge_verdict`` / ``checks_passed``, and running the
+    # round-trip solver ahead of the judge would pay for rows the judge then rejects
+    verdict_only: ClassVar[bool] = False
 
     def required_input_keys(self) -> list[str]:
         return [self.keys["input_sql_key"], self.keys["input_db_id_key"],
@@ -93,4 +101,4 @@ class Text2SQLCorrespondenceFilter(Operator):
             return Reject("unparseable_verdict", clip(answer[-300:]))
         if not verdict.consistent:
             return Reject("judged_inconsistent", clip(verdict.reason, 500))
-        return [row]
+        return [with_check(row, "judge", **{self.keys["output_verdict_key"]: "yes"})]

@@ -1,49 +1,88 @@
-"""``Text2SQLCoTVotingGenerator``: choose one reasoning answer by execution agreement."""
+"""``Text2SQLCoTVotingGenerator``: keep one reasoning answer that reaches the row's answer."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from typing import Any, ClassVar
 
-from sqlsynth.db.compare import comparable, query_orders_output, result_signature
+from sqlsynth.db.compare import comparable, query_orders_output, result_signature, results_match
 from sqlsynth.db.result import ExecResult
 from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepContext
-from sqlsynth.operators.filter._common import clip, dialect_of, unknown_db
-from sqlsynth.sql import extract_sql
+from sqlsynth.operators.filter._common import clip, dialect_of, failed_execution, unknown_db
+from sqlsynth.operators.quality import COT_VOTE, ORIGINAL_SQL, ratio, with_check
+from sqlsynth.sql import extract_sql, sql_meaning_key
+
+#: ``agree``: keep reasoning whose SQL returns the row's result (default); ``adopt_majority``:
+#: take the majority's SQL, keep the original and re-check the question; ``replace``: the
+#: pre-0.2 behaviour, the majority's SQL silently replaces the row's (kept for comparison)
+COT_POLICIES = ("agree", "adopt_majority", "replace")
 
 
 class Text2SQLCoTVotingGenerator(Operator):
-    """Reads ``cot_responses`` (a list of answers) and ``db_id``; writes ``cot_reasoning`` and
-    ``SQL``, and drops ``cot_responses`` from the row.
+    """Reads ``cot_responses`` (a list of answers), ``SQL`` and ``db_id``; writes
+    ``cot_reasoning`` and drops ``cot_responses`` from the row.
 
-    Each answer's final SQL block is executed (identical SQL once, all in one batch). Answers
-    whose SQL runs to a complete result are grouped by execution result (``result_signature``, ordered when the
-    query orders its output, i.e. the semantics of ``results_match``). The largest group wins;
-    ties go to the group holding the earliest answer, and within the group the earliest
-    answer is chosen. ``SQL`` is replaced by the chosen answer's SQL, so the reasoning and the
-    query always agree and the query is known to run.
+    Each answer's final SQL block is executed (identical SQL once, all in one batch); only
+    answers whose SQL runs to a complete result take part (one cut at the row cap cannot be
+    compared, see ``comparable``). What happens next is the ``policy``:
 
-    Rows with fewer than ``min_valid_candidates`` answers whose SQL runs and returns a complete
-    result (one cut at the row cap cannot be compared, see ``comparable``) are rejected as
-    ``too_few_valid_candidates``; there is no unverified fallback.
+    - ``agree`` (default): the row's ``SQL`` is executed too, and the kept reasoning is one whose
+      SQL returns the same result (``results_match``, ordered when the row's SQL orders its
+      output: the EX semantics of ``sqlsynth.db.compare``). The row's ``SQL`` is never changed.
+      Among agreeing answers the vote decides: answers are grouped by their SQL's meaning
+      (``sql_meaning_key``: the same query up to layout, aliases and literals),
+      the largest group wins, a tie goes to the group holding the earliest answer, and the
+      group's earliest answer is kept. No agreeing answer: ``cot_disagrees_with_sql``, whose
+      detail shows what the majority answered.
+    - ``adopt_majority`` (opt-in, as OmniSQL does): the largest group of equal results wins
+      (tie: the group with the earliest answer; its earliest answer is kept). When its SQL's
+      result differs from the row's, the row takes that SQL, keeps the old one in
+      ``original_SQL``, and is checked again by the ``recheck`` operators (e.g. the
+      correspondence judge, the round-trip filter) against the adopted SQL; a failed re-check
+      rejects the row as ``adopted_sql_<reason>``.
+    - ``replace``: the old behaviour, the majority's SQL replaces the row's with no check.
+
+    ``agree`` and ``adopt_majority`` record the vote in ``cot_vote`` ("answers agreeing with
+    the kept SQL / answers whose SQL ran", e.g. ``2/3``) and append ``cot_agrees_with_sql`` or
+    ``cot_adopted_majority`` to ``checks_passed``.
+
+    Other reject reasons: ``too_few_valid_candidates`` (fewer than ``min_valid_candidates``
+    answers run to a complete result), ``bad_cot_responses``, ``unknown_db_id``, the row's own
+    SQL failing (``syntax_error``, ``runtime_error``, ...) and ``sql_not_comparable`` (the
+    row's result is cut at the row cap).
     """
 
     default_keys: ClassVar[dict[str, str]] = {
         "input_cot_responses_key": "cot_responses",
         "input_db_id_key": "db_id",
+        "input_sql_key": "SQL",
         "output_cot_key": "cot_reasoning",
         "output_sql_key": "SQL",
+        "output_vote_key": COT_VOTE,
     }
 
-    def __init__(self, database_manager: Any, *, min_valid_candidates: int = 1) -> None:
+    def __init__(self, database_manager: Any, *, min_valid_candidates: int = 1,
+                 policy: str = "agree", recheck: Sequence[Operator] = ()) -> None:
         super().__init__()
         if min_valid_candidates < 1:
             raise ValueError(f"min_valid_candidates must be >= 1, got {min_valid_candidates}")
+        if policy not in COT_POLICIES:
+            raise ValueError(f"unknown policy {policy!r}; choose one of {', '.join(COT_POLICIES)}")
         self.database_manager = database_manager
         self.min_valid_candidates = int(min_valid_candidates)
+        self.policy = policy
+        self.recheck = list(recheck)
 
     def required_input_keys(self) -> list[str]:
-        return [self.keys["input_cot_responses_key"], self.keys["input_db_id_key"]]
+        keys = [self.keys["input_cot_responses_key"], self.keys["input_db_id_key"]]
+        if self.policy != "replace":
+            keys.append(self.keys["input_sql_key"])
+        return keys
+
+    async def aclose(self) -> None:
+        await super().aclose()
+        for op in self.recheck:
+            await op.aclose()
 
     async def aprocess_row(self, row: Row, ctx: StepContext) -> RowOutcome:
         responses_key = self.keys["input_cot_responses_key"]
@@ -56,35 +95,114 @@ class Text2SQLCoTVotingGenerator(Operator):
         if rejected is not None:
             return rejected
 
+        gold_sql = None if self.policy == "replace" else str(row[self.keys["input_sql_key"]])
         candidates = [extract_sql(r) if isinstance(r, str) else None for r in responses]
         unique = list(dict.fromkeys(sql for sql in candidates if sql))
-        results = await self.database_manager.aexecute_many([(db_id, sql) for sql in unique])
+        batch = [(db_id, sql) for sql in unique] + ([(db_id, gold_sql)] if gold_sql else [])
+        results = await self.database_manager.aexecute_many(batch)
         by_sql: dict[str, ExecResult] = dict(zip(unique, results))
-
-        chosen = choose_by_vote(candidates, by_sql, dialect_of(self.database_manager))
         valid = sum(1 for sql in candidates if sql and comparable(by_sql[sql]))
-        if chosen is None or valid < self.min_valid_candidates:
+        if valid < self.min_valid_candidates or valid == 0:
             errors = sorted({r.status.value if not r.ok else "truncated"
-                             for r in results if not comparable(r)})
+                             for r in results[:len(unique)] if not comparable(r)})
             return Reject(
                 "too_few_valid_candidates",
                 clip(f"{valid} of {len(responses)} answers have SQL that runs "
                      f"(need {self.min_valid_candidates}); failures: {', '.join(errors) or '-'}"),
             )
-        out = {k: v for k, v in row.items() if k != responses_key}
+        dialect = dialect_of(self.database_manager)
+        base = {k: v for k, v in row.items() if k != responses_key}
+        if gold_sql is None:
+            chosen = choose_by_vote(candidates, by_sql, dialect)
+            assert chosen is not None  # valid > 0
+            base[self.keys["output_sql_key"]] = self._stored(candidates[chosen])
+            base[self.keys["output_cot_key"]] = responses[chosen]
+            return [base]
+
+        gold = results[-1]
+        if not gold.ok:
+            return failed_execution(gold)
+        if not comparable(gold):
+            return Reject("sql_not_comparable", "the row's result is cut at the row cap")
+        ordered = query_orders_output(gold_sql, dialect)
+        agreeing = [i for i, sql in enumerate(candidates)
+                    if sql and comparable(by_sql[sql])
+                    and results_match(gold, by_sql[sql], ordered=ordered)]
+        majority = choose_by_vote(candidates, by_sql, dialect)
+        assert majority is not None  # valid > 0
+        majority_agrees = majority in agreeing
+        if self.policy == "adopt_majority" and not majority_agrees:
+            return await self._adopt(base, responses, candidates, by_sql, majority, valid, ctx)
+        if not agreeing:
+            size = _group_size(candidates, by_sql, dialect, majority)
+            return Reject(
+                "cot_disagrees_with_sql",
+                clip(f"0 of {valid} answers whose SQL ran return the row's result; the majority "
+                     f"({size} of {valid}) answered {candidates[majority]!r}; row SQL: "
+                     f"{gold_sql!r}", 600),
+            )
+        chosen = choose_among_agreeing(candidates, agreeing, dialect)
+        base[self.keys["output_cot_key"]] = responses[chosen]
+        base[self.keys["output_vote_key"]] = ratio(len(agreeing), valid)
+        return [with_check(base, "cot_agrees_with_sql")]
+
+    def _stored(self, sql: str | None) -> str | None:
+        """SQL as stored: the guard's rendering when it differs (same tree as the reasoning's)."""
         canonical = getattr(self.database_manager, "canonical_sql", None)
-        chosen_sql = candidates[chosen]
-        # stored as executed: the guard's rendering (same syntax tree as the reasoning's SQL)
-        out[self.keys["output_sql_key"]] = (canonical(chosen_sql) if callable(canonical)
-                                            else None) or chosen_sql
-        out[self.keys["output_cot_key"]] = responses[chosen]
-        return [out]
+        return (canonical(sql) if callable(canonical) and sql else None) or sql
+
+    async def _adopt(self, base: Row, responses: list, candidates: list[str | None],
+                     by_sql: dict[str, ExecResult], majority: int, valid: int,
+                     ctx: StepContext) -> RowOutcome:
+        """The ``adopt_majority`` policy when the majority's result is not the row's."""
+        dialect = dialect_of(self.database_manager)
+        sql_key = self.keys["output_sql_key"]
+        adopted = {**base, ORIGINAL_SQL: base.get(self.keys["input_sql_key"]),
+                   sql_key: self._stored(candidates[majority]),
+                   self.keys["output_cot_key"]: responses[majority],
+                   self.keys["output_vote_key"]: ratio(
+                       _group_size(candidates, by_sql, dialect, majority), valid)}
+        rows: list[Row] = [adopted]
+        for op in self.recheck:
+            outcome = await op.aprocess_row(rows[0], ctx)
+            if isinstance(outcome, Reject):
+                return Reject(f"adopted_sql_{outcome.reason}",
+                              clip(f"adopted {candidates[majority]!r}: {outcome.detail}", 600))
+            if not outcome:
+                return Reject("adopted_sql_dropped", f"{op.step_name} returned no row")
+            rows = outcome
+        return [with_check(rows[0], "cot_adopted_majority")]
+
+
+def _group_size(candidates: list[str | None], results: dict[str, ExecResult], dialect: str,
+                index: int) -> int:
+    """How many answers return the same result as answer ``index``."""
+    sql = candidates[index]
+    assert sql is not None
+    ordered = query_orders_output(sql, dialect)
+    key = result_signature(results[sql], ordered=ordered)
+    return sum(1 for other in candidates
+               if other and comparable(results[other])
+               and result_signature(results[other], ordered=ordered) == key)
+
+
+def choose_among_agreeing(candidates: list[str | None], agreeing: list[int], dialect: str) -> int:
+    """Among answers that all return the row's result, the earliest answer of the largest group
+    of equal SQL meaning (``sql_meaning_key``); a tie goes to the group with the earliest
+    answer."""
+    groups: dict[str, list[int]] = {}
+    for i in agreeing:
+        sql = candidates[i]
+        assert sql is not None
+        groups.setdefault(sql_meaning_key(sql, dialect), []).append(i)
+    best = min(groups.values(), key=lambda members: (-len(members), members[0]))
+    return best[0]
 
 
 def choose_by_vote(
     candidates: list[str | None], results: dict[str, ExecResult], dialect: str
 ) -> int | None:
-    """Index of the chosen candidate, or None when no candidate's SQL ran.
+    """Index of the majority's candidate, or None when no candidate's SQL ran.
 
     Deterministic: biggest group of equal results; a tie goes to the group whose first member
     comes first; the group's first member is chosen.

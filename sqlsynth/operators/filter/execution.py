@@ -1,23 +1,56 @@
-"""``SQLExecutionFilter``: keep SQL that really runs within a time limit."""
+"""``SQLExecutionFilter``: keep SQL that really runs within a time limit, and (in synthesis)
+whose result is an answer at all."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
+from sqlsynth.db.result import ExecResult
 from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepContext
 from sqlsynth.operators.filter._common import failed_execution, sql_and_db, with_canonical_sql
+from sqlsynth.operators.quality import with_check
+
+#: degenerate result kind -> reject reason
+DEGENERATE_RESULTS = {
+    "empty": "empty_result",
+    "all_null": "all_null_result",
+    "truncated": "truncated_result",
+}
+
+
+def degenerate_kind(res: ExecResult, kinds: Iterable[str]) -> str | None:
+    """The first of ``kinds`` (``empty``, ``all_null``, ``truncated``) that ``res`` is."""
+    for kind in kinds:
+        if kind == "empty" and not res.rows:
+            return kind
+        if kind == "all_null" and res.rows and all(v is None for r in res.rows for v in r):
+            return kind
+        if kind == "truncated" and res.truncated:
+            return kind
+    return None
 
 
 class SQLExecutionFilter(Operator):
     """Reads ``SQL`` and ``db_id``; executes the SQL through the database layer's safe
     executor (read-only, row and size caps) and keeps the row when it succeeds within
     ``timeout`` seconds, its SQL in the form that was checked and run
-    (``DatabaseManager.canonical_sql``, the guard's rendering). With ``drop_empty`` a query
-    returning no rows is dropped too: an empty answer teaches little and often hides a wrong
-    filter value.
+    (``DatabaseManager.canonical_sql``, the guard's rendering).
+
+    ``reject_results`` names degenerate results to drop as well, since a question whose
+    answer is nothing is rarely what a user asked for: ``empty`` (no rows; often a filter on
+    a value the database does not store), ``all_null`` (rows, but every value NULL) and
+    ``truncated`` (cut at the row cap: too big to be an answer, and not comparable by
+    execution later). ``drop_empty=True`` is the older spelling of ``("empty",)``. With
+    ``results_checked_when`` set to a field name, the result checks apply only to rows where
+    that field is set (refine: ``sql_variation_type``, so the model's rewrites are checked and
+    the user's own rows are not). With a
+    result check on, kept rows get ``"result_not_degenerate"`` appended to ``checks_passed``;
+    without, they pass unchanged.
 
     Reject reasons: ``empty_sql``, ``unknown_db_id``, ``forbidden``, ``syntax_error``,
-    ``runtime_error``, ``timeout``, ``too_large``, and ``empty_result`` (with ``drop_empty``).
+    ``runtime_error``, ``timeout``, ``too_large``, ``empty_result``, ``all_null_result``,
+    ``truncated_result``.
     """
 
     default_keys: ClassVar[dict[str, str]] = {
@@ -26,13 +59,21 @@ class SQLExecutionFilter(Operator):
     }
 
     def __init__(self, database_manager: Any, timeout: float = 5.0, *,
-                 drop_empty: bool = False) -> None:
+                 drop_empty: bool = False, reject_results: Iterable[str] = (),
+                 results_checked_when: str | None = None) -> None:
         super().__init__()
         if timeout <= 0:
             raise ValueError(f"timeout must be positive, got {timeout}")
+        kinds = list(dict.fromkeys([*(["empty"] if drop_empty else []), *reject_results]))
+        unknown = sorted(set(kinds) - set(DEGENERATE_RESULTS))
+        if unknown:
+            raise ValueError(f"unknown reject_results {unknown}; "
+                             f"choose from {sorted(DEGENERATE_RESULTS)}")
         self.database_manager = database_manager
         self.timeout = float(timeout)
-        self.drop_empty = drop_empty
+        self.reject_results = tuple(kinds)
+        self.drop_empty = "empty" in kinds
+        self.results_checked_when = results_checked_when
 
     def required_input_keys(self) -> list[str]:
         return [self.keys["input_sql_key"], self.keys["input_db_id_key"]]
@@ -46,6 +87,19 @@ class SQLExecutionFilter(Operator):
         res = await self.database_manager.aexecute(db_id, sql, timeout=self.timeout)
         if not res.ok:
             return failed_execution(res)
-        if self.drop_empty and not res.rows:
-            return Reject("empty_result", f"no rows ({len(res.columns)} columns)")
-        return [with_canonical_sql(row, self.keys["input_sql_key"], sql, self.database_manager)]
+        row = with_canonical_sql(row, self.keys["input_sql_key"], sql, self.database_manager)
+        if self.results_checked_when and not row.get(self.results_checked_when):
+            return [row]  # e.g. refine: the user's own rows are theirs to keep
+        kind = degenerate_kind(res, self.reject_results)
+        if kind is not None:
+            return Reject(DEGENERATE_RESULTS[kind], _describe(res))
+        if not self.reject_results:
+            return [row]
+        return [with_check(row, "result_not_degenerate")]
+
+
+def _describe(res: ExecResult) -> str:
+    if not res.rows:
+        return f"no rows ({len(res.columns)} columns)"
+    cut = ", cut at the row cap" if res.truncated else ""
+    return f"{len(res.rows)} rows ({len(res.columns)} columns{cut})"

@@ -13,7 +13,7 @@ from sqlsynth.operators.generate._common import (
 )
 from sqlsynth.prompts.sql_functions import functions_for
 from sqlsynth.prompts.sql_generation import COMPLEXITY_LEVELS, SelectSQLGeneratorPrompt
-from sqlsynth.sql import extract_sql, sql_template
+from sqlsynth.sql import extract_sql, sql_meaning_key, sql_template
 
 
 class SQLGenerator(GenerateOperator):
@@ -25,8 +25,10 @@ class SQLGenerator(GenerateOperator):
     plus a few INSERT rows so filters use real values.
 
     Writes ``{SQL, db_id, sql_complexity_type}`` (``output_sql_key``, ``output_db_id_key``,
-    ``output_sql_complexity_key``). Rows whose SQL has the same literal-normalised template as an
-    earlier row of the same database are dropped by the runner as duplicates.
+    ``output_sql_complexity_key``). Rows whose SQL means the same as an earlier row's of the same
+    database are dropped by the runner as ``duplicate``: with ``dedup_by_meaning`` (default)
+    queries differing only in literals, layout, quoting or aliases (``sql_meaning_key``);
+    without, only in literals and layout (``sql_template``).
 
     ``seed`` salts every draw (the run's seed comes from the step context), so two generators
     with different seeds write different prompts for the same slots.
@@ -51,6 +53,7 @@ class SQLGenerator(GenerateOperator):
         sample_rows_per_table: int = 2,
         max_functions: int = 2,
         column_counts: Sequence[int] = (1, 1, 2, 2, 3, 4),
+        dedup_by_meaning: bool = True,
     ) -> None:
         super().__init__(
             database_manager,
@@ -66,6 +69,7 @@ class SQLGenerator(GenerateOperator):
         self.sample_rows_per_table = sample_rows_per_table
         self.max_functions = max_functions
         self.column_counts = tuple(column_counts)
+        self.dedup_by_meaning = dedup_by_meaning
 
     def plan_sources(self, ctx: StepContext) -> list[Row]:
         db_ids = self.database_manager.list_databases()
@@ -80,7 +84,8 @@ class SQLGenerator(GenerateOperator):
         sql = row.get(self.keys["output_sql_key"])
         if not isinstance(sql, str):
             return None
-        return (row.get(self.keys["output_db_id_key"]), sql_template(sql, self.dialect))
+        key = sql_meaning_key if self.dedup_by_meaning else sql_template
+        return (row.get(self.keys["output_db_id_key"]), key(sql, self.dialect))
 
     def draw_prompt_choices(self, row: Row, ctx: StepContext) -> dict[str, Any]:
         """The prompt's random parts for one seed row; pure in (run seed, operator seed, row)."""

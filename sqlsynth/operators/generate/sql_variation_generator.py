@@ -14,8 +14,9 @@ from sqlsynth.operators.generate._common import (
     draw_llm_seed,
     normalized_sql,
 )
+from sqlsynth.operators.quality import QUALITY_FIELDS
 from sqlsynth.prompts.sql_variation import VARIATION_KINDS, SQLVariationGeneratorPrompt
-from sqlsynth.sql import extract_sql
+from sqlsynth.sql import extract_sql, sql_meaning_key
 
 #: fields that describe the original query and would be wrong on a rewrite of it
 SQL_BOUND_FIELDS = (
@@ -28,6 +29,7 @@ SQL_BOUND_FIELDS = (
     "cot_reasoning",
     "sql_component_difficulty",
     "sql_execution_difficulty",
+    *QUALITY_FIELDS,
 )
 
 
@@ -53,8 +55,11 @@ class SQLVariationGenerator(GenerateOperator):
     rewrites. The rewrites are requested concurrently, one request per rewrite.
 
     A rewrite without a fenced SQL block is left out; if every rewrite fails and the original
-    is not kept, the row is rejected with the reasons. Rows with the same (db_id, normalised
-    SQL) as an earlier row are dropped by the runner as duplicates.
+    is not kept, the row is rejected with the reasons. Rows whose SQL means the same as an earlier
+    row's of the same database are dropped by the runner as ``duplicate``: with
+    ``dedup_by_meaning`` (default) queries differing only in literals, layout, quoting or
+    aliases (``sql_meaning_key``: a rewrite that only changes a constant is no new query);
+    without, only identical normalised SQL.
     """
 
     default_keys: ClassVar[dict[str, str]] = {
@@ -71,6 +76,7 @@ class SQLVariationGenerator(GenerateOperator):
         prompt_template: Any = None,
         *,
         keep_original: bool = True,
+        dedup_by_meaning: bool = True,
         temperature: float = 0.8,
         max_tokens: int | None = None,
     ) -> None:
@@ -85,6 +91,7 @@ class SQLVariationGenerator(GenerateOperator):
             raise ValueError(f"num_variations must be >= 0, got {num_variations}")
         self.num_variations = num_variations
         self.keep_original = keep_original
+        self.dedup_by_meaning = dedup_by_meaning
 
     def required_input_keys(self) -> list[str]:
         return [self.keys["input_sql_key"], self.keys["input_db_id_key"]]
@@ -93,7 +100,8 @@ class SQLVariationGenerator(GenerateOperator):
         sql = row.get(self.keys["input_sql_key"])
         if not isinstance(sql, str):
             return None
-        return (row.get(self.keys["input_db_id_key"]), normalized_sql(sql, self.dialect))
+        key = sql_meaning_key if self.dedup_by_meaning else normalized_sql
+        return (row.get(self.keys["input_db_id_key"]), key(sql, self.dialect))
 
     async def _one_variation(self, schema: str, sql: str, kind: str, llm_seed: int) -> str | Reject:
         user = self.prompt_template.build_prompt(

@@ -61,7 +61,9 @@ async def test_judge_keeps_consistent_and_rejects_others(openai_server, scripted
     openai_server.responder = judge
     op = Text2SQLCorrespondenceFilter(scripted_chat, dbm)
     good = row("Who lives in Leeds?")
-    assert await op.aprocess_row(good, ctx) == [good]
+    # issue 10: kept rows carry the verdict as quality metadata
+    assert await op.aprocess_row(good, ctx) == [{**good, "judge_verdict": "yes",
+                                                 "checks_passed": ["judge"]}]
     assert await op.aprocess_row(row("How many orders are there?"), ctx) == Reject(
         "judged_inconsistent", "The query lists names instead of counting orders.")
     out = await op.aprocess_row(row("Something else?"), ctx)

@@ -114,11 +114,22 @@ async def test_renamed_keys(make, ctx):
     assert [set(r) for r in out] == [{"query", "db", "kind"}] * 2
 
 
-def test_dedup_key_normalises_layout_but_keeps_values(make):
-    op, _ = make()
+def test_dedup_key_by_spelling_normalises_layout_but_keeps_values(make):
+    op, _ = make(dedup_by_meaning=False)
     a = {"db_id": "shop", "SQL": "SELECT name FROM customers WHERE city = 'Leeds'"}
     b = {"db_id": "shop", "SQL": "select  name\nfrom customers where city='Leeds';"}
     c = {"db_id": "shop", "SQL": "SELECT name FROM customers WHERE city = 'York'"}
     assert op.dedup_key(a) == op.dedup_key(b)
     assert op.dedup_key(a) != op.dedup_key(c)
+    assert op.dedup_key(a) != op.dedup_key({**a, "db_id": "zoo"})
+
+
+def test_dedup_key_by_meaning_treats_literal_and_alias_variants_as_duplicates(make):
+    # issue 10: refine no longer keeps rewrites that only change a constant or an alias
+    op, _ = make()
+    a = {"db_id": "shop", "SQL": "SELECT name FROM customers WHERE city = 'Leeds'"}
+    c = {"db_id": "shop", "SQL": "SELECT c.name AS n FROM customers AS c WHERE c.city = 'York'"}
+    d = {"db_id": "shop", "SQL": "SELECT name FROM customers WHERE city <> 'Leeds'"}
+    assert op.dedup_key(a) == op.dedup_key(c)
+    assert op.dedup_key(a) != op.dedup_key(d)
     assert op.dedup_key(a) != op.dedup_key({**a, "db_id": "zoo"})

@@ -1,0 +1,36 @@
+"""The quality metadata the verification steps leave on each kept row.
+
+Users filter on these fields (``roundtrip_agreement`` of at least ``8/10``, ...) and ``export``
+keeps or drops them. Each step that passes a row adds its name to ``checks_passed``, so a row
+says which checks it went through, not only that it survived.
+"""
+
+from __future__ import annotations
+
+from sqlsynth.operators.base import Row
+
+#: the judge's verdict on question vs SQL ("yes": kept rows passed it)
+JUDGE_VERDICT = "judge_verdict"
+#: reasoning answers whose SQL returns the row's result / answers whose SQL ran, e.g. "2/3"
+COT_VOTE = "cot_vote"
+#: solver answers that return the row's result / answers asked for, e.g. "7/10"
+ROUNDTRIP_AGREEMENT = "roundtrip_agreement"
+#: names of the checks the row passed, in the order they ran
+CHECKS_PASSED = "checks_passed"
+#: the row's SQL before the opt-in ``adopt_majority`` vote replaced it
+ORIGINAL_SQL = "original_SQL"
+
+QUALITY_FIELDS = (JUDGE_VERDICT, COT_VOTE, ROUNDTRIP_AGREEMENT, CHECKS_PASSED, ORIGINAL_SQL)
+
+
+def with_check(row: Row, check: str, **fields: object) -> Row:
+    """A copy of ``row`` with ``check`` appended to ``checks_passed`` and ``fields`` set."""
+    passed = row.get(CHECKS_PASSED)
+    passed = list(passed) if isinstance(passed, list) else []
+    if check not in passed:
+        passed.append(check)
+    return {**row, **fields, CHECKS_PASSED: passed}
+
+
+def ratio(agreeing: int, total: int) -> str:
+    return f"{agreeing}/{total}"
