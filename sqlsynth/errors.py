@@ -2,6 +2,21 @@
 
 from __future__ import annotations
 
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """The ``sqlsynth`` process exit status: one meaning per code, so scripts can branch."""
+
+    OK = 0  # success
+    ERROR = 1  # unexpected internal error
+    USAGE = 2  # bad flags / bad config / bad input file / bad URL or port
+    NO_RESULT = 3  # a pipeline produced 0 final rows; `ask` found no SQL that runs
+    DATABASE_UNAVAILABLE = 4  # database unreachable, login refused, or account refused
+    LLM_UNAVAILABLE = 5  # the LLM endpoint is unusable before any answer (preflight failed...)
+    INCOMPLETE = 75  # run stopped incomplete: rows wait on the LLM endpoint; rerun to continue
+    INTERRUPTED = 130  # Ctrl-C
+
 USER_ERROR_NAMES = frozenset(
     {"LLMUnavailableError", "InputFormatError", "UnknownDatabaseError", "ConfigError",
      "DatabaseUnavailableError"}

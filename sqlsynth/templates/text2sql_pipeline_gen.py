@@ -23,6 +23,7 @@ from sqlsynth import (
     Text2SQLQuestionGeneratorPrompt,
     factory,
 )
+from sqlsynth.commands import finish_run
 from sqlsynth.examples import example_file
 
 
@@ -79,6 +80,10 @@ class Text2SQLGenerationPipeline:
             difficulty_labels=["extra", "hard", "medium", "easy"],
         )
 
+    def summary(self):
+        """Rows in/out per step, for the end-of-run table."""
+        return self.storage.summary()
+
     def forward(self):
         sql_key, db_id_key, question_key, evidence_key = "SQL", "db_id", "question", "evidence"
         # Inside streaming(), rows flow through all steps at once; remove it to run step by step.
@@ -123,4 +128,9 @@ class Text2SQLGenerationPipeline:
 
 
 if __name__ == "__main__":
-    Text2SQLGenerationPipeline(RunConfig.load()).forward()
+    config = RunConfig.load()
+    pipeline = Text2SQLGenerationPipeline(config)
+    try:
+        pipeline.forward()
+    finally:
+        finish_run(pipeline, config)  # the summary, and final.jsonl for `sqlsynth export`

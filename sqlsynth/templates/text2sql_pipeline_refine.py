@@ -6,8 +6,12 @@ the steps. Every field your input rows already have is kept.
 """
 
 from sqlsynth import RunConfig, Text2SQLRefine_APIPipeline
+from sqlsynth.commands import finish_run
 
 if __name__ == "__main__":
     config = RunConfig.load()
     pipeline = Text2SQLRefine_APIPipeline(config=config)
-    pipeline.forward()
+    try:
+        pipeline.forward()
+    finally:
+        finish_run(pipeline, config)  # the summary, and final.jsonl for `sqlsynth export`
