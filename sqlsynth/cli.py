@@ -229,7 +229,9 @@ def exit_code_for(exc: BaseException) -> int | None:
     from sqlsynth.errors import ExitCode, is_user_error
 
     names = {cls.__name__ for cls in type(exc).__mro__}
-    if "LLMUnavailableError" in names:
+    if "LLMConfigError" in names:
+        return ExitCode.USAGE
+    if "LLMError" in names:  # unavailable, or a request that kept failing: the endpoint's
         return ExitCode.LLM_UNAVAILABLE
     if "DatabaseUnavailableError" in names:
         return ExitCode.DATABASE_UNAVAILABLE

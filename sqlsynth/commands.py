@@ -124,7 +124,6 @@ def cmd_generate(args: argparse.Namespace, make_config: ConfigMaker) -> int:
 def cmd_refine(args: argparse.Namespace, make_config: ConfigMaker) -> int:
     from sqlsynth.pipelines import Text2SQLRefine_APIPipeline
     from sqlsynth.refine_input import parse_field_map, prepare_refine_input
-
     from sqlsynth.run_folder import claim
 
     cfg = make_config(args)

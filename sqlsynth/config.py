@@ -222,3 +222,13 @@ def _read_toml(path: Path) -> dict[str, Any]:
     if not isinstance(section, dict):
         raise TypeError(f"{path}: expected a table of settings")
     return section
+
+
+def settings_markdown() -> str:
+    """The README's settings page: every environment variable and config key, with defaults."""
+    lines = ["| environment variable | what it sets |", "|---|---|"]
+    lines += [f"| `{name}` | {text} |" for name, text in ENVIRONMENT.items()]
+    lines += ["", "| config key | default | what it sets |", "|---|---|---|"]
+    for key, value in asdict(RunConfig()).items():
+        lines.append(f"| `{key}` | `{toml_value(value)}` | {KEY_HELP[key]} |")
+    return "\n".join(lines)

@@ -28,6 +28,15 @@ class PreflightError(LLMUnavailableError):
     """An endpoint the run needs cannot serve it; the message says what to change."""
 
 
+class EndpointUnreachableError(PreflightError):
+    """No connection to the endpoint at all (refused, unknown host, timed out)."""
+
+
+#: the model name a client gets when the server could not be asked (its requests then fail
+#: as "unreachable", which is what the user has to fix first)
+UNRESOLVED_MODEL = "unresolved-model"
+
+
 @dataclass(frozen=True)
 class _Endpoint:
     base_url: str
@@ -52,10 +61,10 @@ class _Endpoint:
             response = httpx.request(method, url, json=body, headers=self.headers(),
                                      timeout=self.timeout)
         except httpx.TimeoutException:
-            raise PreflightError(f"{url} did not answer within {self.timeout:g} s: is the "
+            raise EndpointUnreachableError(f"{url} did not answer within {self.timeout:g} s: is the "
                                  f"server up and --base-url right?") from None
         except httpx.HTTPError as exc:
-            raise PreflightError(f"cannot reach {self.base_url} ({type(exc).__name__}: "
+            raise EndpointUnreachableError(f"cannot reach {self.base_url} ({type(exc).__name__}: "
                                  f"{_first_line(exc)}): is the server running, and is "
                                  f"--base-url right?") from None
         try:
@@ -132,14 +141,22 @@ def choose_model(kind: str, base_url: str, models: list[str] | None) -> str:
 
 
 def resolve_model(kind: str, base_url: str, cfg: RunConfig) -> str:
-    """``cfg``'s model name for ``kind`` ("chat" / "embeddings"), else the server's only one."""
+    """``cfg``'s model name for ``kind`` ("chat" / "embeddings"), else the server's only one.
+
+    A server that cannot be reached gives ``UNRESOLVED_MODEL``: building a client needs no
+    connection, and its first request reports the unreachable server.
+    """
     configured = cfg.model if kind == "chat" else cfg.embedding_model
     if configured:
         return configured
     if is_openai_api(base_url):
         return OPENAI_DEFAULT_MODELS[kind]
     endpoint = _endpoint(base_url, cfg)
-    return choose_model(kind, endpoint.base_url, list_models(endpoint))
+    try:
+        models = list_models(endpoint)
+    except EndpointUnreachableError:
+        return UNRESOLVED_MODEL
+    return choose_model(kind, endpoint.base_url, models)
 
 
 def _model_missing(payload: Any, model: str) -> bool:
@@ -176,8 +193,9 @@ def _check_chat(cfg: RunConfig) -> tuple[RunConfig, list[str]]:
         raise PreflightError(f"{endpoint.base_url} has no chat endpoint (POST /chat/completions "
                              f"answered HTTP {status}): --base-url must be the API root, "
                              f"e.g. http://127.0.0.1:8000/v1")
-    return cfg, [f"chat: {model} at {endpoint.base_url} could not be verified (a test request "
-                 f"answered HTTP {status}: {_error_text(payload)}); going on"]
+    note = (f"chat: {model} at {endpoint.base_url} could not be verified (a test request "
+            f"answered HTTP {status}: {_error_text(payload)}); going on")
+    return cfg, [note]
 
 
 def _check_embeddings(cfg: RunConfig, base_url: str) -> tuple[RunConfig, str]:

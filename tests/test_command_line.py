@@ -93,7 +93,7 @@ def test_unreachable_endpoint_fails_fast_with_one_message(
     code = main(["generate", "--num", "1", "--out", str(tmp_path), "--base-url",
                  "http://127.0.0.1:9/v1", "--model", "m"])
     err = capsys.readouterr().err
-    assert code == 2
+    assert code == 5  # LLM_UNAVAILABLE: found by the preflight, before any work
     assert "127.0.0.1:9" in err
 
 
@@ -136,7 +136,7 @@ def test_unreachable_database_server_is_one_line(
     url = f"{scheme}://reader:s3cretpw@127.0.0.1:{free_port()}/"
     code = main(["generate", "--num", "1", "--out", str(tmp_path), "--db", url])
     err = capsys.readouterr().err
-    assert code == 2
+    assert code == 4  # DATABASE_UNAVAILABLE
     assert "cannot connect to" in err and "as reader" in err
     assert "Traceback" not in err and "s3cretpw" not in err
     assert "run summary" not in err  # nothing ran: no empty table above the error

@@ -52,7 +52,7 @@ def test_ask_revision_rounds_come_from_the_flag(tmp_path: Path, scripted, rounds
     server = scripted(script)
     code = main(["ask", "--db", str(example_db_root()), "--db-id", "retail_orders",
                  *_endpoint(server, tmp_path), "--max-revisions", str(rounds), "Anything?"])
-    assert code == 1  # the (failed) SQL is printed with its status; no answer: exit 1
+    assert code == 3  # the (failed) SQL is printed with its status; no answer: NO_RESULT
     assert script.calls["generate"] == 1 and script.calls["revise"] == rounds
 
 
