@@ -175,7 +175,7 @@ def test_closed_pipe_is_no_traceback(tmp_path: Path) -> None:
     proc = subprocess.run(
         ["bash", "-o", "pipefail", "-c",
          " ".join(_cli("schema", "--format", "inserts")) + " | head -1"],
-        capture_output=True, text=True, timeout=120,
+        check=False, capture_output=True, text=True, timeout=120,
         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("-- database:")
@@ -205,7 +205,8 @@ def test_generate_into_a_closed_pipe_still_writes_final_rows(tmp_path: Path) -> 
     out = tmp_path / "run"
     with ScriptedOpenAIServer(PipelineResponder()) as server:
         command = " ".join(_cli("generate", "--num", "2", *_generate_args(out, server)))
-        proc = subprocess.run(["bash", "-c", f"{command} | head -c 0"], capture_output=True,
+        proc = subprocess.run(["bash", "-c", f"{command} | head -c 0"], check=False,
+                              capture_output=True,
                               text=True, timeout=300,
                               env={**os.environ, "SQLSYNTH_PROGRESS": "0",
                                    "PYTHONPATH": str(Path(__file__).resolve().parents[1])})

@@ -42,18 +42,16 @@ def test_chat_only_server_with_local_embeddings_passes(tmp_path: Path) -> None:
 
 
 def test_wrong_model_name_on_a_strict_server_lists_what_it_serves() -> None:
-    with ScriptedOpenAIServer(models=["qwen-coder", "bge-small-embed"]) as server:
-        with pytest.raises(PreflightError) as info:
-            preflight(_cfg(server, model="gpt-4o-mini", embedding_base_url="local"))
+    with ScriptedOpenAIServer(models=["qwen-coder", "bge-small-embed"]) as server, pytest.raises(PreflightError) as info:
+        preflight(_cfg(server, model="gpt-4o-mini", embedding_base_url="local"))
     message = str(info.value)
     assert "'gpt-4o-mini' is not served" in message and "qwen-coder" in message
     assert "--model" in message
 
 
 def test_wrong_embedding_model_is_named() -> None:
-    with ScriptedOpenAIServer(models=["qwen-coder", "bge-small-embed"]) as server:
-        with pytest.raises(PreflightError) as info:
-            preflight(_cfg(server, model="qwen-coder", embedding_model="text-embedding-3-small"))
+    with ScriptedOpenAIServer(models=["qwen-coder", "bge-small-embed"]) as server, pytest.raises(PreflightError) as info:
+        preflight(_cfg(server, model="qwen-coder", embedding_model="text-embedding-3-small"))
     assert "'text-embedding-3-small' is not served" in str(info.value)
     assert "--embedding-model" in str(info.value)
 
@@ -69,19 +67,17 @@ def test_no_model_name_takes_the_servers_only_model_of_each_kind() -> None:
 
 
 def test_several_models_and_no_name_is_an_error_naming_the_flag() -> None:
-    with ScriptedOpenAIServer(models=["qwen-7b", "llama-8b"]) as server:
-        with pytest.raises(PreflightError) as info:
-            preflight(_cfg(server, embedding_base_url="local"))
+    with ScriptedOpenAIServer(models=["qwen-7b", "llama-8b"]) as server, pytest.raises(PreflightError) as info:
+        preflight(_cfg(server, embedding_base_url="local"))
     assert "serves 2 models" in str(info.value) and "--model" in str(info.value)
 
 
 def test_server_without_model_list_needs_the_name() -> None:
-    with ScriptedOpenAIServer(serve_models=False) as server:
-        with pytest.raises(PreflightError) as info:
-            preflight(_cfg(server, embedding_base_url="local"))
+    with ScriptedOpenAIServer(serve_models=False) as server, pytest.raises(PreflightError) as info:
+        preflight(_cfg(server, embedding_base_url="local"))
         assert "--model" in str(info.value)
         # with a name, one tiny request checks it instead of the list
-        cfg, notes = preflight(_cfg(server, model="any", embedding_base_url="local"))
+        _, notes = preflight(_cfg(server, model="any", embedding_base_url="local"))
         assert len(server.chat_requests) == 1
         assert server.chat_requests[0]["body"]["max_tokens"] == 1
     assert "answered" in notes[0]
@@ -90,9 +86,8 @@ def test_server_without_model_list_needs_the_name() -> None:
 def test_rejected_key_is_one_line_naming_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("DF_API_KEY", raising=False)
-    with ScriptedOpenAIServer(require_key="sekrit") as server:
-        with pytest.raises(PreflightError) as info:
-            preflight(_cfg(server, model=server.model_name))
+    with ScriptedOpenAIServer(require_key="sekrit") as server, pytest.raises(PreflightError) as info:
+        preflight(_cfg(server, model=server.model_name))
     assert "API key" in str(info.value) and "OPENAI_API_KEY" in str(info.value)
     assert "sekrit" not in str(info.value)
 
@@ -107,7 +102,7 @@ def test_unreachable_server_says_so() -> None:
 
 
 def test_local_model_run_says_what_it_is_for(capsys: pytest.CaptureFixture[str]) -> None:
-    import sqlsynth.factory as factory
+    from sqlsynth import factory
 
     factory._noted_local_model = False
     factory.note_local_model(RunConfig())
