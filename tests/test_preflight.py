@@ -67,14 +67,16 @@ def test_no_model_name_takes_the_servers_only_model_of_each_kind() -> None:
 
 
 def test_several_models_and_no_name_is_an_error_naming_the_flag() -> None:
-    with ScriptedOpenAIServer(models=["qwen-7b", "llama-8b"]) as server, pytest.raises(PreflightError) as info:
+    with ScriptedOpenAIServer(models=["qwen-7b", "llama-8b"]) as server, \
+            pytest.raises(PreflightError) as info:
         preflight(_cfg(server, embedding_base_url="local"))
     assert "serves 2 models" in str(info.value) and "--model" in str(info.value)
 
 
 def test_server_without_model_list_needs_the_name() -> None:
-    with ScriptedOpenAIServer(serve_models=False) as server, pytest.raises(PreflightError) as info:
-        preflight(_cfg(server, embedding_base_url="local"))
+    with ScriptedOpenAIServer(serve_models=False) as server:
+        with pytest.raises(PreflightError) as info:  # noqa: SIM117 - the server outlives it
+            preflight(_cfg(server, embedding_base_url="local"))
         assert "--model" in str(info.value)
         # with a name, one tiny request checks it instead of the list
         _, notes = preflight(_cfg(server, model="any", embedding_base_url="local"))
@@ -86,7 +88,8 @@ def test_server_without_model_list_needs_the_name() -> None:
 def test_rejected_key_is_one_line_naming_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("DF_API_KEY", raising=False)
-    with ScriptedOpenAIServer(require_key="sekrit") as server, pytest.raises(PreflightError) as info:
+    with ScriptedOpenAIServer(require_key="sekrit") as server, \
+            pytest.raises(PreflightError) as info:
         preflight(_cfg(server, model=server.model_name))
     assert "API key" in str(info.value) and "OPENAI_API_KEY" in str(info.value)
     assert "sekrit" not in str(info.value)
