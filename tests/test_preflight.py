@@ -42,7 +42,8 @@ def test_chat_only_server_with_local_embeddings_passes(tmp_path: Path) -> None:
 
 
 def test_wrong_model_name_on_a_strict_server_lists_what_it_serves() -> None:
-    with ScriptedOpenAIServer(models=["qwen-coder", "bge-small-embed"]) as server, pytest.raises(PreflightError) as info:
+    with ScriptedOpenAIServer(models=["qwen-coder", "bge-small-embed"]) as server, \
+            pytest.raises(PreflightError) as info:
         preflight(_cfg(server, model="gpt-4o-mini", embedding_base_url="local"))
     message = str(info.value)
     assert "'gpt-4o-mini' is not served" in message and "qwen-coder" in message
@@ -50,7 +51,8 @@ def test_wrong_model_name_on_a_strict_server_lists_what_it_serves() -> None:
 
 
 def test_wrong_embedding_model_is_named() -> None:
-    with ScriptedOpenAIServer(models=["qwen-coder", "bge-small-embed"]) as server, pytest.raises(PreflightError) as info:
+    with ScriptedOpenAIServer(models=["qwen-coder", "bge-small-embed"]) as server, \
+            pytest.raises(PreflightError) as info:
         preflight(_cfg(server, model="qwen-coder", embedding_model="text-embedding-3-small"))
     assert "'text-embedding-3-small' is not served" in str(info.value)
     assert "--embedding-model" in str(info.value)
@@ -75,7 +77,7 @@ def test_several_models_and_no_name_is_an_error_naming_the_flag() -> None:
 
 def test_server_without_model_list_needs_the_name() -> None:
     with ScriptedOpenAIServer(serve_models=False) as server:
-        with pytest.raises(PreflightError) as info:  # noqa: SIM117 - the server outlives it
+        with pytest.raises(PreflightError) as info:  # the server outlives it
             preflight(_cfg(server, embedding_base_url="local"))
         assert "--model" in str(info.value)
         # with a name, one tiny request checks it instead of the list
