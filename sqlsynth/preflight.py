@@ -61,12 +61,12 @@ class _Endpoint:
             response = httpx.request(method, url, json=body, headers=self.headers(),
                                      timeout=self.timeout)
         except httpx.TimeoutException:
-            raise EndpointUnreachableError(f"{url} did not answer within {self.timeout:g} s: is the "
-                                 f"server up and --base-url right?") from None
+            raise EndpointUnreachableError(f"{url} did not answer within {self.timeout:g} s: "
+                                           f"is the server up and --base-url right?") from None
         except httpx.HTTPError as exc:
-            raise EndpointUnreachableError(f"cannot reach {self.base_url} ({type(exc).__name__}: "
-                                 f"{_first_line(exc)}): is the server running, and is "
-                                 f"--base-url right?") from None
+            raise EndpointUnreachableError(
+                f"cannot reach {self.base_url} ({type(exc).__name__}: {_first_line(exc)}): is "
+                f"the server running, and is --base-url right?") from None
         try:
             payload: Any = response.json()
         except ValueError:
