@@ -335,3 +335,26 @@ def test_empty_databases_are_skipped_with_a_message(
                      *_generate_args(out, server)]) == 0
     assert "skipping database 'blank'" in capsys.readouterr().err
     assert {r["db_id"] for r in read_rows(out / "final.jsonl")} == {"retail_orders"}
+
+
+def test_views_are_listed_in_the_schema_and_queryable(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sqlite3
+
+    from sqlsynth.db import DatabaseManager
+
+    (tmp_path / "shop").mkdir()
+    conn = sqlite3.connect(tmp_path / "shop" / "shop.sqlite")
+    conn.executescript("CREATE TABLE item (id INTEGER PRIMARY KEY, price REAL);"
+                       "INSERT INTO item VALUES (1, 2.5), (2, 10.0);"
+                       "CREATE VIEW dear_item AS SELECT id, price FROM item WHERE price > 5;")
+    conn.close()
+    assert main(["schema", "--db", str(tmp_path), "--format", "create"]) == 0
+    assert "dear_item" in capsys.readouterr().out
+    manager = DatabaseManager.from_path_or_url(str(tmp_path))
+    table = manager.get_schema("shop").table("dear_item")
+    assert table is not None and [c.name for c in table.columns] == ["id", "price"]
+    assert "view" in (table.comment or "")
+    assert list(manager.execute("shop", "SELECT COUNT(*) FROM dear_item").rows) == [(1,)]
+    manager.close()
