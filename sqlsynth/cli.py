@@ -288,6 +288,7 @@ def _on_interrupt(signum: int, frame: Any) -> None:
 
     if getattr(_on_interrupt, "seen", False):
         os._exit(ExitCode.INTERRUPTED)
+        return
     _on_interrupt.seen = True  # type: ignore[attr-defined]
     print("\ninterrupted: stopping (a model call in progress may take a few seconds; Ctrl-C "
           "again quits now); rerun the same command to resume", file=sys.stderr, flush=True)

@@ -358,3 +358,36 @@ def test_views_are_listed_in_the_schema_and_queryable(
     assert "view" in (table.comment or "")
     assert list(manager.execute("shop", "SELECT COUNT(*) FROM dear_item").rows) == [(1,)]
     manager.close()
+
+
+def test_ctrl_c_says_so_at_once_and_a_second_one_quits(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sqlsynth import cli
+
+    exits: list[int] = []
+    monkeypatch.setattr(cli.os, "_exit", exits.append)
+    cli._on_interrupt.seen = False  # type: ignore[attr-defined]
+    with pytest.raises(KeyboardInterrupt):
+        cli._on_interrupt(2, None)
+    assert "interrupted" in capsys.readouterr().err  # before any model call finishes
+    cli._on_interrupt(2, None)
+    assert exits == [130]
+
+
+@pytest.mark.slow
+def test_ask_on_a_big_schema_with_the_local_model_fits_its_context(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The issue's crash: `ask` on a schema longer than the 4096-token local context."""
+    from tests.engine.test_ask_command import _wide_database
+
+    (tmp_path / "dbs" / "wide").mkdir(parents=True)
+    _wide_database(tmp_path / "dbs" / "wide" / "wide.sqlite", tables=60)
+    code = main(["ask", "--db", str(tmp_path / "dbs"), "--out", str(tmp_path / "run"),
+                 "--max-revisions", "0", "--json", "How many customers are there?"])
+    captured = capsys.readouterr()
+    assert code in (0, 3), captured.err
+    assert "Traceback" not in captured.err
+    body = json.loads(captured.out)
+    assert any("schema pruned" in note for note in body["trace"]["notes"])
