@@ -376,18 +376,30 @@ def test_ctrl_c_says_so_at_once_and_a_second_one_quits(
 
 
 @pytest.mark.slow
-def test_ask_on_a_big_schema_with_the_local_model_fits_its_context(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """The issue's crash: `ask` on a schema longer than the 4096-token local context."""
+def test_a_big_schema_fits_the_local_models_context(tmp_path: Path) -> None:
+    """The issue's crash: `ask` on a schema longer than the 4096-token local context. The
+    engine's prompt, fitted with the model's own tokenizer, is accepted by llama.cpp."""
+    from sqlsynth.db import DatabaseManager
+    from sqlsynth.engine import ContentAwareEngine, prompts
+    from sqlsynth.engine.trace import Trace
+    from sqlsynth.llm import LocalChat
+    from sqlsynth.prompts.fit import budget_of
     from tests.engine.test_ask_command import _wide_database
 
     (tmp_path / "dbs" / "wide").mkdir(parents=True)
     _wide_database(tmp_path / "dbs" / "wide" / "wide.sqlite", tables=60)
-    code = main(["ask", "--db", str(tmp_path / "dbs"), "--out", str(tmp_path / "run"),
-                 "--max-revisions", "0", "--json", "How many customers are there?"])
-    captured = capsys.readouterr()
-    assert code in (0, 3), captured.err
-    assert "Traceback" not in captured.err
-    body = json.loads(captured.out)
-    assert any("schema pruned" in note for note in body["trace"]["notes"])
+    dbm = DatabaseManager.from_path_or_url(str(tmp_path / "dbs"))
+    llm = LocalChat(cache=None, max_tokens=1)
+    engine = ContentAwareEngine(llm, dbm, knowledge_dir=tmp_path / "knowledge")
+    budget = budget_of(llm)
+    assert budget is not None
+    assert llm.count_tokens(dbm.render_schema_with_examples("wide")) > llm.context_window
+    trace = Trace("How many customers are there?", "wide")
+    schema, text = engine._fitted_schema(trace.question, "", dbm.get_schema("wide"), trace)
+    assert "customers" in schema.table_names and any("pruned" in n for n in trace.notes)
+    messages = prompts.generate_messages(question=trace.question, evidence="",
+                                         engine="SQLite", schema_text=text, foreign_keys="",
+                                         knowledge=[], hints=[])
+    assert budget.fits(messages)
+    assert len(llm.chat(messages)) == 1  # llama.cpp takes the prompt: no context error
+    dbm.close()
