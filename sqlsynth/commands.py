@@ -257,6 +257,10 @@ def cmd_config(args: argparse.Namespace, make_config: ConfigMaker) -> int:
     width = max(len(k) for k in KEY_HELP)
     if loaded.file is not None:
         print(f"# config file: {loaded.file}")
-    for key, value in vars(loaded.config).items():
-        print(f"{key:<{width}} = {toml_value(value):<30}  # {loaded.sources.get(key, 'default')}")
+    cfg = loaded.config
+    for key, value in vars(cfg).items():
+        source = loaded.sources.get(key, "default")
+        if key in ("model", "embedding_model") and not value and cfg.base_url:
+            source += ", asked from the server's /models at run time"
+        print(f"{key:<{width}} = {toml_value(value):<30}  # {source}")
     return 0
