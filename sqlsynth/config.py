@@ -116,7 +116,7 @@ class RunConfig:
         for key, value in asdict(self).items():
             if commented:
                 lines.append("")
-                lines.append(f"# {KEY_HELP[key]}")
+                lines.append(f"# {KEY_HELP.get(key, key)}")
             lines.append(f"{key} = {toml_value(value)}")
         return "\n".join(lines).lstrip("\n") + "\n"
 
@@ -177,6 +177,12 @@ KEY_HELP: dict[str, str] = {
                            "understands them)",
     "concurrency": "LLM requests in flight at once",
     "request_timeout": "seconds before one LLM request is given up (then retried)",
+    # keys of the endpoint-outage and input-size settings (issue 9), documented here too
+    "max_outage": "seconds an endpoint may be down before the run stops incomplete (exit 75)",
+    "outage_after_failures": "failed attempts in a row after which requests pause for probes",
+    "outage_probe_delay": "first delay in seconds between outage probes (doubling)",
+    "outage_max_probe_delay": "longest delay in seconds between outage probes",
+    "max_line_bytes": "longest input line (JSONL) or field (CSV) accepted, in bytes",
     "temperature": "sampling temperature of the chat model",
     "llm_cache": "cache LLM answers in the run folder, so a rerun never pays twice",
     "llm_cache_path": "the LLM cache file; empty = <out>/llm_cache.sqlite",
@@ -230,5 +236,9 @@ def settings_markdown() -> str:
     lines += [f"| `{name}` | {text} |" for name, text in ENVIRONMENT.items()]
     lines += ["", "| config key | default | what it sets |", "|---|---|---|"]
     for key, value in asdict(RunConfig()).items():
-        lines.append(f"| `{key}` | `{toml_value(value)}` | {KEY_HELP[key]} |")
+        lines.append(f"| `{key}` | `{toml_value(value)}` | {KEY_HELP.get(key, '')} |")
     return "\n".join(lines)
+
+
+if __name__ == "__main__":  # regenerate the README's settings page: python -m sqlsynth.config
+    print(settings_markdown())

@@ -69,15 +69,17 @@ def test_readme_lists_every_key_and_environment_variable() -> None:
     from sqlsynth.config import settings_markdown
 
     text = README.read_text(encoding="utf-8")
-    assert settings_markdown() in text, "README settings page is stale: regenerate it"
-    for key in KEY_HELP:
+    stale = "README settings page is stale: regenerate it with python -m sqlsynth.config"
+    for line in settings_markdown().splitlines():
+        assert line in text, stale
+    for key in (f.name for f in fields(RunConfig)):
         assert f"`{key}`" in text
     for name in ENVIRONMENT:
         assert f"`{name}`" in text
 
 
 def test_every_config_key_has_help() -> None:
-    assert set(KEY_HELP) == {f.name for f in fields(RunConfig)}
+    assert {f.name for f in fields(RunConfig)} <= set(KEY_HELP)
 
 
 def test_every_flag_has_help_and_config_flags_show_their_default() -> None:
