@@ -48,7 +48,7 @@ def cmd_schema(args: argparse.Namespace, make_config: ConfigMaker) -> int:
     return 0
 
 
-def finish_run(pipeline: Any, cfg: RunConfig) -> Path:
+def close_run(pipeline: Any, cfg: RunConfig) -> Path:
     """What every run does at its end, whatever stopped it: the summary table on stderr, then
     ``final.jsonl`` from the last finished step (also called by the ``init`` scripts)."""
     from sqlsynth.report import print_run_summary
@@ -72,7 +72,7 @@ def _run_pipeline(pipeline_cls: Any, cfg: RunConfig, *, command: str,
     try:
         pipeline.forward()
     finally:
-        final = finish_run(pipeline, cfg)
+        final = close_run(pipeline, cfg)
     if not _count_lines(final):
         rejects = Path(cfg.out) / f"{cfg.file_name_prefix}_rejects.jsonl"
         why = f"; why rows were dropped: {rejects}" if rejects.exists() else ""

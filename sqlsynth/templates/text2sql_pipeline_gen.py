@@ -23,7 +23,7 @@ from sqlsynth import (
     Text2SQLQuestionGeneratorPrompt,
     factory,
 )
-from sqlsynth.commands import finish_run
+from sqlsynth.commands import close_run
 from sqlsynth.examples import example_file
 
 
@@ -133,4 +133,4 @@ if __name__ == "__main__":
     try:
         pipeline.forward()
     finally:
-        finish_run(pipeline, config)  # the summary, and final.jsonl for `sqlsynth export`
+        close_run(pipeline, config)  # the summary, and final.jsonl for `sqlsynth export`

@@ -6,7 +6,7 @@ the steps. Every field your input rows already have is kept.
 """
 
 from sqlsynth import RunConfig, Text2SQLRefine_APIPipeline
-from sqlsynth.commands import finish_run
+from sqlsynth.commands import close_run
 
 if __name__ == "__main__":
     config = RunConfig.load()
@@ -14,4 +14,4 @@ if __name__ == "__main__":
     try:
         pipeline.forward()
     finally:
-        finish_run(pipeline, config)  # the summary, and final.jsonl for `sqlsynth export`
+        close_run(pipeline, config)  # the summary, and final.jsonl for `sqlsynth export`
