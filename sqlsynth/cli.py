@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import builtins
 import json
+import os
+import signal
 import sys
+import threading
 import time
 from typing import Any
 
@@ -15,22 +18,48 @@ from sqlsynth.config import RunConfig
 _EXCEPTION_GROUPS: Any = getattr(builtins, "BaseExceptionGroup", ())
 
 
+def _default(key: str) -> str:
+    """A key's built-in default as the help shows it."""
+    from dataclasses import fields
+
+    from sqlsynth.config import toml_value
+
+    field = next(f for f in fields(RunConfig) if f.name == key)
+    value = field.default_factory() if callable(field.default_factory) else field.default
+    return toml_value(value)
+
+
+def _keyed(text: str, key: str, default: str | None = None) -> str:
+    """Help text with the default and the config key that sets the same value."""
+    shown = _default(key) if default is None else default
+    return f"{text} (default: {shown}; config key {key})"
+
+
 def _add_endpoint_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", help="TOML config file (default: ./sqlsynth.toml if present)")
-    p.add_argument("--model", help="chat model name at the endpoint")
-    p.add_argument("--base-url", dest="base_url", help="OpenAI-compatible endpoint; none = local model")
-    p.add_argument("--api-key-env", dest="api_key_env", help="environment variable holding the key")
-    p.add_argument("--embedding-model", dest="embedding_model")
+    p.add_argument("--model", help=_keyed("chat model name at the endpoint", "model",
+                                         "the one the server's /models lists"))
+    p.add_argument("--base-url", dest="base_url", help=_keyed(
+        "OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1", "base_url",
+        "none: the embedded local model, for trying things out"))
+    p.add_argument("--api-key-env", dest="api_key_env",
+                   help=_keyed("environment variable holding the API key", "api_key_env"))
+    p.add_argument("--embedding-model", dest="embedding_model", help=_keyed(
+        "embedding model name at the embedding endpoint", "embedding_model",
+        "the embedding model the server lists"))
     p.add_argument("--embedding-base-url", dest="embedding_base_url",
-                   help="endpoint for embeddings (default: --base-url); 'local' = the embedded "
-                   "all-MiniLM-L6-v2, e.g. beside a chat-only server")
-    p.add_argument("--local-model", dest="local_model_path", help="a GGUF file for the local model")
-    p.add_argument("--concurrency", type=int,
-                   help="LLM requests in flight in all (chat and embeddings together)")
+                   help=_keyed("endpoint for embeddings; 'local' = the embedded "
+                               "all-MiniLM-L6-v2, e.g. beside a chat-only server",
+                               "embedding_base_url", "--base-url"))
+    p.add_argument("--local-model", dest="local_model_path", help=_keyed(
+        "a GGUF file for the local model", "local_model_path", "the bundled SmolLM2-135M"))
+    p.add_argument("--concurrency", type=int, help=_keyed("LLM requests in flight", "concurrency"))
+    p.add_argument("--seed", type=int, help=_keyed("random seed of sampling and requests", "seed"))
+    p.add_argument("--no-llm-cache", dest="llm_cache", action="store_const", const=False,
+                   help="do not cache LLM answers (default: cached in the run folder; "
+                   "config key llm_cache)")
     p.add_argument("--embedding-concurrency", dest="embedding_concurrency", type=int,
                    help="a lower limit of its own for the embedding endpoint")
-    p.add_argument("--seed", type=int)
-    p.add_argument("--no-llm-cache", dest="llm_cache", action="store_const", const=False)
     p.add_argument("--request-timeout", dest="request_timeout", type=float,
                    help="seconds one LLM request may take in all (connect, wait, body)")
     p.add_argument("--max-outage", dest="max_outage", type=float,
@@ -41,32 +70,65 @@ def _add_endpoint_flags(p: argparse.ArgumentParser) -> None:
 
 
 def _add_db_flags(p: argparse.ArgumentParser, required: bool = False) -> None:
-    p.add_argument("--db", required=required, help="SQLite dir/file or a mysql:// / postgresql:// URL")
-    p.add_argument("--db-id", dest="db_ids", action="append", help="restrict to these db_ids")
-    p.add_argument("--query-timeout", dest="query_timeout", type=float)
+    p.add_argument("--db", required=required, help=_keyed(
+        "SQLite dir/file or a mysql:// / postgresql:// URL", "db", "the bundled examples"))
+    p.add_argument("--db-id", dest="db_ids", action="append",
+                   help=_keyed("use only this database (repeatable)", "db_ids", "all"))
+    p.add_argument("--query-timeout", dest="query_timeout", type=float,
+                   help=_keyed("seconds one SQL query may run", "query_timeout"))
 
 
-def _config(args: argparse.Namespace, **extra: Any) -> RunConfig:
-    names = {
-        "db", "db_ids", "out", "input", "seed", "base_url", "model", "api_key_env",
-        "embedding_model", "embedding_base_url", "local_model_path", "concurrency", "embedding_concurrency", "llm_cache", "query_timeout",
-        "generate_num", "num_variations", "question_candidates", "cot_samples",
-        "execution_generations", "execution_solver", "max_revisions",
-        "request_timeout", "max_outage", "max_line_bytes",
-        "executor", "ray_address", "workers", "shard",
-    }
-    overrides = {k: v for k, v in vars(args).items() if k in names}
+def _add_out_flag(p: argparse.ArgumentParser, command: str, what: str) -> None:
+    from sqlsynth.run_folder import DEFAULT_OUT
+
+    p.add_argument("--out", help=f"{what}; one run per folder (default: "
+                   f"{DEFAULT_OUT[command]}; config key out)")
+
+
+_CONFIG_KEYS = {
+    "db", "db_ids", "out", "input", "seed", "base_url", "model", "api_key_env",
+    "embedding_model", "embedding_base_url", "local_model_path", "concurrency", "llm_cache",
+    "query_timeout", "generate_num", "num_variations", "question_candidates", "cot_samples",
+    "execution_generations", "execution_solver", "max_revisions",
+    "embedding_concurrency", "request_timeout", "max_outage", "max_line_bytes",
+    "executor", "ray_address", "workers", "shard",
+}
+
+
+def _config(args: argparse.Namespace, *, with_sources: bool = False, **extra: Any) -> Any:
+    """The run's ``RunConfig`` from defaults, the toml file, the environment and the flags.
+
+    A command's own default run folder replaces the shared default, and an applied
+    ``./sqlsynth.toml`` that nobody named is announced (it changes what the run does).
+    """
+    from sqlsynth.run_folder import DEFAULT_OUT
+
+    overrides = {k: v for k, v in vars(args).items() if k in _CONFIG_KEYS}
     overrides.update(extra)
-    return RunConfig.load(getattr(args, "config", None), **overrides)
+    loaded = RunConfig.load_with_sources(getattr(args, "config", None), **overrides)
+    command = getattr(args, "command", "")
+    if loaded.sources.get("out") == "default" and command in DEFAULT_OUT:
+        loaded.config = loaded.config.merged({"out": DEFAULT_OUT[command]})
+        loaded.sources["out"] = f"default for {command}"
+    if loaded.file is not None and not getattr(args, "config", None) and command != "config":
+        print(f"note: applying settings from {loaded.file} (--config FILE to choose another)",
+              file=sys.stderr)
+    return loaded if with_sources else loaded.config
 
 
 def _add_size_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--variations", dest="num_variations", type=int)
-    p.add_argument("--question-candidates", dest="question_candidates", type=int)
-    p.add_argument("--cot-samples", dest="cot_samples", type=int)
-    p.add_argument("--execution-generations", dest="execution_generations", type=int)
+    p.add_argument("--variations", dest="num_variations", type=int,
+                   help=_keyed("refine: variations per SQL", "num_variations"))
+    p.add_argument("--question-candidates", dest="question_candidates", type=int,
+                   help=_keyed("questions sampled per SQL", "question_candidates"))
+    p.add_argument("--cot-samples", dest="cot_samples", type=int,
+                   help=_keyed("chain-of-thought answers per question", "cot_samples"))
+    p.add_argument("--execution-generations", dest="execution_generations", type=int,
+                   help=_keyed("answers sampled to grade execution difficulty",
+                               "execution_generations"))
     p.add_argument("--solver", dest="execution_solver", choices=["prompt", "engine"],
-                   help="who answers when grading execution difficulty")
+                   help=_keyed("who answers when grading execution difficulty",
+                               "execution_solver"))
 
 
 def _add_executor_flags(p: argparse.ArgumentParser) -> None:
@@ -81,7 +143,8 @@ def _add_executor_flags(p: argparse.ArgumentParser) -> None:
 
 def _add_engine_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-revisions", dest="max_revisions", type=int,
-                   help="engine: revision rounds after a failed or empty first SQL (default 3)")
+                   help=_keyed("engine: revision rounds after a failed or empty first SQL",
+                               "max_revisions"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -101,27 +164,34 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("init", help="write editable pipeline scripts and a config file here")
-    p.add_argument("--dir", default=".")
-    p.add_argument("--force", action="store_true")
+    p.add_argument("--dir", default=".", help="folder to write into (default: .)")
+    p.add_argument("--force", action="store_true", help="overwrite files that exist")
 
     p = sub.add_parser("schema", help="print the schema renderings of each database")
     _add_db_flags(p)
-    p.add_argument("--format", choices=["create", "inserts", "compact"], default="compact")
+    p.add_argument("--format", choices=["create", "inserts", "compact"], default="compact",
+                   help="CREATE statements, sample INSERTs, or the compact prompt form "
+                   "(default: compact)")
 
     p = sub.add_parser("generate", help="synthesise Text-to-SQL data from databases")
     _add_db_flags(p)
     _add_endpoint_flags(p)
     _add_size_flags(p)
-    p.add_argument("--num", dest="generate_num", type=int, help="SQL queries per database")
-    p.add_argument("--out", help="output / cache folder (default ./cache)")
+    p.add_argument("--num", dest="generate_num", type=int,
+                   help=_keyed("SQL queries per database", "generate_num"))
+    _add_out_flag(p, "generate", "run folder: step files, final.jsonl, rejects, LLM cache")
     _add_executor_flags(p)
 
-    p = sub.add_parser("refine", help="refine existing {db_id, SQL} rows")
-    p.add_argument("--input", required=True)
+    p = sub.add_parser("refine", help="refine existing {db_id, SQL} rows (also Spider/BIRD files)")
+    p.add_argument("--input", required=True, help="JSONL/JSON/CSV/parquet rows with db_id and "
+                   "SQL; Spider's 'query' and BIRD's 'SQL'/'evidence' are read as they are")
+    p.add_argument("--map", dest="field_map", action="append", metavar="SOURCE=TARGET",
+                   help="read input field SOURCE as TARGET (db_id, SQL, question, evidence), "
+                   "e.g. --map query=SQL; repeatable (default: Spider/BIRD names detected)")
     _add_db_flags(p)
     _add_endpoint_flags(p)
     _add_size_flags(p)
-    p.add_argument("--out")
+    _add_out_flag(p, "refine", "run folder: step files, final.jsonl, rejects, LLM cache")
     _add_executor_flags(p)
 
     p = sub.add_parser("merge", help="merge the shard-i-of-N folders of a run into its final file")
@@ -134,8 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--format",
         required=True,
         choices=["jsonl", "json", "parquet", "hf", "llamafactory-alpaca", "llamafactory-sharegpt"],
+        help="output format",
     )
-    p.add_argument("--out", required=True)
+    p.add_argument("--out", required=True, help="file or folder to write")
     p.add_argument("--keep-review", dest="keep_review", action="store_true",
                    help="add the reviewer's mark ({status, note}) to each marked row; rows "
                    "marked 'reject' in the viewer are always left out")
@@ -174,14 +245,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="answer questions with the content-aware engine",
                        description="Answer a question (or a file of them) with the "
                        "content-aware engine. Exit status for one question: 0 when the final "
-                       "SQL ran (rows or an empty result), 1 when no SQL that runs was found.")
+                       "SQL ran (rows or an empty result), 3 when no SQL that runs was found "
+                       "(see the README's exit codes).")
     _add_db_flags(p, required=True)
     _add_endpoint_flags(p)
-    p.add_argument("question", nargs="?")
+    p.add_argument("question", nargs="?", help="the question (or use --questions)")
+    p.add_argument("--json", action="store_true", help="print one JSON object: question, "
+                   "SQL, status, columns, rows and the trace")
     p.add_argument("--questions", help="jsonl file of {db_id, question[, evidence, id]}")
     p.add_argument("--answers", help="answers file for --questions (resumable; default "
                    "<out>/answers.jsonl)")
-    p.add_argument("--out", help="run folder: LLM cache, knowledge table, value index")
+    _add_out_flag(p, "ask", "run folder: LLM cache, knowledge table, value index")
     p.add_argument("--trace", action="store_true", help="print the full stage trace as JSON (with --questions: "
                    "store it in each answer)")
     p.add_argument("--knowledge", help="import a CSV/JSONL of keyword -> column -> value first")
@@ -196,23 +270,91 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", dest="json_out", help="write the report as JSON here")
     p.add_argument("--answers", help="engine answers file with --questions (default "
                    "<out>/eval_answers.jsonl)")
-    p.add_argument("--out", help="run folder: LLM cache, knowledge table, value index")
+    _add_out_flag(p, "eval", "run folder: LLM cache, knowledge table, value index")
     _add_engine_flags(p)
     from sqlsynth.eval.cli import add_eval_flags
 
     add_eval_flags(p)
 
     p = sub.add_parser("demo", help="the README's main job: synthesis on the bundled databases")
-    p.add_argument("--out", default="demo_out")
-    p.add_argument("--num", dest="generate_num", type=int, default=2)
+    p.add_argument("--out", default="demo_out", help="run folder (default: demo_out)")
+    p.add_argument("--num", dest="generate_num", type=int, default=2,
+                   help="SQL queries per database (default: 2)")
     p.add_argument("--local-model", dest="local_model_path", default="",
                    help="a GGUF file instead of the bundled SmolLM2-135M")
+
+    p = sub.add_parser("config", help="show the effective settings and where each came from")
+    p.add_argument("action", choices=["show"], help="show: each key, its value and its source "
+                   "(default / toml file / env / flag)")
+    _add_db_flags(p)
+    _add_endpoint_flags(p)
+    _add_size_flags(p)
+    _add_engine_flags(p)
+    p.add_argument("--num", dest="generate_num", type=int,
+                   help=_keyed("SQL queries per database", "generate_num"))
+    p.add_argument("--input", help=_keyed("refine input rows", "input"))
+    p.add_argument("--out", help=_keyed("run folder", "out"))
     for command in sub.choices.values():  # -q / -v also after the command name
         command.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
                              help="as 'sqlsynth -q'")
         command.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
                              help="as 'sqlsynth -v'")
     return parser
+
+
+class _PipeSafeStream:
+    """stdout that stops writing, silently, once its reader has gone (``| head``).
+
+    The command goes on (a run still writes ``final.jsonl``); later writes go nowhere, and
+    the descriptor is pointed at /dev/null so the interpreter's last flush cannot fail.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self.closed_by_reader = False
+
+    def _gone(self) -> None:
+        self.closed_by_reader = True
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):
+            pass
+
+    def write(self, text: str) -> int:
+        if self.closed_by_reader:
+            return len(text)
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._gone()
+            return len(text)
+
+    def flush(self) -> None:
+        if self.closed_by_reader:
+            return
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._gone()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _on_interrupt(signum: int, frame: Any) -> None:
+    """First Ctrl-C: say so at once, then stop; a second one quits without waiting for the
+    model call in progress (the run folder is consistent after every row)."""
+    from sqlsynth.errors import ExitCode
+
+    if getattr(_on_interrupt, "seen", False):
+        os._exit(ExitCode.INTERRUPTED)
+        return
+    _on_interrupt.seen = True  # type: ignore[attr-defined]
+    print("\ninterrupted: stopping (a model call in progress may take a few seconds; Ctrl-C "
+          "again quits now); rerun the same command to resume", file=sys.stderr, flush=True)
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -232,6 +374,12 @@ def main(argv: list[str] | None = None) -> int:
 
     handler = getattr(commands, f"cmd_{args.command}")
     start = time.perf_counter()
+    stdout = sys.stdout
+    sys.stdout = _PipeSafeStream(stdout)  # type: ignore[assignment]
+    previous_sigint = None
+    if threading.current_thread() is threading.main_thread():
+        _on_interrupt.seen = False  # type: ignore[attr-defined]
+        previous_sigint = signal.signal(signal.SIGINT, _on_interrupt)
     try:
         return int(handler(args, _config) or 0)
     except KeyboardInterrupt:
@@ -251,6 +399,10 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return int(exit_code_for(exc))
     finally:
+        if previous_sigint is not None:
+            signal.signal(signal.SIGINT, previous_sigint)
+        sys.stdout.flush()  # a reader that left is noticed here, not at interpreter exit
+        sys.stdout = stdout
         if args.command in {"generate", "refine", "demo"} and not args.quiet:
             print(f"wall time: {time.perf_counter() - start:.1f} s", file=sys.stderr)
 

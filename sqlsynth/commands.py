@@ -47,25 +47,77 @@ def cmd_schema(args: argparse.Namespace, make_config: ConfigMaker) -> int:
     return 0
 
 
-def _run_pipeline(pipeline_cls: Any, cfg: RunConfig) -> Path | None:
-    import time
-
-    from sqlsynth.factory import make_executor
+def close_run(pipeline: Any, cfg: RunConfig, started: float | None = None) -> Path:
+    """What every run does at its end, whatever stopped it: the summary table on stderr, the
+    run record, ``final.jsonl`` from the last finished step and the data card (also called by
+    the ``init`` scripts)."""
     from sqlsynth.report import finish_run, print_run_summary, record_run
 
-    if cfg.shard:
-        return _run_one_shard(pipeline_cls, cfg)
-    started = time.time()
-    pipeline = pipeline_cls(config=cfg)
     try:
-        pipeline.forward(make_executor(cfg))
-    finally:
         print_run_summary(pipeline)
         record_run(pipeline, started)
-    final = write_final(Path(cfg.out), cfg.file_name_prefix, cfg.cache_type)
+    finally:
+        final = write_final(Path(cfg.out), cfg.file_name_prefix, cfg.cache_type)
     print(f"final rows: {final}", file=sys.stderr)
     finish_run(cfg.out)
     return final
+
+
+def _run_pipeline(pipeline_cls: Any, cfg: RunConfig, *, command: str,
+                  identity: dict[str, Any], database_manager: Any = None) -> int:
+    """Claim the run folder, run, write ``final.jsonl``; NO_RESULT when no row survived."""
+    import time
+
+    from sqlsynth.errors import ExitCode
+    from sqlsynth.factory import make_executor
+    from sqlsynth.run_folder import claim
+
+    claim(cfg.out, command, {"pipeline": pipeline_cls.__name__, **identity})
+    if cfg.shard:
+        _run_one_shard(pipeline_cls, cfg)
+        return ExitCode.OK
+    started = time.time()
+    pipeline = pipeline_cls(config=cfg, database_manager=database_manager)
+    try:
+        pipeline.forward(make_executor(cfg))
+    finally:
+        final = close_run(pipeline, cfg, started)
+    if not _count_lines(final):
+        rejects = Path(cfg.out) / f"{cfg.file_name_prefix}_rejects.jsonl"
+        why = f"; why rows were dropped: {rejects}" if rejects.exists() else ""
+        print(f"warning: the run produced 0 final rows{why}", file=sys.stderr)
+        return ExitCode.NO_RESULT
+    return ExitCode.OK
+
+
+def _count_lines(path: Path) -> int:
+    with path.open("rb") as handle:
+        return sum(1 for line in handle if line.strip())
+
+
+def _checked_endpoints(cfg: RunConfig, *, chat: bool = True, embeddings: bool = True
+                       ) -> RunConfig:
+    """Preflight: every endpoint the command needs answers, before the first paid call."""
+    from sqlsynth.preflight import preflight
+
+    cfg, notes = preflight(cfg, chat=chat, embeddings=embeddings)
+    for note in notes:
+        print(f"endpoint ok: {note}", file=sys.stderr)
+    return cfg
+
+
+def _databases_with_data(cfg: RunConfig) -> Any:
+    """The database manager, with databases that hold no rows left out (and said so)."""
+    from sqlsynth.factory import make_database_manager, skip_empty_databases
+
+    manager = make_database_manager(cfg)
+    for db_id in skip_empty_databases(manager):
+        print(f"skipping database {db_id!r}: it has no tables with rows", file=sys.stderr)
+    return manager
+
+
+def _data_identity(cfg: RunConfig) -> dict[str, Any]:
+    return {"db": cfg.db or "bundled examples", "db_ids": sorted(cfg.db_ids)}
 
 
 def _run_one_shard(pipeline_cls: Any, cfg: RunConfig) -> None:
@@ -90,32 +142,39 @@ def cmd_merge(args: argparse.Namespace, make_config: ConfigMaker) -> int:
 def cmd_generate(args: argparse.Namespace, make_config: ConfigMaker) -> int:
     from sqlsynth.pipelines import Text2SQLGeneration_APIPipeline
 
-    return _final_status(_run_pipeline(Text2SQLGeneration_APIPipeline, make_config(args)))
+    cfg = make_config(args)
+    manager = _databases_with_data(cfg)
+    cfg = _checked_endpoints(cfg)
+    return _run_pipeline(Text2SQLGeneration_APIPipeline, cfg, command="generate",
+                         identity=_data_identity(cfg), database_manager=manager)
 
 
 def cmd_refine(args: argparse.Namespace, make_config: ConfigMaker) -> int:
     from sqlsynth.pipelines import Text2SQLRefine_APIPipeline
+    from sqlsynth.refine_input import parse_field_map, prepare_refine_input
+    from sqlsynth.run_folder import claim
 
     cfg = make_config(args)
-    if not Path(cfg.input).is_file():
+    source = Path(cfg.input)
+    if not source.is_file():
         raise FileNotFoundError(f"refine input not found: {cfg.input}")
     from sqlsynth.storage import InputFormatError, has_rows
 
     if not has_rows(cfg.input, max_line_bytes=cfg.max_line_bytes):
         raise InputFormatError(cfg.input, "the refine input has no rows (the file is empty)")
-    return _final_status(_run_pipeline(Text2SQLRefine_APIPipeline, cfg))
-
-
-def _final_status(final: Path) -> int:
-    """``ExitCode.NO_RESULT`` when the run finished with no final row, else ``OK``."""
-    from sqlsynth.errors import ExitCode
-
-    with final.open("rb") as handle:
-        empty = not any(line.strip() for line in handle)
-    if empty:
-        print("no final rows: every row was dropped (see the rejects file)", file=sys.stderr)
-        return int(ExitCode.NO_RESULT)
-    return int(ExitCode.OK)
+    identity = {**_data_identity(cfg), "input": str(source.resolve())}
+    claim(cfg.out, "refine", {"pipeline": Text2SQLRefine_APIPipeline.__name__, **identity})
+    manager = _databases_with_data(cfg)
+    prepared, notes = prepare_refine_input(
+        source, Path(cfg.out), manager.list_databases(),
+        parse_field_map(getattr(args, "field_map", None) or []),
+        db_label=cfg.db or "the bundled example databases")
+    for note in notes:
+        print(f"refine input: {note}", file=sys.stderr)
+    cfg = _checked_endpoints(cfg)
+    cfg = cfg.merged({"input": str(prepared)})
+    return _run_pipeline(Text2SQLRefine_APIPipeline, cfg, command="refine", identity=identity,
+                         database_manager=manager)
 
 
 def last_step_file(out: Path, prefix: str, cache_type: str) -> Path | None:
@@ -209,16 +268,26 @@ def cmd_report(args: argparse.Namespace, make_config: ConfigMaker) -> int:
 
 def cmd_ask(args: argparse.Namespace, make_config: ConfigMaker) -> int:
     from sqlsynth.engine.cli import run_ask
+    from sqlsynth.run_folder import claim
 
     cfg = make_config(args)
+    if not args.question and not args.questions:
+        raise ValueError("ask: give a question, or --questions FILE")
+    cfg = _checked_endpoints(cfg)
+    claim(cfg.out, "ask", _data_identity(cfg) | {"db_ids": []})
     return run_ask(cfg, question=args.question, questions_file=args.questions,
-                   out=args.answers, show_trace=args.trace, knowledge_file=args.knowledge)
+                   out=args.answers, show_trace=args.trace, knowledge_file=args.knowledge,
+                   as_json=args.json)
 
 
 def cmd_eval(args: argparse.Namespace, make_config: ConfigMaker) -> int:
     from sqlsynth.eval.cli import run_eval
+    from sqlsynth.run_folder import claim
 
     cfg = make_config(args)
+    if args.questions:
+        cfg = _checked_endpoints(cfg)
+        claim(cfg.out, "eval", _data_identity(cfg))
     return run_eval(cfg, pred=args.pred, gold=args.gold, questions=args.questions,
                     json_out=args.json_out, out=args.answers, flags=args)
 
@@ -234,7 +303,9 @@ def cmd_demo(args: argparse.Namespace, make_config: ConfigMaker) -> int:
         local_model_path=args.local_model_path,
         question_candidates=2, cot_samples=2, execution_generations=3, concurrency=1,
     )
-    final = _run_pipeline(Text2SQLGeneration_APIPipeline, cfg)
+    code = _run_pipeline(Text2SQLGeneration_APIPipeline, cfg, command="demo",
+                         identity=_data_identity(cfg))
+    final = out / FINAL_FILE
     rows = _rows_for_export(final)
     export_dir = out / "llamafactory"
     if export_dir.exists():
@@ -242,4 +313,21 @@ def cmd_demo(args: argparse.Namespace, make_config: ConfigMaker) -> int:
     summary = export_rows(rows, export_dir, "llamafactory-alpaca")
     print(f"demo: {len(rows)} final rows; LLaMA-Factory export: {summary.written} rows in {export_dir}")
     print(f"demo: edit {CONFIG_FILE_NAME} (sqlsynth init) to point at your databases and endpoint")
+    return code
+
+
+def cmd_config(args: argparse.Namespace, make_config: ConfigMaker) -> int:
+    """``config show``: each effective value and where it came from."""
+    from sqlsynth.config import KEY_HELP, toml_value
+
+    loaded = make_config(args, with_sources=True)
+    width = max(len(k) for k in KEY_HELP)
+    if loaded.file is not None:
+        print(f"# config file: {loaded.file}")
+    cfg = loaded.config
+    for key, value in vars(cfg).items():
+        source = loaded.sources.get(key, "default")
+        if key in ("model", "embedding_model") and not value and cfg.base_url:
+            source += ", asked from the server's /models at run time"
+        print(f"{key:<{width}} = {toml_value(value):<30}  # {source}")
     return 0

@@ -2,7 +2,9 @@
 
 Values come from, in increasing precedence: the defaults below, a TOML config file
 (``sqlsynth.toml``, written by ``sqlsynth init``), environment variables for the endpoint, and
-command-line flags. Pipelines and the CLI read only a ``RunConfig``.
+command-line flags. Pipelines and the CLI read only a ``RunConfig``. ``KEY_HELP`` and
+``ENVIRONMENT`` describe every key and variable once: the commented ``init`` file,
+``sqlsynth config show`` and the README's settings page are written from them.
 """
 
 from __future__ import annotations
@@ -37,10 +39,11 @@ class RunConfig:
 
     # LLM endpoint; empty base_url means the embedded local model
     base_url: str = ""
-    model: str = "gpt-4o-mini"
+    # empty = ask the server's /models (OpenAI's own API: gpt-4o-mini / text-embedding-3-small)
+    model: str = ""
     api_key_env: str = "OPENAI_API_KEY"
     embedding_base_url: str = ""
-    embedding_model: str = "text-embedding-3-small"
+    embedding_model: str = ""
     local_model_path: str = ""  # any GGUF file; empty = the bundled SmolLM2-135M
     local_threads: int = 0  # CPU threads for the local model; 0 = every core
     # send output-format grammars to the endpoint (llama.cpp's server understands them)
@@ -113,16 +116,30 @@ class RunConfig:
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None, **overrides: Any) -> RunConfig:
         """Defaults < config file < environment < explicit overrides (None means unset)."""
+        return cls.load_with_sources(path, **overrides).config
+
+    @classmethod
+    def load_with_sources(cls, path: str | os.PathLike[str] | None = None,
+                          **overrides: Any) -> LoadedConfig:
+        """``load``, also saying where each value came from and which file was read."""
         cfg = cls()
+        sources = {f.name: "default" for f in fields(cls)}
         file_path = Path(path) if path else Path(CONFIG_FILE_NAME)
+        used_file: Path | None = None
         if path or file_path.exists():
-            cfg = cfg.merged(_read_toml(file_path))
-        env = {
-            "base_url": os.environ.get("SQLSYNTH_BASE_URL") or os.environ.get("OPENAI_BASE_URL"),
-            "model": os.environ.get("SQLSYNTH_MODEL"),
-        }
-        cfg = cfg.merged({k: v for k, v in env.items() if v})
-        return cfg.merged({k: v for k, v in overrides.items() if v is not None})
+            values = _read_toml(file_path)
+            cfg = cfg.merged(values)
+            used_file = file_path
+            sources.update({k: f"toml file {file_path}" for k in values})
+        for key, names in ENV_KEYS.items():
+            name = next((n for n in names if os.environ.get(n)), None)
+            if name:
+                cfg = cfg.merged({key: os.environ[name]})
+                sources[key] = f"env ${name}"
+        given = {k: v for k, v in overrides.items() if v is not None}
+        cfg = cfg.merged(given)
+        sources.update({k: "flag" for k in given})
+        return LoadedConfig(cfg, sources, used_file)
 
     def merged(self, values: dict[str, Any]) -> RunConfig:
         known = {f.name: f for f in fields(self)}
@@ -140,18 +157,127 @@ class RunConfig:
         data.update(values)
         return RunConfig(**data)
 
-    def to_toml(self) -> str:
+    def to_toml(self, *, commented: bool = False) -> str:
+        """Every key as TOML; ``commented`` puts each key's ``KEY_HELP`` line above it."""
         lines = []
         for key, value in asdict(self).items():
-            if isinstance(value, bool):
-                lines.append(f"{key} = {'true' if value else 'false'}")
-            elif isinstance(value, (int, float)):
-                lines.append(f"{key} = {value}")
-            elif isinstance(value, list):
-                lines.append(f"{key} = [{', '.join(_toml_str(v) for v in value)}]")
-            else:
-                lines.append(f"{key} = {_toml_str(value)}")
-        return "\n".join(lines) + "\n"
+            if commented:
+                lines.append("")
+                lines.append(f"# {KEY_HELP.get(key, key)}")
+            lines.append(f"{key} = {toml_value(value)}")
+        return "\n".join(lines).lstrip("\n") + "\n"
+
+
+@dataclass
+class LoadedConfig:
+    """A loaded ``RunConfig`` with the origin of each value ("default", "toml file PATH",
+    "env $NAME", "flag") and the config file that was applied, if any."""
+
+    config: RunConfig
+    sources: dict[str, str]
+    file: Path | None = None
+
+
+#: environment variables that set a key, first one set wins (flags still override them)
+ENV_KEYS: dict[str, tuple[str, ...]] = {
+    "base_url": ("SQLSYNTH_BASE_URL", "OPENAI_BASE_URL"),
+    "model": ("SQLSYNTH_MODEL",),
+    "embedding_model": ("SQLSYNTH_EMBEDDING_MODEL",),
+}
+
+#: every environment variable sqlsynth reads, and what for
+ENVIRONMENT: dict[str, str] = {
+    "SQLSYNTH_BASE_URL": "the OpenAI-compatible endpoint (key base_url); wins over "
+                         "OPENAI_BASE_URL",
+    "OPENAI_BASE_URL": "the endpoint when SQLSYNTH_BASE_URL is not set (key base_url)",
+    "SQLSYNTH_MODEL": "the chat model name (key model)",
+    "SQLSYNTH_EMBEDDING_MODEL": "the embedding model name (key embedding_model)",
+    "OPENAI_API_KEY": "the API key (the variable's name is key api_key_env; a server on "
+                      "this machine needs none)",
+    "DF_API_KEY": "the API key when the variable named by api_key_env is not set (the "
+                  "reference's name)",
+    "SQLSYNTH_PROGRESS": "0 turns progress bars off",
+    "SQLSYNTH_CACHE_DIR": "where library code outside a run keeps its LLM cache "
+                          "(default ./.sqlsynth)",
+}
+
+#: one line per configuration key: what it sets (the commented ``init`` file, ``config show``)
+KEY_HELP: dict[str, str] = {
+    "db": "databases: a directory of SQLite files, one file, or a mysql:// / postgresql:// URL; "
+          "empty = the bundled example databases",
+    "db_ids": "restrict the run to these database ids (empty = every database found)",
+    "out": "run folder: step files, final.jsonl, rejects, LLM cache (one command per folder)",
+    "input": "refine: the input rows (JSONL/JSON with db_id and SQL, or Spider/BIRD files)",
+    "file_name_prefix": "prefix of the step files in the run folder",
+    "cache_type": "format of the step files: jsonl, json, csv or parquet",
+    "seed": "random seed of sampling and of the LLM requests",
+    "base_url": "OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1; empty = the "
+                "embedded local model (small, for trying things out)",
+    "model": "chat model name at the endpoint; empty = the one the server's /models lists",
+    "api_key_env": "name of the environment variable that holds the API key",
+    "embedding_base_url": "endpoint for embeddings; empty = base_url; \"local\" = the embedded "
+                          "all-MiniLM-L6-v2 (e.g. beside a chat-only server)",
+    "embedding_model": "embedding model name; empty = the embedding model the server lists",
+    "local_model_path": "a GGUF file for the local model; empty = the bundled SmolLM2-135M",
+    "local_threads": "CPU threads of the local model; 0 = every core",
+    "grammar_passthrough": "send output-format grammars to the endpoint (llama.cpp's server "
+                           "understands them)",
+    "concurrency": "LLM requests in flight in all, chat and embeddings together",
+    "embedding_concurrency": "a lower limit of its own for the embedding endpoint (0 = only "
+                             "the total concurrency)",
+    "request_timeout": "seconds before one LLM request is given up (then retried)",
+    # keys of the endpoint-outage and input-size settings (issue 9), documented here too
+    "max_outage": "seconds an endpoint may be down before the run stops incomplete (exit 75)",
+    "outage_after_failures": "failed attempts in a row after which requests pause for probes",
+    "outage_probe_delay": "first delay in seconds between outage probes (doubling)",
+    "outage_max_probe_delay": "longest delay in seconds between outage probes",
+    "max_line_bytes": "longest input line (JSONL) or field (CSV) accepted, in bytes",
+    "temperature": "sampling temperature of the chat model",
+    "llm_cache": "cache LLM answers in the run folder, so a rerun never pays twice",
+    "llm_cache_path": "the LLM cache file; empty = <out>/llm_cache.sqlite",
+    "query_timeout": "seconds one SQL query may run on a database",
+    "max_rows": "rows kept from one query result",
+    "generate_num": "generate: SQL queries generated per database",
+    "num_variations": "refine: variations written per SQL",
+    "question_candidates": "questions sampled per SQL (the most consistent one is kept)",
+    "cot_samples": "chain-of-thought answers sampled per question (voted by execution)",
+    "execution_generations": "answers sampled to grade a question's execution difficulty",
+    "min_valid_candidates": "CoT answers that must run and agree before a row is kept",
+    "execution_solver": "who answers when grading execution difficulty: \"prompt\" (the LLM) "
+                        "or \"engine\" (the content-aware engine)",
+    "max_revisions": "engine: revision rounds after a failed or empty first SQL",
+    "allowed_functions": "SQL functions allowed beyond the built-in side-effect-free allowlist "
+                         "(by name; model-written SQL is refused any other function)",
+    "question_checks": "reject questions that name SQL, copy it, ask back, are fragments or "
+                       "unfilled placeholders, before the LLM judge",
+    "roundtrip": "verify each row by round trip: an independent solver must reach the row's "
+                 "result from the question",
+    "roundtrip_min_agree": "solver answers that must return the row's result (0 = a quarter of "
+                           "execution_generations)",
+    "cot_policy": "reasoning kept: agree (its SQL returns the row's result), adopt_majority, or "
+                  "replace (the old behaviour)",
+    "dedup_by_meaning": "duplicates by meaning: SQL differing only in aliases, layout or "
+                        "literals counts as one",
+    "synthesis_reject_results": "generate: degenerate results rejected (empty, all_null, "
+                                "truncated)",
+    "refine_reject_results": "refine: degenerate results rejected in the model's rewrites",
+    "refine_check_original_results": "refine: check the input rows' own results too",
+    "executor": "local (one process) or ray (shards as tasks on a Ray cluster)",
+    "ray_address": "the Ray cluster to join (empty = a private local one)",
+    "workers": "Ray: shards run at once",
+    "shard": "i/N: run only shard i of N into <out>/shard-i-of-N (then sqlsynth merge)",
+}
+
+
+def toml_value(value: Any) -> str:
+    """One value as TOML text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, list):
+        return f"[{', '.join(_toml_str(v) for v in value)}]"
+    return _toml_str(value)
 
 
 def _toml_str(value: Any) -> str:
@@ -171,3 +297,17 @@ def _read_toml(path: Path) -> dict[str, Any]:
     if not isinstance(section, dict):
         raise TypeError(f"{path}: expected a table of settings")
     return section
+
+
+def settings_markdown() -> str:
+    """The README's settings page: every environment variable and config key, with defaults."""
+    lines = ["| environment variable | what it sets |", "|---|---|"]
+    lines += [f"| `{name}` | {text} |" for name, text in ENVIRONMENT.items()]
+    lines += ["", "| config key | default | what it sets |", "|---|---|---|"]
+    for key, value in asdict(RunConfig()).items():
+        lines.append(f"| `{key}` | `{toml_value(value)}` | {KEY_HELP.get(key, '')} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # regenerate the README's settings page: python -m sqlsynth.config
+    print(settings_markdown())

@@ -20,7 +20,7 @@ class ExitCode(IntEnum):
 
 
 USER_ERROR_NAMES = frozenset(
-    {"LLMUnavailableError", "InputFormatError", "UnknownDatabaseError", "ConfigError",
+    {"LLMError", "LLMUnavailableError", "InputFormatError", "UnknownDatabaseError", "ConfigError",
      "DatabaseUnavailableError", "IncompleteRunError", "MissingDependencyError"}
 )
 
@@ -125,7 +125,9 @@ def exit_code_for(exc: BaseException) -> ExitCode:
         return ExitCode.INTERRUPTED
     if isinstance(exc, IncompleteRunError):
         return ExitCode.INCOMPLETE
-    if "LLMUnavailableError" in names:
+    if "LLMConfigError" in names:
+        return ExitCode.USAGE
+    if "LLMError" in names:  # unavailable, or a request that kept failing: the endpoint's
         return ExitCode.LLM_UNAVAILABLE
     if "DatabaseUnavailableError" in names:
         return ExitCode.DATABASE_UNAVAILABLE

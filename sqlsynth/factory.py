@@ -7,6 +7,7 @@ parts the same way: an endpoint when one is configured, the embedded local model
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -73,8 +74,10 @@ def make_chat_model(cfg: RunConfig, cache: Any = None, limit: Any = None) -> Any
 
     cache = cache if cache is not None else llm_cache(cfg)
     if cfg.base_url:
+        from sqlsynth.preflight import resolve_model
+
         return OpenAIChat(
-            cfg.model,
+            resolve_model("chat", cfg.base_url, cfg),
             base_url=cfg.base_url,
             api_key_env=cfg.api_key_env,
             temperature=cfg.temperature,
@@ -88,8 +91,24 @@ def make_chat_model(cfg: RunConfig, cache: Any = None, limit: Any = None) -> Any
     # llama.cpp would use half the cores; reading long schema prompts is the local model's
     # bottleneck, so it gets them all unless told otherwise
     threads = cfg.local_threads or os.cpu_count() or 1
+    note_local_model(cfg)
     return LocalChat(cfg.local_model_path or None, temperature=cfg.temperature, cache=cache,
                      n_threads=threads)
+
+
+_noted_local_model = False
+
+
+def note_local_model(cfg: RunConfig) -> None:
+    """Say once per process, on stderr, that the embedded model answers and what it is for."""
+    global _noted_local_model
+    if _noted_local_model:
+        return
+    _noted_local_model = True
+    which = cfg.local_model_path or "the bundled SmolLM2-135M"
+    print(f"note: no --base-url, so {which} runs on this CPU: fine for trying sqlsynth out, "
+          f"slow and weak for real data; use an endpoint with --base-url URL [--model NAME] "
+          f"(or base_url in sqlsynth.toml, or $SQLSYNTH_BASE_URL)", file=sys.stderr)
 
 
 def make_engine(cfg: RunConfig, database_manager: Any, llm: Any, embeddings: Any) -> Any:
@@ -135,8 +154,10 @@ def make_embedding_model(cfg: RunConfig, cache: Any = None, limit: Any = None) -
     cache = cache if cache is not None else llm_cache(cfg)
     base_url = cfg.embedding_base_url or cfg.base_url
     if base_url and base_url != LOCAL_EMBEDDINGS:
+        from sqlsynth.preflight import resolve_model
+
         return OpenAIEmbeddings(
-            cfg.embedding_model,
+            resolve_model("embeddings", base_url, cfg),
             base_url=base_url,
             api_key_env=cfg.api_key_env,
             max_concurrency=cfg.embedding_concurrency or cfg.concurrency,
@@ -146,3 +167,27 @@ def make_embedding_model(cfg: RunConfig, cache: Any = None, limit: Any = None) -
             limit=limit,
         )
     return LocalEmbeddings(cache=cache)
+
+
+def has_rows(database_manager: Any, db_id: str) -> bool:
+    """Whether any table of the database holds a row (an empty one has nothing to ask about)."""
+    try:
+        tables = database_manager.get_schema(db_id).tables
+    except Exception:  # noqa: BLE001 - a broken database is its operators' to report
+        return True
+    for table in tables:
+        result = database_manager.sample_rows(db_id, table.name, 1)
+        if not getattr(result, "ok", True) or result.rows:
+            return True
+    return False
+
+
+def skip_empty_databases(database_manager: Any) -> list[str]:
+    """Leave out databases without any row; returns their ids. None left is an error."""
+    known = database_manager.list_databases()
+    empty = [db_id for db_id in known if not has_rows(database_manager, db_id)]
+    if empty and len(empty) == len(known):
+        raise ValueError(f"no database with data: {', '.join(empty)} have no tables with rows")
+    if empty:
+        database_manager.select_databases([d for d in known if d not in empty])
+    return empty

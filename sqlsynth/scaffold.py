@@ -10,17 +10,31 @@ from sqlsynth.config import CONFIG_FILE_NAME, RunConfig
 SCRIPTS = ("text2sql_pipeline_gen.py", "text2sql_pipeline_refine.py")
 
 
+CONFIG_HEADER = """\
+# sqlsynth settings, read by the scripts next to this file and by every `sqlsynth` command
+# run in this folder. Precedence: these values < environment variables < command-line flags;
+# `sqlsynth config show` prints each effective value and where it came from.
+# Environment variables:
+{environment}
+"""
+
+
+def config_file_text() -> str:
+    """The ``init`` config: every key with its one-line explanation, sized to finish fast."""
+    from sqlsynth.config import ENVIRONMENT
+
+    environment = "\n".join(f"#   {name}: {text}" for name, text in ENVIRONMENT.items())
+    sized = RunConfig(generate_num=10, question_candidates=3, cot_samples=2,
+                      execution_generations=5)
+    return CONFIG_HEADER.format(environment=environment) + "\n" + sized.to_toml(commented=True)
+
+
 def write_scaffold(target: Path, *, force: bool = False) -> list[Path]:
     """Write the scripts and ``sqlsynth.toml``; refuse to overwrite unless ``force``."""
     target.mkdir(parents=True, exist_ok=True)
     outputs = {name: resources.files("sqlsynth.templates").joinpath(name).read_text("utf-8")
                for name in SCRIPTS}
-    outputs[CONFIG_FILE_NAME] = (
-        "# sqlsynth settings; command-line flags override them.\n"
-        "# base_url empty = the embedded local model; set it (and model) for an endpoint.\n"
-        "# embedding_base_url empty = base_url; \"local\" = the embedded embedding model.\n"
-        + RunConfig(generate_num=10).to_toml()
-    )
+    outputs[CONFIG_FILE_NAME] = config_file_text()
     existing = [name for name in outputs if (target / name).exists()]
     if existing and not force:
         raise FileExistsError(f"{target}: already has {', '.join(existing)} (use --force)")

@@ -47,7 +47,7 @@ def test_schema_dump_of_bundled_databases(capsys: pytest.CaptureFixture[str]) ->
 
 
 def _generate_args(out: Path, server: ScriptedOpenAIServer) -> list[str]:
-    return ["--out", str(out), "--base-url", server.base_url, "--model", "scripted",
+    return ["--out", str(out), "--base-url", server.base_url, "--model", server.model_name,
             "--embedding-model", "scripted-emb", "--question-candidates", "2",
             "--cot-samples", "2", "--execution-generations", "3"]
 
@@ -116,6 +116,11 @@ def test_init_scripts_run_as_written(tmp_path: Path) -> None:
                               env={**os.environ, "SQLSYNTH_PROGRESS": "0"})
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert list((tmp_path / "run").glob("sqlsynth_step9.jsonl"))
+    # like `generate`: the summary, and final.jsonl for the README's next command (export)
+    assert "run summary" in proc.stderr
+    assert read_rows(tmp_path / "run" / "final.jsonl")
+    assert main(["export", "--input", str(tmp_path / "run"), "--format", "jsonl",
+                 "--out", str(tmp_path / "export.jsonl")]) == 0
 
 
 def test_export_of_a_missing_input_is_an_error(
@@ -160,3 +165,243 @@ def test_embedding_endpoint_flag_and_local_embeddings_beside_a_chat_endpoint() -
                       llm_cache=False)
     model = make_embedding_model(split)
     assert isinstance(model, OpenAIEmbeddings) and "127.0.0.1:8" in str(model.base_url)
+
+
+# ---- issue 13: a CLI that composes, one run per folder, inputs as users have them ----------
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "sqlsynth.cli", *args]
+
+
+def test_closed_pipe_is_no_traceback(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        ["bash", "-o", "pipefail", "-c",
+         " ".join(_cli("schema", "--format", "inserts")) + " | head -1"],
+        check=False, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("-- database:")
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
+
+
+def test_pipe_safe_stdout_stops_writing_quietly() -> None:
+    from sqlsynth.cli import _PipeSafeStream
+
+    class Closed:
+        writes = 0
+
+        def write(self, text: str) -> int:
+            Closed.writes += 1
+            raise BrokenPipeError
+
+        def flush(self) -> None:
+            raise BrokenPipeError
+
+    stream = _PipeSafeStream(Closed())
+    assert stream.write("a") == 1 and stream.write("bc") == 2
+    stream.flush()
+    assert stream.closed_by_reader and Closed.writes == 1
+
+
+def test_generate_into_a_closed_pipe_still_writes_final_rows(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    with ScriptedOpenAIServer(PipelineResponder()) as server:
+        command = " ".join(_cli("generate", "--num", "2", *_generate_args(out, server)))
+        proc = subprocess.run(["bash", "-c", f"{command} | head -c 0"], check=False,
+                              capture_output=True,
+                              text=True, timeout=300,
+                              env={**os.environ, "SQLSYNTH_PROGRESS": "0",
+                                   "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    assert read_rows(out / "final.jsonl")
+
+
+def test_a_run_folder_is_refused_to_another_command_and_resumed_by_its_own(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sqlsynth.examples import example_file
+
+    out = tmp_path / "run"
+    with ScriptedOpenAIServer(PipelineResponder()) as server:
+        refine = ["refine", "--input", str(example_file("refine_input.jsonl")),
+                  "--variations", "1", *_generate_args(out, server)]
+        assert main(refine) == 0
+        before = (out / "final.jsonl").read_bytes()
+        capsys.readouterr()
+        code = main(["generate", "--num", "2", *_generate_args(out, server)])
+        err = capsys.readouterr().err
+        assert code == 2
+        assert "sqlsynth refine" in err and "another --out" in err
+        assert (out / "final.jsonl").read_bytes() == before  # nothing was touched
+        # other databases in the same folder are another run, too
+        assert main([*refine, "--db-id", "retail_orders"]) == 2
+        # the same command resumes: no new chat request
+        requests = len(server.chat_requests)
+        assert main(refine) == 0
+        assert len(server.chat_requests) == requests
+    assert (out / "final.jsonl").read_bytes() == before
+
+
+def test_commands_have_their_own_default_folders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlsynth.cli import _config, build_parser
+
+    monkeypatch.chdir(tmp_path)
+    outs = {command: _config(build_parser().parse_args([command, *extra])).out
+            for command, extra in (("generate", []), ("refine", ["--input", "x"]),
+                                   ("ask", ["--db", "d", "q"]), ("eval", ["--db", "d",
+                                                                          "--gold", "g"]))}
+    assert len(set(outs.values())) == 4
+
+
+def _spider_rows(tmp_path: Path, sql_key: str = "query") -> Path:
+    rows = [
+        {"db_id": "retail_orders", sql_key: "SELECT COUNT(*) FROM customers",
+         "question": "How many customers are there?", "query_toks": ["SELECT"],
+         "sql": {"select": [False, []]}},
+        {"db_id": "retail_orders", sql_key: "SELECT name FROM customers",
+         "question": "Name every customer.", "sql": {"select": [False, []]}},
+    ]
+    path = tmp_path / "train_spider.json"
+    path.write_text(json.dumps(rows, indent=2))
+    return path
+
+
+def test_refine_reads_a_spider_file_as_it_is(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    source = _spider_rows(tmp_path)
+    out = tmp_path / "run"
+    with ScriptedOpenAIServer(PipelineResponder()) as server:
+        code = main(["refine", "--input", str(source), "--variations", "1",
+                     *_generate_args(out, server)])
+    assert code == 0, capsys.readouterr().err
+    assert "reading field 'query' as 'SQL'" in capsys.readouterr().err
+    final = read_rows(out / "final.jsonl")
+    assert final and all(r["SQL"] for r in final)
+
+
+def test_refine_field_mapping_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = _spider_rows(tmp_path, sql_key="gold_sql")
+    with ScriptedOpenAIServer(PipelineResponder()) as server:
+        args = _generate_args(tmp_path / "r1", server)
+        assert main(["refine", "--input", str(source), *args]) == 2
+        assert "--map FIELD=SQL" in capsys.readouterr().err
+        args = _generate_args(tmp_path / "r2", server)
+        assert main(["refine", "--input", str(source), "--variations", "1",
+                     "--map", "gold_sql=SQL", *args]) == 0
+    assert read_rows(tmp_path / "r2" / "final.jsonl")
+
+
+def test_refine_rows_that_all_name_unknown_databases_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(json.dumps({"db_id": "concert_singer", "SQL": "SELECT 1"}) + "\n")
+    with ScriptedOpenAIServer(PipelineResponder()) as server:
+        code = main(["refine", "--input", str(rows), *_generate_args(tmp_path / "r", server)])
+        assert not server.chat_requests
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "concert_singer" in err and "retail_orders" in err and "rows.jsonl" in err
+
+
+def test_zero_final_rows_is_a_warning_and_exit_code_3(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(json.dumps({"db_id": "retail_orders", "SQL": "SELECT nope FROM nowhere"})
+                    + "\n")
+    with ScriptedOpenAIServer(PipelineResponder()) as server:
+        code = main(["refine", "--input", str(rows), *_generate_args(tmp_path / "r", server)])
+    assert code == 3
+    assert "0 final rows" in capsys.readouterr().err
+
+
+def test_empty_databases_are_skipped_with_a_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+    import sqlite3
+
+    from sqlsynth.examples import example_db_root
+
+    root = tmp_path / "dbs"
+    shutil.copytree(example_db_root() / "retail_orders", root / "retail_orders")
+    (root / "blank").mkdir()
+    sqlite3.connect(root / "blank" / "blank.sqlite").execute(
+        "CREATE TABLE t (a INTEGER)").connection.close()
+    out = tmp_path / "run"
+    with ScriptedOpenAIServer(PipelineResponder()) as server:
+        assert main(["generate", "--db", str(root), "--num", "2",
+                     *_generate_args(out, server)]) == 0
+    assert "skipping database 'blank'" in capsys.readouterr().err
+    assert {r["db_id"] for r in read_rows(out / "final.jsonl")} == {"retail_orders"}
+
+
+def test_views_are_listed_in_the_schema_and_queryable(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sqlite3
+
+    from sqlsynth.db import DatabaseManager
+
+    (tmp_path / "shop").mkdir()
+    conn = sqlite3.connect(tmp_path / "shop" / "shop.sqlite")
+    conn.executescript("CREATE TABLE item (id INTEGER PRIMARY KEY, price REAL);"
+                       "INSERT INTO item VALUES (1, 2.5), (2, 10.0);"
+                       "CREATE VIEW dear_item AS SELECT id, price FROM item WHERE price > 5;")
+    conn.close()
+    assert main(["schema", "--db", str(tmp_path), "--format", "create"]) == 0
+    assert "dear_item" in capsys.readouterr().out
+    manager = DatabaseManager.from_path_or_url(str(tmp_path))
+    table = manager.get_schema("shop").table("dear_item")
+    assert table is not None and [c.name for c in table.columns] == ["id", "price"]
+    assert "view" in (table.comment or "")
+    assert list(manager.execute("shop", "SELECT COUNT(*) FROM dear_item").rows) == [(1,)]
+    manager.close()
+
+
+def test_ctrl_c_says_so_at_once_and_a_second_one_quits(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sqlsynth import cli
+
+    exits: list[int] = []
+    monkeypatch.setattr(cli.os, "_exit", exits.append)
+    cli._on_interrupt.seen = False  # type: ignore[attr-defined]
+    with pytest.raises(KeyboardInterrupt):
+        cli._on_interrupt(2, None)
+    assert "interrupted" in capsys.readouterr().err  # before any model call finishes
+    cli._on_interrupt(2, None)
+    assert exits == [130]
+
+
+@pytest.mark.slow
+def test_a_big_schema_fits_the_local_models_context(tmp_path: Path) -> None:
+    """The issue's crash: `ask` on a schema longer than the 4096-token local context. The
+    engine's prompt, fitted with the model's own tokenizer, is accepted by llama.cpp."""
+    from sqlsynth.db import DatabaseManager
+    from sqlsynth.engine import ContentAwareEngine, prompts
+    from sqlsynth.engine.trace import Trace
+    from sqlsynth.llm import LocalChat
+    from sqlsynth.prompts.fit import budget_of
+    from tests.engine.test_ask_command import _wide_database
+
+    (tmp_path / "dbs" / "wide").mkdir(parents=True)
+    _wide_database(tmp_path / "dbs" / "wide" / "wide.sqlite", tables=60)
+    dbm = DatabaseManager.from_path_or_url(str(tmp_path / "dbs"))
+    llm = LocalChat(cache=None, max_tokens=1)
+    engine = ContentAwareEngine(llm, dbm, knowledge_dir=tmp_path / "knowledge")
+    budget = budget_of(llm)
+    assert budget is not None
+    assert llm.count_tokens(dbm.render_schema_with_examples("wide")) > llm.context_window
+    trace = Trace("How many customers are there?", "wide")
+    schema, text = engine._fitted_schema(trace.question, "", dbm.get_schema("wide"), trace)
+    assert "customers" in schema.table_names and any("pruned" in n for n in trace.notes)
+    messages = prompts.generate_messages(question=trace.question, evidence="",
+                                         engine="SQLite", schema_text=text, foreign_keys="",
+                                         knowledge=[], hints=[])
+    assert budget.fits(messages)
+    assert len(llm.chat(messages)) == 1  # llama.cpp takes the prompt: no context error
+    dbm.close()

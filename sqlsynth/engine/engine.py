@@ -191,10 +191,37 @@ class ContentAwareEngine:
         await aclose_models(self.llm, self.embeddings)
 
     # -- stages 1 and 2 --------------------------------------------------------------------
+    def _fitted_schema(self, question: str, evidence: str, schema: Any, trace: Trace
+                       ) -> tuple[Any, str]:
+        """The schema (and its text) cut to the tables the question needs when the whole one
+        would not fit the model's context; the trace notes what was left out."""
+        from sqlsynth.db.schema import render_schema_with_examples
+        from sqlsynth.prompts.fit import budget_of, fit_schema, pruned_note
+
+        budget = budget_of(self.llm)
+        full_text = self.db.render_schema_with_examples(schema.db_id)
+        if budget is None:
+            return schema, full_text
+
+        def fits(candidate: Any) -> bool:
+            text = (full_text if candidate is schema
+                    else render_schema_with_examples(candidate, self.db.engine_name))
+            return budget.fits(prompts.generate_messages(
+                question=question, evidence=evidence, engine=self.db.engine_name,
+                schema_text=text, foreign_keys=_render_foreign_keys(candidate),
+                knowledge=[], hints=[]))
+
+        fitted, dropped = fit_schema(schema, f"{question} {evidence}", fits)
+        if not dropped:
+            return schema, full_text
+        trace.notes.append(pruned_note(dropped, len(schema.tables)))
+        return fitted, render_schema_with_examples(fitted, self.db.engine_name)
+
     async def _prepare(self, question: str, db_id: str, evidence: str, trace: Trace) -> _Context:
-        schema = self.db.get_schema(db_id)
+        schema, schema_text = self._fitted_schema(question, evidence,
+                                                  self.db.get_schema(db_id), trace)
         context = _Context(
-            schema_text=self.db.render_schema_with_examples(db_id),
+            schema_text=schema_text,
             foreign_keys=_render_foreign_keys(schema),
         )
         started = time.perf_counter()
@@ -238,6 +265,14 @@ class ContentAwareEngine:
         messages = prompts.keyword_messages(
             question, evidence, context.schema_text, "\n".join(sample_lines)
         )
+        from sqlsynth.prompts.fit import budget_of
+
+        budget = budget_of(self.llm)
+        if budget is not None and not budget.fits(messages):
+            trace.notes.append("sample rows left out of the keyword prompt to fit the "
+                               "model's context")
+            messages = prompts.keyword_messages(question, evidence, context.schema_text,
+                                                "(left out to fit the model's context)")
         trace.keyword_prompt = messages
         reply = (await self.llm.achat(messages, n=1, temperature=self.temperature))[0]
         trace.keyword_response = reply

@@ -41,6 +41,8 @@ class Trace:
     # stage 3: generation and revision
     attempts: list[dict] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # what was changed to make the prompts fit (e.g. tables pruned from the schema)
+    notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

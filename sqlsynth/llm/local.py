@@ -239,6 +239,19 @@ class LocalChat(CachedChat):
     def supports_grammar(self) -> bool:
         return self.backend == "llama_cpp"
 
+    @property
+    def context_window(self) -> int:
+        """Tokens a prompt and its answer may have together (prompts are fitted to it)."""
+        return self.n_ctx
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` by the model's own tokenizer (the model is loaded if needed)."""
+        with self._lock:
+            engine = self._load()
+        if isinstance(engine, _LlamaCppEngine):
+            return len(engine.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+        return len(engine.tokenizer.encode(text, add_special_tokens=False))
+
     def adjusted(self, params: SamplingParams) -> SamplingParams:
         """Requests hotter than ``max_temperature`` are sampled at the cap: a tiny model's
         answers turn to noise at the temperatures that give a large one variety."""

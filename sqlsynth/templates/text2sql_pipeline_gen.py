@@ -12,6 +12,7 @@ for the reference's `storage.read("dataframe")` / `storage.write(df)` contract).
 """
 
 from sqlsynth import RunConfig, Step, Text2SQLGeneration_APIPipeline, factory
+from sqlsynth.commands import close_run
 
 
 class Text2SQLGenerationPipeline(Text2SQLGeneration_APIPipeline):
@@ -27,4 +28,7 @@ if __name__ == "__main__":
     config = RunConfig.load()
     pipeline = Text2SQLGenerationPipeline(config=config)
     print(pipeline.compile())
-    pipeline.forward(factory.make_executor(config))
+    try:
+        pipeline.forward(factory.make_executor(config))
+    finally:
+        close_run(pipeline, config)  # the summary, and final.jsonl for `sqlsynth export`

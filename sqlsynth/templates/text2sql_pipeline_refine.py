@@ -2,12 +2,13 @@
 
 Run:  python text2sql_pipeline_refine.py      (set `input` and `db` in sqlsynth.toml)
 The steps are sqlsynth's own definition, `Text2SQLRefine_APIPipeline.steps()` (the reference's
-ten steps), so this script never drifts from `sqlsynth refine`; change them in `steps()` below.
+steps plus the verification steps), so this script never drifts from `sqlsynth refine`; change them in `steps()` below.
 Every field your input rows already have is kept. `compile()` checks, before any LLM call,
 that the input file has the columns the steps read.
 """
 
 from sqlsynth import RunConfig, Step, Text2SQLRefine_APIPipeline, factory
+from sqlsynth.commands import close_run
 
 
 class Text2SQLRefinePipeline(Text2SQLRefine_APIPipeline):
@@ -22,4 +23,7 @@ if __name__ == "__main__":
     config = RunConfig.load()
     pipeline = Text2SQLRefinePipeline(config=config)
     print(pipeline.compile())
-    pipeline.forward(factory.make_executor(config))
+    try:
+        pipeline.forward(factory.make_executor(config))
+    finally:
+        close_run(pipeline, config)  # the summary, and final.jsonl for `sqlsynth export`

@@ -176,14 +176,15 @@ class _Handler(BaseHTTPRequestHandler):
             scripted._stopping.wait()
             self._reset()
             return
-        if self.path.rstrip("/") != "/v1/models":
+        if self.path.rstrip("/") != "/v1/models" or not scripted.serve_models:
             self._error(404, f"no route {self.path}")
             return
         if not scripted._authorised(self.headers):
             self._error(401, "invalid API key")
             return
         self._send(200, {"object": "list", "data": [
-            {"id": scripted.model_name, "object": "model", "owned_by": "sqlsynth"}]})
+            {"id": name, "object": "model", "owned_by": "sqlsynth"}
+            for name in scripted.listed_models]})
 
     def do_POST(self) -> None:
         scripted = self.server.scripted
@@ -203,7 +204,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._record = None
 
     def _answer(self, scripted: ScriptedOpenAIServer, path: str, body: dict[str, Any]) -> int:
-        if path not in ("/v1/chat/completions", "/v1/embeddings"):
+        served = ("/v1/chat/completions", "/v1/embeddings") if scripted.serve_embeddings \
+            else ("/v1/chat/completions",)
+        if path not in served:
             self._error(404, f"no route {path}")
             return 404
         if not scripted._authorised(self.headers):
@@ -213,6 +216,9 @@ class _Handler(BaseHTTPRequestHandler):
             scripted._stopping.wait()  # accepts, reads the request, never answers
             self._reset()
             return 0
+        if scripted.models is not None and body.get("model") not in scripted.models:
+            self._error(404, f"The model `{body.get('model')}` does not exist")
+            return 404
         if scripted.latency:
             time.sleep(scripted.latency)
         fault = scripted._next_fault()
@@ -285,12 +291,18 @@ class ScriptedOpenAIServer:
     ``require_key`` makes every request without ``Authorization: Bearer <key>`` a 401.
     ``requests`` lists every POST received as ``{"path", "body", "status", "fault"}``;
     ``answered`` those that got a real answer (status 200, no fault that spoils the body).
+    ``models`` makes the server strict, like OpenAI: ``/models`` lists exactly these and a
+    request for any other model is a 404 (default: any name is served, ``model_name`` listed).
+    ``serve_embeddings=False`` imitates a chat-only server; ``serve_models=False`` a server
+    without ``/models``.
     """
 
     def __init__(self, responder: Responder | None = None, *, latency: float = 0.0,
                  embedding_dim: int = 32, honour_n: bool = True, require_key: str | None = None,
                  host: str = "127.0.0.1", port: int = 0, hang_seconds: float = 30.0,
-                 model_name: str = "scripted-model", verbose: bool = False) -> None:
+                 model_name: str = "scripted-model", verbose: bool = False,
+                 models: list[str] | None = None, serve_embeddings: bool = True,
+                 serve_models: bool = True) -> None:
         self.responder: Responder = responder or echo_responder
         self.latency = latency
         self.embedding_dim = embedding_dim
@@ -299,6 +311,9 @@ class ScriptedOpenAIServer:
         self.hang_seconds = hang_seconds
         self.model_name = model_name
         self.verbose = verbose
+        self.models = list(models) if models is not None else None
+        self.serve_embeddings = serve_embeddings
+        self.serve_models = serve_models
         self.requests: list[dict[str, Any]] = []
         self.errors: list[BaseException] = []
         self.in_flight = 0
@@ -317,6 +332,11 @@ class ScriptedOpenAIServer:
         self.outage_requests = 0
         self._httpd = _Server((host, port), self)
         self._thread: threading.Thread | None = None
+
+    @property
+    def listed_models(self) -> list[str]:
+        """What ``GET /models`` answers."""
+        return self.models if self.models is not None else [self.model_name]
 
     # ---- lifecycle ----------------------------------------------------------------------
 

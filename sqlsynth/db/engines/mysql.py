@@ -176,7 +176,8 @@ class MySQLEngine(Engine):
         with conn.cursor() as cur:
             cur.execute(
                 "SELECT TABLE_NAME, TABLE_COMMENT FROM information_schema.TABLES "
-                "WHERE TABLE_SCHEMA = %s AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
+                "WHERE TABLE_SCHEMA = %s AND TABLE_TYPE IN ('BASE TABLE', 'VIEW') "
+                "ORDER BY TABLE_NAME",
                 (db_id,),
             )
             table_rows = cur.fetchall()

@@ -184,7 +184,7 @@ class PostgresEngine(Engine):
         rels = conn.execute(
             "SELECT c.oid, c.relname, obj_description(c.oid, 'pg_class') FROM pg_class c "
             "JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = %s AND c.relkind IN ('r', 'p') AND NOT c.relispartition "
+            "WHERE n.nspname = %s AND c.relkind IN ('r', 'p', 'v', 'm') AND NOT c.relispartition "
             "ORDER BY c.relname",
             (schema,),
         ).fetchall()

@@ -269,14 +269,16 @@ class SQLiteEngine(Engine):
     # -- introspection ---------------------------------------------------------------------
     def introspect(self, conn, db_id: str) -> list[Table]:
         rows = conn.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'table' "
+            "SELECT name, sql, type FROM sqlite_master WHERE type IN ('table', 'view') "
             "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid"
         ).fetchall()
         tables = []
-        for name, ddl in rows:
+        for name, ddl, kind in rows:  # views are listed (and queried) like tables
             q = quote_ident(name, "sqlite").replace("'", "''")
             info = conn.execute(f"PRAGMA table_info('{q}')").fetchall()
             comments, table_comment = parse_column_comments(ddl or "")
+            if kind == "view":
+                table_comment = f"view: {table_comment}" if table_comment else "view"
             columns = [
                 Column(
                     name=c[1],

@@ -1,0 +1,104 @@
+"""The rows ``refine`` starts from, as users have them: ours, Spider's or BIRD's files.
+
+Spider names the SQL ``query``, BIRD ``SQL`` (with ``evidence``); other files use their own
+names, which ``--map SOURCE=TARGET`` maps. Rows are checked here, before any LLM call: a
+missing field is named with its file and line, and a file whose rows all name databases that
+are not there is an error rather than a run with 0 rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from sqlsynth.errors import InputFormatError
+
+#: the fields the refine pipeline reads
+PIPELINE_FIELDS = ("db_id", "SQL", "question", "evidence")
+REQUIRED_FIELDS = ("db_id", "SQL")
+#: other names a field has in public datasets (Spider: query; lower-case variants)
+ALIASES = {"SQL": ("query", "sql"), "db_id": ("database", "db")}
+PREPARED_FILE = "refine_input.jsonl"
+
+
+def parse_field_map(items: list[str]) -> dict[str, str]:
+    """``["query=SQL"]`` -> ``{"query": "SQL"}`` (source field -> pipeline field).
+
+    Either side may name the pipeline field (``SQL=query`` is read the same way).
+    """
+    mapping: dict[str, str] = {}
+    for item in items:
+        left, sep, right = item.partition("=")
+        left, right = left.strip(), right.strip()
+        if not sep or not left or not right:
+            raise ValueError(f"--map {item!r}: expected SOURCE=TARGET, e.g. query=SQL")
+        if right in PIPELINE_FIELDS:
+            mapping[left] = right
+        elif left in PIPELINE_FIELDS:
+            mapping[right] = left
+        else:
+            raise ValueError(f"--map {item!r}: one side must be a field refine reads "
+                             f"({', '.join(PIPELINE_FIELDS)})")
+    return mapping
+
+
+def _auto_map(rows: list[tuple[int, dict[str, Any]]]) -> dict[str, str]:
+    """Aliases used when no row has the pipeline's name but rows have a known other one."""
+    mapping: dict[str, str] = {}
+    for target, names in ALIASES.items():
+        if any(target in row for _, row in rows):
+            continue
+        for name in names:
+            if any(isinstance(row.get(name), str) for _, row in rows):
+                mapping[name] = target
+                break
+    return mapping
+
+
+def prepare_refine_input(path: Path, out: Path, databases: list[str],
+                         field_map: dict[str, str] | None = None, *,
+                         db_label: str = "--db") -> tuple[Path, list[str]]:
+    """Check (and when fields are renamed, rewrite) the input; returns the file to read and
+    notes for the user. Raises ``InputFormatError`` naming file, line and field."""
+    from sqlsynth.storage import read_numbered_rows
+
+    rows = read_numbered_rows(path)
+    if not rows:
+        raise InputFormatError(path, "no rows to refine")
+    mapping = dict(field_map or {}) or _auto_map(rows)
+    notes = [f"reading field {src!r} as {dst!r}" for src, dst in mapping.items()]
+    prepared: list[dict[str, Any]] = []
+    for line, row in rows:
+        new = dict(row)
+        for src, dst in mapping.items():
+            if src in row:
+                new[dst] = row[src]
+        for key in REQUIRED_FIELDS:
+            value = new.get(key)
+            if not isinstance(value, str) or not value.strip():
+                hint = "" if mapping or key != "SQL" else \
+                    " (its name in your file? map it with --map FIELD=SQL)"
+                raise InputFormatError(path, f"required field is missing or empty{hint}",
+                                       line=line, field=key)
+        prepared.append(new)
+    known = set(databases)
+    unknown = Counter(r["db_id"] for r in prepared if r["db_id"] not in known)
+    if unknown and sum(unknown.values()) == len(prepared):
+        named = ", ".join(sorted(unknown)[:5])
+        raise InputFormatError(path, f"no row names a database of {db_label}: the rows name "
+                               f"{named}; available: {', '.join(databases) or 'none'} (set --db)",
+                               field="db_id")
+    if unknown:
+        notes.append(f"{sum(unknown.values())} of {len(prepared)} rows name databases that are "
+                     f"not there ({', '.join(sorted(unknown)[:5])}); step 1 drops them")
+    if not mapping:
+        return path, notes
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / PREPARED_FILE
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text("".join(json.dumps(r, ensure_ascii=False, default=str) + "\n"
+                           for r in prepared), encoding="utf-8")
+    tmp.replace(target)
+    return target, notes
