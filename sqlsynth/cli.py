@@ -30,12 +30,17 @@ def _add_db_flags(p: argparse.ArgumentParser, required: bool = False) -> None:
     p.add_argument("--db", required=required, help="SQLite dir/file or a mysql:// / postgresql:// URL")
     p.add_argument("--db-id", dest="db_ids", action="append", help="restrict to these db_ids")
     p.add_argument("--query-timeout", dest="query_timeout", type=float)
+    p.add_argument("--allow-privileged-account", dest="allow_privileged_account",
+                   action="store_const", const=True,
+                   help="connect even with a database account that can write server files, "
+                   "run programs or change server settings (refused by default)")
 
 
 def _config(args: argparse.Namespace, **extra: Any) -> RunConfig:
     names = {
         "db", "db_ids", "out", "input", "seed", "base_url", "model", "api_key_env",
         "embedding_model", "embedding_base_url", "local_model_path", "concurrency", "llm_cache", "query_timeout",
+        "allow_privileged_account",
         "generate_num", "num_variations", "question_candidates", "cot_samples",
         "execution_generations", "execution_solver", "max_revisions",
     }

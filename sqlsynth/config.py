@@ -54,6 +54,9 @@ class RunConfig:
     # database safety limits
     query_timeout: float = 10.0
     max_rows: int = 10_000
+    # run model-written SQL even as an account that can reach outside the database
+    # (MySQL FILE/SUPER/admin privileges, a PostgreSQL superuser or server-file roles)
+    allow_privileged_account: bool = False
 
     # operator sizes (reference defaults)
     generate_num: int = 50

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 USER_ERROR_NAMES = frozenset(
     {"LLMUnavailableError", "InputFormatError", "UnknownDatabaseError", "ConfigError",
-     "DatabaseUnavailableError"}
+     "DatabaseUnavailableError", "PrivilegedAccountError"}
 )
 
 
@@ -54,3 +54,12 @@ class DatabaseUnavailableError(ConnectionError):
         if database:
             target += f", database {database!r}"
         super().__init__(f"cannot connect to {target}: {first_line}")
+
+
+class PrivilegedAccountError(DatabaseUnavailableError):
+    """The database account could reach outside the database (server files, programs, server
+    settings), so model-written SQL is not run as it; the message says why and gives the
+    statements that create a read-only account (never a password)."""
+
+    def __init__(self, message: str) -> None:
+        ConnectionError.__init__(self, message)

@@ -25,7 +25,8 @@ def make_database_manager(cfg: RunConfig) -> Any:
 
     target = cfg.db or example_databases()
     manager = DatabaseManager.from_path_or_url(
-        target, timeout=cfg.query_timeout, max_rows=cfg.max_rows
+        target, timeout=cfg.query_timeout, max_rows=cfg.max_rows,
+        allow_privileged_account=cfg.allow_privileged_account,
     )
     if cfg.db_ids:
         manager.select_databases(cfg.db_ids)

@@ -16,8 +16,9 @@ def _database_manager(cfg: Any) -> Any:
 
     if not cfg.db:
         raise ValueError("eval needs --db (a SQLite file/directory or a server URL)")
-    return DatabaseManager.from_path_or_url(cfg.db, timeout=cfg.query_timeout,
-                                            max_rows=cfg.max_rows)
+    return DatabaseManager.from_path_or_url(
+        cfg.db, timeout=cfg.query_timeout, max_rows=cfg.max_rows,
+        allow_privileged_account=getattr(cfg, "allow_privileged_account", False))
 
 
 def run_eval(cfg: Any, *, pred: str | None, gold: str, questions: str | None = None,

@@ -456,17 +456,30 @@ def _read_only_flag(manager, kind: str, raw) -> bool:
     return value == "on"
 
 
+def _worker_read_only(manager, kind: str) -> bool:
+    """The worker connection's own read-only setting (not the guard's), read through it."""
+    sql = {
+        "mysql": "SELECT @@session.tx_read_only",
+        "postgres": "SELECT current_setting('default_transaction_read_only')",
+    }.get(kind)
+    if sql is None:  # SQLite: mode=ro and the authorizer; a write must fail below the guard
+        res = manager._raw_run(DB, "DELETE FROM concert", RunLimits(5.0, 10, 10**6), False)
+        return res.status is ExecStatus.FORBIDDEN
+    res = manager._raw_run(DB, sql, RunLimits(5.0, 10, 10**6), False)
+    assert res.ok, res
+    return str(res.rows[0][0]).lower() in ("1", "on")
+
+
 def _assert_healthy(manager, kind: str) -> None:
     """After any hostile statement: normal queries work, writes are still refused, and the
-    pooled connection is still read-only at the engine level."""
+    worker's connection is still read-only at the engine level."""
     manager.clear_cache()
     res = manager.execute(DB, "SELECT count(*) FROM singer")
     assert res.ok and int(res.rows[0][0]) == dataset.COUNTS["singer"], res
     assert manager.execute(DB, "DELETE FROM concert").status is ExecStatus.FORBIDDEN
-    with manager._pool(DB).connection() as handle:
-        assert _read_only_flag(manager, kind, handle.raw)
-        res = manager.engine.run(handle, "DELETE FROM concert", RunLimits(5.0, 10, 10**6))
-        assert res.status is ExecStatus.FORBIDDEN, res
+    assert _worker_read_only(manager, kind)
+    res = manager._raw_run(DB, "DELETE FROM concert", RunLimits(5.0, 10, 10**6), False)
+    assert res.status is ExecStatus.FORBIDDEN, res
     res = manager.execute(DB, "SELECT name FROM singer ORDER BY singer_id LIMIT 1")
     assert res.ok and res.rows == (("Joe Sharp",),), res
 
@@ -481,7 +494,9 @@ def _evil_paths(tmp_path: Path) -> tuple[str, list[Path]]:
 def hostile_manager(make_manager):
     # One connection per database, so the health check inspects the very connection the
     # hostile statement ran on.
-    return make_manager(timeout=2.0, per_db_concurrency=1, max_result_bytes=4 * 2**20)
+    return make_manager(
+        timeout=2.0, per_db_concurrency=1, max_workers=1, max_result_bytes=4 * 2**20
+    )
 
 
 # -- tests -----------------------------------------------------------------------------------
