@@ -51,7 +51,8 @@ class PostgresEngine(Engine):
     def _options(self, schema: str | None) -> str:
         """libpq startup options: the pinned settings (see the module docstring)."""
         opts = ["default_transaction_read_only=on", "standard_conforming_strings=on",
-                "escape_string_warning=off", "backslash_quote=off"]
+                "escape_string_warning=off", "backslash_quote=safe_encoding",
+                "client_encoding=UTF8"]
         if schema is not None:
             path = quote_ident(schema, "postgres") if schema != "public" else "public"
             opts.append(f"search_path={path}")
