@@ -101,12 +101,13 @@ class DatabaseManager:
         self._executor: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
         self._worker_pool: WorkerPool | None = None
-        # a worker may use this much address space: room for the driver's copy of a huge
-        # value next to its Python copy, never the main process's memory
+        # a worker may use this much address space (RLIMIT_AS): room for a driver's buffers
+        # of a huge value (libpq doubles its buffer) next to its Python copy; what it cannot
+        # hold fails there, never in the main process
         self.worker_memory_limit = (
             int(worker_memory_limit)
             if worker_memory_limit is not None
-            else max(3 * 2**30, 16 * self.max_result_bytes)
+            else max(8 * 2**30, 64 * self.max_result_bytes)
         )
         self._schemas: dict[str, Schema] = {}
         self._schema_locks: dict[str, threading.Lock] = {}

@@ -18,6 +18,7 @@ statements, so a trivial query costs one pipe round trip on top of the database'
 from __future__ import annotations
 
 import contextlib
+import io
 import multiprocessing
 import os
 import threading
@@ -55,6 +56,48 @@ def mp_context() -> Any:
                 ctx = multiprocessing.get_context("spawn")
             _context = ctx
         return _context
+
+
+try:  # POSIX: forkserver children that skip the caller's __main__
+    from multiprocessing import context as _mp_context
+    from multiprocessing import forkserver as _forkserver
+    from multiprocessing import popen_forkserver as _popen_forkserver
+    from multiprocessing import spawn as _spawn
+    from multiprocessing import util as _util
+
+    class _NoMainPopen(_popen_forkserver.Popen):
+        """Launches a forkserver child without importing the caller's `__main__`.
+
+        multiprocessing's children re-import the main script (as `__mp_main__`); a user's
+        pipeline script without an `if __name__ == "__main__"` guard would then run again in
+        every worker. Workers need nothing from it, so the main-module entries are left out
+        of the data the child prepares itself from."""
+
+        def _launch(self, process_obj: Any) -> None:
+            prep = _spawn.get_preparation_data(process_obj._name)
+            for key in ("init_main_from_name", "init_main_from_path"):
+                prep.pop(key, None)
+            buf = io.BytesIO()
+            _mp_context.set_spawning_popen(self)
+            try:
+                _mp_context.reduction.dump(prep, buf)
+                _mp_context.reduction.dump(process_obj, buf)
+            finally:
+                _mp_context.set_spawning_popen(None)
+            self.sentinel, w = _forkserver.connect_to_new_process(self._fds)
+            parent_w = os.dup(w)  # the child watches this end to notice the parent is gone
+            self.finalizer = _util.Finalize(self, _util.close_fds, (parent_w, self.sentinel))
+            with open(w, "wb", closefd=True) as f:
+                f.write(buf.getbuffer())
+            self.pid = _forkserver.read_signed(self.sentinel)
+
+    class WorkerProcess(_mp_context.ForkServerProcess):
+        @staticmethod
+        def _Popen(process_obj: Any) -> Any:
+            return _NoMainPopen(process_obj)
+
+except ImportError:  # pragma: no cover - Windows: spawn, which has no such hook
+    WorkerProcess = None  # type: ignore[assignment,misc]
 
 
 def prestart() -> None:
@@ -195,7 +238,9 @@ class WorkerPool:
 
         ctx = mp_context()
         parent, child = ctx.Pipe(duplex=True)
-        process = ctx.Process(
+        forkserver = ctx.get_start_method() == "forkserver" and WorkerProcess is not None
+        factory = WorkerProcess if forkserver else ctx.Process
+        process = factory(
             target=serve,
             args=(child, self.engine, self.memory_limit),
             name="sqlsynth-db-worker",
