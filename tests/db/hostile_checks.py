@@ -33,20 +33,20 @@ SESSION_PROBES = {
         "PRAGMA database_list",
     ],
     "mysql": [
-        "SELECT @leak, @v, @@session.sql_mode, @@session.tx_read_only, "
-        "@@session.autocommit, @@session.character_set_client, @@session.time_zone",
+        ("SELECT @leak, @v, @@session.sql_mode, @@session.tx_read_only, "
+        "@@session.autocommit, @@session.character_set_client, @@session.time_zone"),
         "SELECT IS_USED_LOCK('sqlsynth_leak') IS NULL, IS_USED_LOCK('x') IS NULL",
         "SELECT FOUND_ROWS() IS NOT NULL, LAST_INSERT_ID()",
     ],
     "postgres": [
-        "SELECT current_user, session_user, current_setting('search_path'), "
+        ("SELECT current_user, session_user, current_setting('search_path'), "
         "current_setting('standard_conforming_strings'), "
         "current_setting('default_transaction_read_only'), current_setting('TimeZone'), "
-        "current_setting('statement_timeout')",
-        "SELECT (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+        "current_setting('statement_timeout')"),
+        ("SELECT (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
         "AND pid = pg_backend_pid()), (SELECT count(*) FROM pg_prepared_statements), "
         "(SELECT count(*) FROM pg_cursors), (SELECT count(*) FROM pg_listening_channels()), "
-        "(SELECT count(*) FROM pg_class WHERE relpersistence = 't')",
+        "(SELECT count(*) FROM pg_class WHERE relpersistence = 't')"),
     ],
 }
 

@@ -27,7 +27,7 @@ HANG_GUARD = LIMIT + 2.5  # the deadline is limit + ~0.7 s; the rest is slack fo
 
 def make_target(kind: str, request: pytest.FixtureRequest, tmp_path: Path, *,
                 privileged: bool = False) -> Target:
-    kw = dict(timeout=LIMIT, per_db_concurrency=1, max_workers=1)
+    kw = {"timeout": LIMIT, "per_db_concurrency": 1, "max_workers": 1}
     if kind == "sqlite":
         root = tmp_path / "sqlite"
         shutil.copytree(request.getfixturevalue("sqlite_root"), root)

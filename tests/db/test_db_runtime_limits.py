@@ -174,8 +174,8 @@ STATE = {
     ],
     "postgres": [
         ("SELECT pg_advisory_lock(4243)", ("",),
-         "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
-         "AND pid = pg_backend_pid()", (0,)),
+         ("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+         "AND pid = pg_backend_pid()"), (0,)),
         ("SELECT set_config('search_path', 'pg_catalog', false)", ("pg_catalog",),
          "SELECT current_setting('search_path')", ("public",)),
         ("SELECT set_config('standard_conforming_strings', 'off', false)", ("off",),
