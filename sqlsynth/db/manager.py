@@ -18,6 +18,7 @@ import asyncio
 import dataclasses
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -176,6 +177,8 @@ class DatabaseManager:
                     self.per_db_concurrency,
                     self.worker_memory_limit,
                 )
+                # a manager dropped without close() still lets its workers go
+                weakref.finalize(self, self._worker_pool.close)
             return self._worker_pool
 
     def _in_worker(

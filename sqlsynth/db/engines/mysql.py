@@ -83,10 +83,12 @@ class MySQLEngine(Engine):
             args["database"] = database
         return args
 
-    def _raw_connect(self, database: str | None = None):
+    def _raw_connect(self, database: str | None = None, *, discovery: bool = False):
         import pymysql
 
         args = self._connect_args(database)
+        if discovery:  # catalog queries in the main process: a frozen server cannot hang them
+            args["read_timeout"] = args["write_timeout"] = max(10, args["connect_timeout"])
         try:
             return pymysql.connect(**args)
         except pymysql.err.OperationalError as exc:
@@ -107,7 +109,7 @@ class MySQLEngine(Engine):
 
     def server_version(self) -> str:
         if self._flavour is None:
-            conn = self._raw_connect()
+            conn = self._raw_connect(discovery=True)
             try:
                 self._detect(conn)
             finally:
@@ -143,7 +145,7 @@ class MySQLEngine(Engine):
         self.account_checked = True
 
     def list_databases(self) -> list[str]:
-        conn = self._raw_connect()
+        conn = self._raw_connect(discovery=True)
         try:
             self._detect(conn)
             self.check_account(conn)
