@@ -107,7 +107,8 @@ def serve(conn: Any, engine: Engine, memory_limit: int | None) -> None:
     """The worker's loop: one request in, one reply out, then clean up; EOF ends it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
     _limit_memory(memory_limit)
-    engine.account_checked = True  # judged by the main process before any worker starts
+    # the main process judged the account before the first worker started (the pickled engine
+    # says so); a worker started before discovery judges it itself
     sessions = _Sessions(engine)
     try:
         while True:
