@@ -572,7 +572,7 @@ def test_huge_cross_join_hits_the_row_cap_quickly(hostile_manager, engine_kind):
 
 def test_rows_growing_huge_after_small_ones_hit_the_size_cap(make_manager, engine_kind):
     """Small first rows then huge ones: the cap is checked per row, not per fetched chunk."""
-    manager = make_manager(timeout=5.0, per_db_concurrency=1, max_result_bytes=2**20)
+    manager = make_manager(timeout=15.0, per_db_concurrency=1, max_result_bytes=2**20)
     series = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200)"
     big = {
         "sqlite": "CASE WHEN x > 2 THEN hex(zeroblob(400000)) ELSE 'a' END",
