@@ -42,7 +42,7 @@ SESSION_PROBES = {
         ("SELECT current_user, session_user, current_setting('search_path'), "
         "current_setting('standard_conforming_strings'), "
         "current_setting('default_transaction_read_only'), current_setting('TimeZone'), "
-        "current_setting('statement_timeout')"),
+        "current_setting('lock_timeout'), current_setting('work_mem')"),
         ("SELECT (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
         "AND pid = pg_backend_pid()), (SELECT count(*) FROM pg_prepared_statements), "
         "(SELECT count(*) FROM pg_cursors), (SELECT count(*) FROM pg_listening_channels()), "
