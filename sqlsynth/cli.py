@@ -76,6 +76,11 @@ def _add_db_flags(p: argparse.ArgumentParser, required: bool = False) -> None:
                    help=_keyed("use only this database (repeatable)", "db_ids", "all"))
     p.add_argument("--query-timeout", dest="query_timeout", type=float,
                    help=_keyed("seconds one SQL query may run", "query_timeout"))
+    p.add_argument("--allow-privileged-account", dest="allow_privileged_account",
+                   action="store_const", const=True,
+                   help="connect even with a database account that can write server files, "
+                   "run programs or change server settings (refused by default; config key "
+                   "allow_privileged_account)")
 
 
 def _add_out_flag(p: argparse.ArgumentParser, command: str, what: str) -> None:
@@ -91,7 +96,7 @@ _CONFIG_KEYS = {
     "query_timeout", "generate_num", "num_variations", "question_candidates", "cot_samples",
     "execution_generations", "execution_solver", "max_revisions",
     "embedding_concurrency", "request_timeout", "max_outage", "max_line_bytes",
-    "executor", "ray_address", "workers", "shard",
+    "executor", "ray_address", "workers", "shard", "allow_privileged_account",
 }
 
 

@@ -74,6 +74,9 @@ class RunConfig:
     # functions untrusted SQL may call besides the built-in allowlist of side-effect-free ones
     # (sqlsynth.db.functions), e.g. ["my_pure_udf"]
     allowed_functions: list[str] = field(default_factory=list)
+    # run model-written SQL even as an account that can reach outside the database
+    # (MySQL FILE/SUPER/admin privileges, a PostgreSQL superuser or server-file roles)
+    allow_privileged_account: bool = False
 
     # operator sizes (reference defaults)
     generate_num: int = 50
@@ -246,6 +249,9 @@ KEY_HELP: dict[str, str] = {
     "execution_solver": "who answers when grading execution difficulty: \"prompt\" (the LLM) "
                         "or \"engine\" (the content-aware engine)",
     "max_revisions": "engine: revision rounds after a failed or empty first SQL",
+    "allow_privileged_account": "connect even as an account that can reach outside the "
+                                "database (server files, programs, settings); refused by "
+                                "default",
     "allowed_functions": "SQL functions allowed beyond the built-in side-effect-free allowlist "
                          "(by name; model-written SQL is refused any other function)",
     "question_checks": "reject questions that name SQL, copy it, ask back, are fragments or "

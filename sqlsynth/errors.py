@@ -21,7 +21,8 @@ class ExitCode(IntEnum):
 
 USER_ERROR_NAMES = frozenset(
     {"LLMError", "LLMUnavailableError", "InputFormatError", "UnknownDatabaseError", "ConfigError",
-     "DatabaseUnavailableError", "IncompleteRunError", "MissingDependencyError"}
+     "DatabaseUnavailableError", "IncompleteRunError", "MissingDependencyError",
+     "PrivilegedAccountError"}
 )
 
 
@@ -134,5 +135,16 @@ def exit_code_for(exc: BaseException) -> ExitCode:
     if isinstance(exc, MissingDependencyError) or is_user_error(exc):
         return ExitCode.USAGE
     return ExitCode.ERROR
+
+
 class PipelineCompileError(ValueError):
     """A pipeline's steps do not connect: names the step and the column, before any work."""
+
+
+class PrivilegedAccountError(DatabaseUnavailableError):
+    """The database account could reach outside the database (server files, programs, server
+    settings), so model-written SQL is not run as it; the message says why and gives the
+    statements that create a read-only account (never a password)."""
+
+    def __init__(self, message: str) -> None:
+        ConnectionError.__init__(self, message)

@@ -30,6 +30,7 @@ def make_database_manager(cfg: RunConfig) -> Any:
         timeout=cfg.query_timeout,
         max_rows=cfg.max_rows,
         allowed_functions=cfg.allowed_functions,
+        allow_privileged_account=cfg.allow_privileged_account,
     )
     if cfg.db_ids:
         manager.select_databases(cfg.db_ids)

@@ -1,24 +1,32 @@
 """`DatabaseManager`: the one entry point the rest of sqlsynth uses to reach databases.
 
-It owns discovery, cached schemas, per-database connection pools (which also bound
-concurrency per database), the statement guard in front of every untrusted statement, and a
-single-flight result cache so identical (db_id, sql) pairs run once.
+It owns discovery, cached schemas, the pool of execution worker processes (which also bounds
+concurrency per database, see `worker_pool.py`), the statement guard in front of every
+untrusted statement (run inside the worker, so checking counts inside the time limit), and a
+single-flight result cache, bounded in entries and bytes, so identical (db_id, sql) pairs run
+once.
+
+Deadlines: `execute`/`explain`/`aexecute` return within their time limit plus about a second,
+counted from the call, whatever the server does; `execute_many`/`aexecute_many` queue their
+statements, and each one's limit counts from when it starts. Results that say nothing about the
+statement (the database unreachable, no worker free in time, a worker killed) are not cached.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from sqlsynth.db.engines.base import Engine, RunLimits
+from sqlsynth.db.engines.base import Engine, RunLimits, row_size
 from sqlsynth.db.guard import GuardDecision, check_read_only_cached, stored_form
-from sqlsynth.db.pool import ConnectionPool
 from sqlsynth.db.result import ExecResult, ExecStatus
 from sqlsynth.db.schema import (
     Schema,
@@ -26,6 +34,9 @@ from sqlsynth.db.schema import (
     render_inserts,
     render_schema_with_examples,
 )
+from sqlsynth.db.worker import Reply, Request
+from sqlsynth.db.worker_pool import Killed, WaitedOut, WorkerError, WorkerPool
+from sqlsynth.db.worker_pool import prestart as prestart_workers
 
 _DB_TYPES = {
     "sqlite": "sqlite",
@@ -37,6 +48,7 @@ _DB_TYPES = {
 }
 SAMPLE_SCAN_ROWS = 200  # sample values are picked among the first rows holding a value
 SAMPLE_TIMEOUT = 5.0
+INTROSPECT_TIMEOUT = 120.0  # reading the catalog of one database
 
 
 def _make_engine(db_type: str, config: dict) -> Engine:
@@ -69,12 +81,17 @@ class DatabaseManager:
         sample_values: int = 3,
         cache_size: int = 100_000,
         allowed_functions: Iterable[str] = (),
+        cache_bytes: int = 256 * 2**20,
+        allow_privileged_account: bool = False,
+        worker_memory_limit: int | None = None,
     ) -> None:
         key = _DB_TYPES.get(str(db_type).lower())
         if key is None:
             raise ValueError(f"db_type must be sqlite, mysql or postgres, got {db_type!r}")
         self.db_type = key
         self.config = dict(config or {})
+        if allow_privileged_account:
+            self.config["allow_privileged_account"] = True
         self.engine = _make_engine(key, self.config)
         self.dialect = self.engine.dialect
         self.timeout = float(timeout)
@@ -86,18 +103,32 @@ class DatabaseManager:
         if isinstance(allowed_functions, str):
             raise TypeError("allowed_functions must be a list of names, not one string")
         self.allowed_functions = tuple(str(n) for n in allowed_functions)
+        # the guard runs in the worker processes, which get the engine: it carries the names
+        self.engine.allowed_functions = self.allowed_functions
         self.stats = {"executions": 0, "explains": 0, "cache_hits": 0, "forbidden": 0}
         self._max_workers = int(max_workers)
         self._executor: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
-        self._pools: dict[str, ConnectionPool] = {}
+        self._worker_pool: WorkerPool | None = None
+        # a worker may use this much address space (RLIMIT_AS): room for a driver's buffers
+        # of a huge value (libpq doubles its buffer) next to its Python copy; what it cannot
+        # hold fails there, never in the main process
+        self.worker_memory_limit = (
+            int(worker_memory_limit)
+            if worker_memory_limit is not None
+            else max(8 * 2**30, 64 * self.max_result_bytes)
+        )
         self._schemas: dict[str, Schema] = {}
         self._schema_locks: dict[str, threading.Lock] = {}
         self._cache: OrderedDict[tuple, ExecResult] = OrderedDict()
         self._cache_size = int(cache_size)
+        self._cache_bytes = int(cache_bytes)
+        self._cache_sizes: dict[tuple, int] = {}
+        self.cache_bytes_used = 0
         self._inflight: dict[tuple, Future] = {}
         self._selected: list[str] | None = None
         self._known: list[str] | None = None
+        prestart_workers()
 
     @property
     def engine_name(self) -> str:
@@ -142,27 +173,80 @@ class DatabaseManager:
     def server_version(self) -> str:
         return self.engine.server_version()
 
-    # -- connections -----------------------------------------------------------------------
-    def _pool(self, db_id: str) -> ConnectionPool:
+    # -- workers ---------------------------------------------------------------------------
+    @property
+    def workers(self) -> WorkerPool:
+        """The execution worker processes (started on first use)."""
         with self._lock:
-            pool = self._pools.get(db_id)
-            if pool is None:
-                pool = self._pools[db_id] = ConnectionPool(
-                    lambda: self.engine.connect(db_id),
-                    self.engine.close_connection,
+            if self._worker_pool is None:
+                self._worker_pool = WorkerPool(
+                    self.engine,
+                    self._max_workers,
                     self.per_db_concurrency,
+                    self.worker_memory_limit,
                 )
-            return pool
+                # a manager dropped without close() still lets its workers go
+                weakref.finalize(self, self._worker_pool.close)
+            return self._worker_pool
+
+    def _in_worker(
+        self,
+        db_id: str,
+        sql: str,
+        limits: RunLimits,
+        explain: bool,
+        *,
+        guard: bool,
+        start: float | None = None,
+    ) -> ExecResult:
+        """Run one statement in a worker process; every outcome is a result, never a raise."""
+        start = time.monotonic() if start is None else start
+        request = Request(
+            op="run",
+            db_id=db_id,
+            sql=sql,
+            max_rows=limits.max_rows,
+            max_bytes=limits.max_bytes,
+            explain=explain,
+            guard=guard,
+            engine_side_timeout=self.engine.engine_side_timeout,
+        )
+        try:
+            outcome = self.workers.call(request, start + limits.timeout)
+        except Exception as exc:  # noqa: BLE001 - a worker that cannot start
+            return _TransientFailure.failure(
+                ExecStatus.RUNTIME_ERROR, f"cannot start a database worker: {exc}",
+                type(exc).__name__, time.monotonic() - start,
+            )
+        elapsed = time.monotonic() - start
+        if isinstance(outcome, Reply):
+            result = outcome.result or ExecResult.failure(ExecStatus.RUNTIME_ERROR, "no result")
+            with self._lock:
+                if outcome.forbidden:
+                    self.stats["forbidden"] += 1
+                elif guard:
+                    self.stats["explains" if explain else "executions"] += 1
+            if outcome.transient:
+                return _TransientFailure(**_fields(result))
+            return result
+        if isinstance(outcome, WaitedOut):
+            error = (f"no database connection became free within the time limit of "
+                     f"{limits.timeout:g}s")
+            return _TransientFailure.failure(ExecStatus.TIMEOUT, error, "PoolTimeout", elapsed)
+        if isinstance(outcome, Killed):
+            error = (f"query ran past its time limit of {limits.timeout:g}s; its worker "
+                     f"process was stopped")
+            return _TransientFailure.failure(ExecStatus.TIMEOUT, error, "QueryTimeout", elapsed)
+        code = getattr(outcome, "exitcode", None)
+        return _TransientFailure.failure(
+            ExecStatus.RUNTIME_ERROR,
+            f"the database worker process died (exit code {code}) running the statement",
+            "WorkerDied", elapsed,
+        )
 
     def _raw_run(self, db_id: str, sql: str, limits: RunLimits, explain: bool) -> ExecResult:
-        """Run trusted or already-guarded SQL on a pooled connection."""
-        try:
-            with self._pool(db_id).connection() as handle:
-                return self.engine.run(handle, sql, limits, explain=explain)
-        except Exception as exc:  # noqa: BLE001 - connection failures, not SQL errors
-            return _TransientFailure.failure(
-                ExecStatus.RUNTIME_ERROR, f"connection failed: {exc}", type(exc).__name__
-            )
+        """Run trusted SQL (samples, row reads) in a worker, under the same limits."""
+        return self._in_worker(db_id, sql, limits, explain, guard=False)
 
     # -- schema ----------------------------------------------------------------------------
     def get_schema(self, db_id: str) -> Schema:
@@ -176,12 +260,17 @@ class DatabaseManager:
             return self._schemas[db_id]
 
     def _load_schema(self, db_id: str) -> Schema:
-        with self._pool(db_id).connection() as handle:
-            try:
-                tables = self.engine.introspect(handle.raw, db_id)
-            except BaseException:
-                handle.discard = True
-                raise
+        outcome = self.workers.call(
+            Request(op="introspect", db_id=db_id), time.monotonic() + INTROSPECT_TIMEOUT
+        )
+        if not isinstance(outcome, Reply):
+            raise WorkerError(
+                f"cannot read the schema of {db_id!r} from {self.engine_name}: "
+                f"{type(outcome).__name__.lower()} after {INTROSPECT_TIMEOUT:g}s"
+            )
+        if outcome.error is not None or outcome.tables is None:
+            raise WorkerError(f"cannot read the schema of {db_id!r}: {outcome.error}")
+        tables = outcome.tables
         limits = RunLimits(SAMPLE_TIMEOUT, SAMPLE_SCAN_ROWS, self.max_result_bytes)
         if self.sample_values > 0:
             for table in tables:
@@ -257,19 +346,30 @@ class DatabaseManager:
     def execute_many(self, pairs: Sequence[tuple[str, str]], **kw: Any) -> list[ExecResult]:
         futures = []
         for db_id, sql in pairs:
-            key, job = self._job(db_id, sql, kw.get("timeout"), kw.get("max_rows"), explain=False)
+            key, job = self._job(
+                db_id, sql, kw.get("timeout"), kw.get("max_rows"), explain=False, queued=True
+            )
             futures.append(self._submit(key, job))
         return [f.result() for f in futures]
 
     async def aexecute_many(self, pairs: Sequence[tuple[str, str]], **kw: Any) -> list[ExecResult]:
         futures = []
         for db_id, sql in pairs:
-            key, job = self._job(db_id, sql, kw.get("timeout"), kw.get("max_rows"), explain=False)
+            key, job = self._job(
+                db_id, sql, kw.get("timeout"), kw.get("max_rows"), explain=False, queued=True
+            )
             futures.append(asyncio.wrap_future(self._submit(key, job)))
         return list(await asyncio.gather(*futures))
 
     def _job(
-        self, db_id: str, sql: str, timeout: float | None, max_rows: int | None, *, explain: bool
+        self,
+        db_id: str,
+        sql: str,
+        timeout: float | None,
+        max_rows: int | None,
+        *,
+        explain: bool,
+        queued: bool = False,
     ) -> tuple[tuple, Callable[[], ExecResult]]:
         limits = RunLimits(
             timeout=self.timeout if timeout is None else float(timeout),
@@ -277,28 +377,31 @@ class DatabaseManager:
             max_bytes=self.max_result_bytes,
         )
         key = ("explain" if explain else "run", db_id, sql, limits.timeout, limits.max_rows)
+        called = time.monotonic()
 
         def job() -> ExecResult:
-            start = time.monotonic()
-            if not self.database_exists(db_id):
+            start = time.monotonic() if queued else called
+            try:
+                known = self.database_exists(db_id)
+            except Exception as exc:  # noqa: BLE001 - unreachable server: a result, not a raise
+                return _TransientFailure.failure(
+                    ExecStatus.RUNTIME_ERROR, f"connection failed: {exc}", type(exc).__name__,
+                    time.monotonic() - start,
+                )
+            if not known:
                 return ExecResult.failure(
                     ExecStatus.UNKNOWN_DB,
                     f"unknown db_id {db_id!r}",
                     elapsed=time.monotonic() - start,
                 )
-            decision = self.guard(sql)
-            if not decision.allowed:
+            if not isinstance(sql, str) or not sql.strip():
                 with self._lock:
                     self.stats["forbidden"] += 1
                 return ExecResult.failure(
-                    decision.status,
-                    decision.reason or "rejected",
-                    "GuardRejected",
+                    ExecStatus.SYNTAX_ERROR, "empty statement", "GuardRejected",
                     time.monotonic() - start,
                 )
-            with self._lock:
-                self.stats["explains" if explain else "executions"] += 1
-            return self._raw_run(db_id, decision.sql, limits, explain)
+            return self._in_worker(db_id, sql, limits, explain, guard=True, start=start)
 
         return key, job
 
@@ -331,10 +434,24 @@ class DatabaseManager:
         with self._lock:
             self._inflight.pop(key, None)
             if not isinstance(result, _TransientFailure):
-                self._cache[key] = result
-                if len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
+                self._cache_put(key, result)
         fut.set_result(result)
+
+    def _cache_put(self, key: tuple, result: ExecResult) -> None:
+        """Keep `result`, then drop the least recently used entries past either bound."""
+        size = 200 + len(key[2]) + sum(row_size(r) for r in result.rows)
+        if size > self._cache_bytes:
+            return
+        if key in self._cache:
+            self.cache_bytes_used -= self._cache_sizes.pop(key, 0)
+        self._cache[key] = result
+        self._cache_sizes[key] = size
+        self.cache_bytes_used += size
+        while self._cache and (
+            len(self._cache) > self._cache_size or self.cache_bytes_used > self._cache_bytes
+        ):
+            old, _ = self._cache.popitem(last=False)
+            self.cache_bytes_used -= self._cache_sizes.pop(old, 0)
 
     def _submit(self, key: tuple, job: Callable[[], ExecResult]) -> Future:
         fut, owner = self._claim(key)
@@ -356,15 +473,17 @@ class DatabaseManager:
     def clear_cache(self) -> None:
         with self._lock:
             self._cache.clear()
+            self._cache_sizes.clear()
+            self.cache_bytes_used = 0
 
     def close(self) -> None:
         with self._lock:
             executor, self._executor = self._executor, None
-            pools, self._pools = list(self._pools.values()), {}
+            workers, self._worker_pool = self._worker_pool, None
         if executor is not None:
             executor.shutdown(wait=True)
-        for pool in pools:
-            pool.close()
+        if workers is not None:
+            workers.close()
 
     def __enter__(self):
         return self
@@ -378,6 +497,10 @@ class DatabaseManager:
 
 class _TransientFailure(ExecResult):
     """A failure to reach the database (not the statement's fault): never cached."""
+
+
+def _fields(result: ExecResult) -> dict:
+    return {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
 
 
 def _distinct_first(values: Iterable, n: int) -> list:

@@ -115,14 +115,20 @@ _RESERVED = frozenset(
 )
 
 
-def quote_ident(name: str, dialect: str) -> str:
-    """Quote an identifier only when it needs it, so prompts stay readable."""
-    plain = _PLAIN_IDENT.match(name) and name.lower() not in _RESERVED
+def quote_ident(name: str, dialect: str, *, always: bool = False) -> str:
+    """Quote an identifier only when it needs it, so prompts stay readable; `always` for
+    SQL that sqlsynth itself runs, where no reserved-word list can be trusted to be complete."""
+    plain = not always and _PLAIN_IDENT.match(name) and name.lower() not in _RESERVED
     if plain and (dialect != "postgres" or name == name.lower()):  # PostgreSQL folds case
         return name
     if dialect == "mysql":
         return "`" + name.replace("`", "``") + "`"
     return '"' + name.replace('"', '""') + '"'
+
+
+def sql_string(text: str) -> str:
+    """A standard SQL string literal (quotes doubled; no backslash escapes)."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def render_literal(value: object, dialect: str = "sqlite", max_chars: int = MAX_TEXT_CHARS) -> str:

@@ -20,7 +20,9 @@ def _database_manager(cfg: Any) -> Any:
         raise ValueError("eval needs --db (a SQLite file/directory or a server URL)")
     return DatabaseManager.from_path_or_url(cfg.db, timeout=cfg.query_timeout,
                                             max_rows=cfg.max_rows,
-                                            allowed_functions=getattr(cfg, "allowed_functions", ()))
+                                            allowed_functions=getattr(cfg, "allowed_functions", ()),
+                                            allow_privileged_account=getattr(
+                                                cfg, "allow_privileged_account", False))
 
 
 def convention_help() -> str:

@@ -249,4 +249,4 @@ def test_concurrency_is_bounded_per_database(make_manager, engine_kind):
     pairs = [(DB, slow.format(n=400_000 + i)) for i in range(6)]
     results = manager.execute_many(pairs)
     assert all(r.ok for r in results), results
-    assert manager._pool(DB).peak_in_use == 2
+    assert manager.workers.peak_in_use[DB] == 2

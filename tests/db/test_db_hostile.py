@@ -458,17 +458,30 @@ def _read_only_flag(manager, kind: str, raw) -> bool:
     return value == "on"
 
 
+def _worker_read_only(manager, kind: str) -> bool:
+    """The worker connection's own read-only setting (not the guard's), read through it."""
+    sql = {
+        "mysql": "SELECT @@session.tx_read_only",
+        "postgres": "SELECT current_setting('default_transaction_read_only')",
+    }.get(kind)
+    if sql is None:  # SQLite: mode=ro and the authorizer; a write must fail below the guard
+        res = manager._raw_run(DB, "DELETE FROM concert", RunLimits(5.0, 10, 10**6), False)
+        return res.status is ExecStatus.FORBIDDEN
+    res = manager._raw_run(DB, sql, RunLimits(5.0, 10, 10**6), False)
+    assert res.ok, res
+    return str(res.rows[0][0]).lower() in ("1", "on")
+
+
 def _assert_healthy(manager, kind: str) -> None:
     """After any hostile statement: normal queries work, writes are still refused, and the
-    pooled connection is still read-only at the engine level."""
+    worker's connection is still read-only at the engine level."""
     manager.clear_cache()
     res = manager.execute(DB, "SELECT count(*) FROM singer")
     assert res.ok and int(res.rows[0][0]) == dataset.COUNTS["singer"], res
     assert manager.execute(DB, "DELETE FROM concert").status is ExecStatus.FORBIDDEN
-    with manager._pool(DB).connection() as handle:
-        assert _read_only_flag(manager, kind, handle.raw)
-        res = manager.engine.run(handle, "DELETE FROM concert", RunLimits(5.0, 10, 10**6))
-        assert res.status is ExecStatus.FORBIDDEN, res
+    assert _worker_read_only(manager, kind)
+    res = manager._raw_run(DB, "DELETE FROM concert", RunLimits(5.0, 10, 10**6), False)
+    assert res.status is ExecStatus.FORBIDDEN, res
     res = manager.execute(DB, "SELECT name FROM singer ORDER BY singer_id LIMIT 1")
     assert res.ok and res.rows == (("Joe Sharp",),), res
 
@@ -488,7 +501,9 @@ SLEEP_FUNCTIONS = ("sleep", "benchmark", "pg_sleep", "pg_sleep_for")
 def hostile_manager(make_manager):
     # One connection per database, so the health check inspects the very connection the
     # hostile statement ran on.
-    return make_manager(timeout=2.0, per_db_concurrency=1, max_result_bytes=4 * 2**20)
+    return make_manager(
+        timeout=2.0, per_db_concurrency=1, max_workers=1, max_result_bytes=4 * 2**20
+    )
 
 
 # -- tests -----------------------------------------------------------------------------------
@@ -570,7 +585,7 @@ def test_huge_cross_join_hits_the_row_cap_quickly(hostile_manager, engine_kind):
 
 def test_rows_growing_huge_after_small_ones_hit_the_size_cap(make_manager, engine_kind):
     """Small first rows then huge ones: the cap is checked per row, not per fetched chunk."""
-    manager = make_manager(timeout=5.0, per_db_concurrency=1, max_result_bytes=2**20)
+    manager = make_manager(timeout=15.0, per_db_concurrency=1, max_result_bytes=2**20)
     series = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200)"
     big = {
         "sqlite": "CASE WHEN x > 2 THEN hex(zeroblob(400000)) ELSE 'a' END",

@@ -7,6 +7,7 @@ Engine methods here run SQL *without* the statement guard: they are the second w
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -59,12 +60,16 @@ class QueryDeadlineExceeded(Exception):
 
 
 def row_size(row: Any) -> int:
-    size = 16
+    """Bytes a row holds in memory: every value counted (a 4-byte-per-character string as
+    such), so the cap bounds what the result really costs, not its character count."""
+    size = 56 + 8 * len(row)
     for v in row:
-        if isinstance(v, (str, bytes, bytearray, memoryview)):
-            size += len(v) + 8
+        if isinstance(v, memoryview):
+            size += v.nbytes + 64
+        elif isinstance(v, (list, tuple, dict)):
+            size += sys.getsizeof(v) + sum(row_size((x,)) for x in v)
         else:
-            size += 16
+            size += sys.getsizeof(v)
     return size
 
 
@@ -84,10 +89,16 @@ class Engine(ABC):
 
     db_type: str
     dialect: str
+    #: names the guard allows beyond its allowlist (set by DatabaseManager; read in workers)
+    allowed_functions: tuple[str, ...] = ()
     engine_name: str
 
     def __init__(self, config: dict) -> None:
         self.config = dict(config)
+        self.allow_privileged = bool(self.config.get("allow_privileged_account"))
+        # set once the account was judged (privileges.py); worker processes inherit the
+        # verdict of the main process instead of asking the server again
+        self.account_checked = False
 
     # -- discovery -------------------------------------------------------------------------
     @abstractmethod
@@ -101,6 +112,20 @@ class Engine(ABC):
     def close_connection(self, conn: Any) -> None:
         with contextlib.suppress(Exception):  # already broken: nothing left to release
             conn.close()
+
+    def reset(self, conn: Any) -> bool:
+        """Make a connection as new after an untrusted statement (variables, locks, temporary
+        objects, session settings), with the pinned session settings back; False means it
+        could not be reset and must be closed."""
+        return True
+
+    def backend_id(self, conn: Any) -> int | None:
+        """The server's id for this connection (for a server-side cancel), if it has one."""
+        return None
+
+    def cancel_backend(self, backend_id: int) -> None:
+        """Best effort: stop what server connection `backend_id` runs, from a new connection.
+        Called from a helper thread of the main process when a worker was killed."""
 
     def server_version(self) -> str:
         return ""

@@ -5,14 +5,23 @@ config's `database` / `databases`. Read-only wall: the session's transactions ar
 and every query runs inside `START TRANSACTION READ ONLY` followed by a rollback. Time limit:
 `max_statement_time` (MariaDB, seconds) or `max_execution_time` (MySQL, milliseconds), with a
 `KILL QUERY` from a second connection as backup.
+
+Lexical pinning: every session runs with a `sql_mode` made only of modes known not to change
+how a statement is tokenized or parsed (no NO_BACKSLASH_ESCAPES, ANSI_QUOTES, PIPES_AS_CONCAT,
+IGNORE_SPACE, ANSI, ORACLE, ...), whatever the server's global mode, so the statement the
+guard checked is the statement the server reads. After every statement the connection is reset
+(COM_RESET_CONNECTION: user variables, user locks, temporary tables, session settings) and the
+pinned settings are set again. The account is judged at connect (privileges.py).
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
+import re
 from typing import Any
 
+from sqlsynth.db import privileges
 from sqlsynth.db.engines.base import Engine, RowBudget, configured_databases, fetch_into
 from sqlsynth.db.result import ExecStatus
 from sqlsynth.db.schema import Column, ForeignKey, Table, quote_ident
@@ -23,6 +32,23 @@ SYSTEM_DATABASES = frozenset({"information_schema", "mysql", "performance_schema
 _SYNTAX = {1064, 1149}  # ER_PARSE_ERROR, ER_SYNTAX_ERROR
 _FORBIDDEN = {1792, 1290, 1142, 1143, 1044, 1045, 1227, 1370, 1465}
 _TIMEOUT = {3024, 1969, 1317, 1028}  # max_execution_time, max_statement_time, killed
+_COM_RESET_CONNECTION = 0x1F
+# sql_mode parts that change neither tokenizing nor parsing; every other part is dropped
+SAFE_SQL_MODES = frozenset(
+    {
+        "STRICT_TRANS_TABLES", "STRICT_ALL_TABLES", "ERROR_FOR_DIVISION_BY_ZERO",
+        "NO_ENGINE_SUBSTITUTION", "ONLY_FULL_GROUP_BY", "NO_ZERO_DATE", "NO_ZERO_IN_DATE",
+        "NO_AUTO_CREATE_USER", "NO_UNSIGNED_SUBTRACTION", "PAD_CHAR_TO_FULL_LENGTH",
+        "TIME_TRUNCATE_FRACTIONAL", "ALLOW_INVALID_DATES", "NO_AUTO_VALUE_ON_ZERO",
+        "NO_DIR_IN_CREATE", "SIMULTANEOUS_ASSIGNMENT", "REAL_AS_FLOAT",
+    }
+)
+
+
+def pinned_sql_mode(server_mode: str) -> str:
+    """The server's sql_mode without any part that changes how SQL text is read."""
+    parts = [p.strip().upper() for p in str(server_mode or "").split(",")]
+    return ",".join(p for p in parts if p in SAFE_SQL_MODES)
 
 
 class MySQLEngine(Engine):
@@ -37,6 +63,7 @@ class MySQLEngine(Engine):
         self.only = configured_databases(config)
         self._flavour: str | None = None
         self._version = ""
+        self._sql_mode: str | None = None
 
     def _connect_args(self, database: str | None) -> dict:
         c = self.config
@@ -48,6 +75,7 @@ class MySQLEngine(Engine):
             "charset": c.get("charset", "utf8mb4"),
             "autocommit": True,
             "connect_timeout": int(c.get("connect_timeout", 10)),
+            "client_flag": 0,  # never CLIENT_MULTI_STATEMENTS
         }
         if c.get("unix_socket"):
             args["unix_socket"] = c["unix_socket"]
@@ -55,10 +83,12 @@ class MySQLEngine(Engine):
             args["database"] = database
         return args
 
-    def _raw_connect(self, database: str | None = None):
+    def _raw_connect(self, database: str | None = None, *, discovery: bool = False):
         import pymysql
 
         args = self._connect_args(database)
+        if discovery:  # catalog queries in the main process: a frozen server cannot hang them
+            args["read_timeout"] = args["write_timeout"] = max(10, args["connect_timeout"])
         try:
             return pymysql.connect(**args)
         except pymysql.err.OperationalError as exc:
@@ -79,17 +109,46 @@ class MySQLEngine(Engine):
 
     def server_version(self) -> str:
         if self._flavour is None:
-            conn = self._raw_connect()
+            conn = self._raw_connect(discovery=True)
             try:
                 self._detect(conn)
             finally:
                 conn.close()
         return self._version
 
+    def check_account(self, conn) -> None:
+        """Refuse an account that reaches outside the database (see privileges.py)."""
+        if self.account_checked:
+            return
+        with conn.cursor() as cur:
+            cur.execute("SHOW GRANTS")
+            lines = [str(r[0]) for r in cur.fetchall()]
+            roles = []
+            for line in lines:
+                m = re.match(r"^\s*GRANT\s+(`[^`]+`|'[^']+')\s+TO\s", line, re.IGNORECASE)
+                if m:
+                    roles.append(m.group(1).strip("`'"))
+            for role in roles:
+                with contextlib.suppress(Exception):  # a role we may not inspect
+                    cur.execute("SHOW GRANTS FOR %s", (role,))
+                    lines += [str(r[0]) for r in cur.fetchall()]
+        c = self.config
+        only = self.only or []
+        privileges.enforce(
+            privileges.judge_mysql_grants(lines),
+            engine=self.engine_name,
+            where=f"{c.get('unix_socket') or c.get('host', 'localhost')}:{c.get('port') or 3306}",
+            user=str(c.get("user") or c.get("username") or "root"),
+            statements=privileges.mysql_read_only_statements(only),
+            allow_privileged=self.allow_privileged,
+        )
+        self.account_checked = True
+
     def list_databases(self) -> list[str]:
-        conn = self._raw_connect()
+        conn = self._raw_connect(discovery=True)
         try:
             self._detect(conn)
+            self.check_account(conn)
             with conn.cursor() as cur:
                 cur.execute("SHOW DATABASES")
                 names = [r[0] for r in cur.fetchall()]
@@ -102,17 +161,62 @@ class MySQLEngine(Engine):
 
     def connect(self, db_id: str):
         conn = self._raw_connect(db_id)
-        self._detect(conn)
-        with conn.cursor() as cur:
-            cur.execute("SET SESSION TRANSACTION READ ONLY")
-            # MariaDB silently cuts recursive CTEs after 1000 rounds and MySQL fails at 1000;
-            # lift both so results match the other engines and only the time limit applies.
-            if self.is_mariadb:
-                cur.execute("SET SESSION max_recursive_iterations = 4294967295")
-            else:
-                cur.execute("SET SESSION cte_max_recursion_depth = 4294967295")
-        conn._sqlsynth_limit = None  # last time limit set on this session
+        try:
+            self._detect(conn)
+            self.check_account(conn)
+            if self._sql_mode is None:
+                with conn.cursor() as cur:
+                    cur.execute("SELECT @@GLOBAL.sql_mode")
+                    self._sql_mode = pinned_sql_mode(cur.fetchone()[0])
+            self._pin(conn)
+        except BaseException:
+            self.close_connection(conn)
+            raise
         return conn
+
+    def _pin(self, conn) -> None:
+        """The session settings every statement runs under (set again after each reset)."""
+        # MariaDB silently cuts recursive CTEs after 1000 rounds and MySQL fails at 1000;
+        # lift both so results match the other engines and only the time limit applies.
+        depth = "max_recursive_iterations" if self.is_mariadb else "cte_max_recursion_depth"
+        with conn.cursor() as cur:
+            cur.execute(
+                f"SET SESSION sql_mode = %s, SESSION {depth} = 4294967295",
+                (self._sql_mode or "",),
+            )
+            cur.execute("SET SESSION TRANSACTION READ ONLY")
+        conn._sqlsynth_limit = None  # last time limit set on this session
+
+    def reset(self, conn) -> bool:
+        """COM_RESET_CONNECTION, then the pinned settings again; False: close it instead."""
+        try:
+            conn._execute_command(_COM_RESET_CONNECTION, b"")
+            packet = conn._read_packet()
+            if not packet.is_ok_packet():
+                return False
+            conn.autocommit_mode = True
+            conn.autocommit(True)
+            self._pin(conn)
+        except Exception:  # noqa: BLE001 - a connection that cannot be reset is dropped
+            return False
+        return True
+
+    def backend_id(self, conn) -> int | None:
+        with contextlib.suppress(Exception):
+            return int(conn.thread_id())
+        return None
+
+    def cancel_backend(self, backend_id: int) -> None:
+        import pymysql
+
+        args = self._connect_args(None)
+        args.update(connect_timeout=2, read_timeout=2, write_timeout=2)
+        killer = pymysql.connect(**args)
+        try:
+            with killer.cursor() as cur:
+                cur.execute(f"KILL QUERY {int(backend_id)}")
+        finally:
+            killer.close()
 
     def _set_limit(self, conn, timeout: float) -> None:
         if not self.engine_side_timeout:
@@ -230,8 +334,9 @@ class MySQLEngine(Engine):
         return list(tables.values())
 
     def column_samples_sql(self, table: str, column: str, scan: int) -> str:
-        t, c = quote_ident(table, "mysql"), quote_ident(column, "mysql")
+        t = quote_ident(table, "mysql", always=True)
+        c = quote_ident(column, "mysql", always=True)
         return f"SELECT {c} FROM {t} WHERE {c} IS NOT NULL LIMIT {int(scan)}"
 
     def table_rows_sql(self, table: str, n: int) -> str:
-        return f"SELECT * FROM {quote_ident(table, 'mysql')} LIMIT {int(n)}"
+        return f"SELECT * FROM {quote_ident(table, 'mysql', always=True)} LIMIT {int(n)}"

@@ -11,12 +11,19 @@ Read-only wall: `default_transaction_read_only=on` for the session and every que
 `READ ONLY` transaction that is rolled back. Time limit: `SET LOCAL statement_timeout`, with
 a client-side cancel as backup. Rows stream one at a time (single-row mode, extended protocol)
 so the row and size caps really bound memory and only one statement can ever run.
+
+Lexical pinning: `standard_conforming_strings=on` (so `'\\'` means what the guard read),
+`default_transaction_read_only=on` and the db_id's `search_path` are startup options of the
+connection, so they are the session's defaults and survive the `DISCARD ALL` run after every
+statement (advisory locks, temporary tables, prepared statements, settings, LISTEN). The
+account is judged at connect (privileges.py).
 """
 
 from __future__ import annotations
 
 import math
 
+from sqlsynth.db import privileges
 from sqlsynth.db.engines.base import Engine, RowBudget, configured_databases
 from sqlsynth.db.result import ExecStatus
 from sqlsynth.db.schema import Column, ForeignKey, Table, quote_ident
@@ -39,12 +46,31 @@ class PostgresEngine(Engine):
         self.only = configured_databases(config)
         self._targets: dict[str, tuple[str, str]] | None = None  # db_id -> (database, schema)
         self._version = ""
+        self._account_report = privileges.AccountReport()
 
-    def _raw_connect(self, database: str, *, read_only: bool = True):
+    def _options(self, schema: str | None) -> str:
+        """libpq startup options: the pinned settings (see the module docstring)."""
+        opts = ["default_transaction_read_only=on", "standard_conforming_strings=on",
+                "escape_string_warning=off", "backslash_quote=safe_encoding",
+                "client_encoding=UTF8"]
+        if schema is not None:
+            path = quote_ident(schema, "postgres") if schema != "public" else "public"
+            opts.append(f"search_path={path}")
+        if self._major() >= 14:  # notice a vanished client (a killed worker) within 1 s
+            opts.append("client_connection_check_interval=1000")
+        return " ".join("-c " + _escape_option(o) for o in opts)
+
+    def _major(self) -> int:
+        import re
+
+        m = re.search(r"PostgreSQL (\d+)", self._version or "")
+        return int(m.group(1)) if m else 0
+
+    def _raw_connect(self, database: str, *, read_only: bool = True, schema: str | None = None):
         import psycopg
 
         c = self.config
-        options = "-c default_transaction_read_only=on" if read_only else ""
+        options = self._options(schema) if read_only else ""
         host = c.get("host", "localhost")
         port = int(c.get("port") or 5432)
         user = c.get("user") or c.get("username") or "postgres"
@@ -58,6 +84,7 @@ class PostgresEngine(Engine):
                 connect_timeout=int(c.get("connect_timeout", 10)),
                 options=options,
                 autocommit=False,
+                prepare_threshold=None,  # DISCARD ALL after each statement drops prepared ones
             )
         except psycopg.OperationalError as exc:
             raise DatabaseUnavailableError(self.engine_name, host, port, user, database,
@@ -82,9 +109,62 @@ class PostgresEngine(Engine):
         assert self.only is not None
         return name in self.only or any(w.startswith(name + ".") for w in self.only)
 
+    def check_account(self, conn) -> None:
+        """Refuse a superuser or a member of the server-file roles (see privileges.py)."""
+        if self.account_checked:
+            return
+        superuser, createrole = conn.execute(
+            "SELECT rolsuper, rolcreaterole FROM pg_roles WHERE rolname = current_user"
+        ).fetchone()
+        roles = [
+            r[0]
+            for r in conn.execute(
+                "SELECT rolname FROM pg_roles WHERE rolname = ANY(%s) "
+                "AND pg_has_role(current_user, oid, 'MEMBER') ORDER BY 1",
+                (list(privileges.PG_SERVER_ROLES),),
+            ).fetchall()
+        ]
+        conn.rollback()
+        self._account_report = privileges.judge_postgres_role(
+            superuser=bool(superuser), server_roles=roles, writable=[], createrole=createrole
+        )
+        self._enforce(self._account_report)
+        self.account_checked = True
+
+    def _enforce(self, report) -> None:
+        c = self.config
+        privileges.enforce(
+            report,
+            engine=self.engine_name,
+            where=f"{c.get('host', 'localhost')}:{c.get('port') or 5432}",
+            user=str(c.get("user") or c.get("username") or "postgres"),
+            statements=privileges.postgres_read_only_statements(
+                sorted({w.partition(".")[0] for w in self.only or []})
+            ),
+            allow_privileged=self.allow_privileged,
+        )
+
+    @staticmethod
+    def _writable(conn) -> bool:
+        """Whether the account may write anything in this database (for the warning)."""
+        return bool(
+            conn.execute(
+                "SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n "
+                "ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') "
+                f"AND {_SYSTEM_SCHEMA_FILTER} AND (has_table_privilege(c.oid, 'INSERT') "
+                "OR has_table_privilege(c.oid, 'UPDATE') OR has_table_privilege(c.oid, 'DELETE') "
+                "OR has_table_privilege(c.oid, 'TRUNCATE'))) OR EXISTS (SELECT 1 FROM "
+                f"pg_namespace n WHERE {_SYSTEM_SCHEMA_FILTER} "
+                "AND has_schema_privilege(n.oid, 'CREATE'))"
+            ).fetchone()[0]
+        )
+
     def _discover(self) -> dict[str, tuple[str, str]]:
         conn = self._raw_connect(self._maintenance_db())
         try:
+            self._version = str(conn.execute("SELECT version()").fetchone()[0])
+            first_check = not self.account_checked
+            self.check_account(conn)
             rows = conn.execute(
                 "SELECT datname FROM pg_database WHERE NOT datistemplate AND datallowconn "
                 "AND has_database_privilege(datname, 'CONNECT') ORDER BY datname"
@@ -98,9 +178,12 @@ class PostgresEngine(Engine):
         else:
             names = [n for n in names if n != MAINTENANCE_DB]
         targets: dict[str, tuple[str, str]] = {}
+        writable: list[str] = []
         for name in names:
             conn = self._raw_connect(name)
             try:
+                if first_check and self._writable(conn):
+                    writable.append(f"writes in database {name!r}")
                 schemas = [
                     r[0]
                     for r in conn.execute(
@@ -119,6 +202,8 @@ class PostgresEngine(Engine):
                     targets[f"{name}.{schema}"] = (name, schema)
         if self.only is not None:  # a named database keeps all its schemas
             targets = {k: v for k, v in targets.items() if k in self.only or v[0] in self.only}
+        if writable and not self._account_report.dangerous:  # dangerous: already warned
+            self._enforce(privileges.AccountReport(writes=writable))
         return targets
 
     def list_databases(self) -> list[str]:
@@ -130,14 +215,40 @@ class PostgresEngine(Engine):
         if self._targets is None:
             self.list_databases()
         database, schema = self._targets[db_id]
-        conn = self._raw_connect(database)
-        conn.execute(
-            "SELECT set_config('search_path', %s, false)",
-            (quote_ident(schema, "postgres") if schema != "public" else "public",),
-        )
-        conn.commit()
+        conn = self._raw_connect(database, schema=schema)
         conn._sqlsynth_schema = schema
         return conn
+
+    def reset(self, conn) -> bool:
+        """DISCARD ALL: back to the startup settings, no locks, temporary or prepared objects."""
+        try:
+            conn.rollback()
+            conn.autocommit = True
+            try:
+                conn.execute("DISCARD ALL")
+            finally:
+                conn.autocommit = False
+        except Exception:  # noqa: BLE001 - a connection that cannot be reset is dropped
+            return False
+        return not conn.closed
+
+    def backend_id(self, conn) -> int | None:
+        try:
+            return int(conn.info.backend_pid)
+        except Exception:  # noqa: BLE001
+            return None
+
+    def cancel_backend(self, backend_id: int) -> None:
+        import psycopg
+
+        c = self.config
+        with psycopg.connect(
+            host=c.get("host", "localhost"), port=int(c.get("port") or 5432),
+            user=c.get("user") or c.get("username") or "postgres",
+            password=c.get("password") or None, dbname=self._maintenance_db(),
+            connect_timeout=2, autocommit=True,
+        ) as conn:
+            conn.execute("SELECT pg_cancel_backend(%s)", (int(backend_id),))
 
     def _run(self, conn, sql, limits, deadline, explain):
         ms = max(1, math.ceil(limits.timeout * 1000)) if self.engine_side_timeout else 0
@@ -166,7 +277,12 @@ class PostgresEngine(Engine):
         return columns, budget
 
     def interrupt(self, conn) -> None:
-        conn.cancel()
+        # cancel_safe (psycopg 3.2+) waits without holding the GIL, unlike cancel()
+        cancel = getattr(conn, "cancel_safe", None)
+        if cancel is not None:
+            cancel(timeout=2.0)
+        else:
+            conn.cancel()
 
     def classify_error(self, exc: Exception, *, timed_out: bool) -> ExecStatus:
         state = getattr(exc, "sqlstate", None) or ""
@@ -238,8 +354,14 @@ class PostgresEngine(Engine):
         return tables
 
     def column_samples_sql(self, table: str, column: str, scan: int) -> str:
-        t, c = quote_ident(table, "postgres"), quote_ident(column, "postgres")
+        t = quote_ident(table, "postgres", always=True)
+        c = quote_ident(column, "postgres", always=True)
         return f"SELECT {c} FROM {t} WHERE {c} IS NOT NULL LIMIT {int(scan)}"
 
     def table_rows_sql(self, table: str, n: int) -> str:
-        return f"SELECT * FROM {quote_ident(table, 'postgres')} LIMIT {int(n)}"
+        return f"SELECT * FROM {quote_ident(table, 'postgres', always=True)} LIMIT {int(n)}"
+
+
+def _escape_option(option: str) -> str:
+    """Escape a `name=value` for libpq's options string (spaces and backslashes)."""
+    return option.replace("\\", "\\\\").replace(" ", "\\ ")

@@ -19,7 +19,7 @@ from typing import Any
 from sqlsynth.db.engines.base import Engine, RowBudget, fetch_into
 from sqlsynth.db.guard import FORBIDDEN_FUNCTIONS
 from sqlsynth.db.result import ExecStatus
-from sqlsynth.db.schema import Column, ForeignKey, Table, quote_ident
+from sqlsynth.db.schema import Column, ForeignKey, Table, quote_ident, sql_string
 
 SUFFIXES = (".sqlite", ".sqlite3", ".db")
 _MAGIC = b"SQLite format 3\x00"
@@ -214,13 +214,34 @@ class SQLiteEngine(Engine):
 
     def connect(self, db_id: str) -> sqlite3.Connection:
         uri = self.paths[db_id].as_uri() + "?mode=ro"
-        conn = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+        conn = sqlite3.connect(
+            uri, uri=True, check_same_thread=False, isolation_level=None, timeout=0.0,
+            factory=_Connection,
+        )
         conn.execute("PRAGMA query_only = ON")
         if hasattr(conn, "enable_load_extension"):
             conn.enable_load_extension(False)
         conn.set_authorizer(_authorizer)
         conn.text_factory = _decode_text
+        conn._sqlsynth_busy = 0  # busy timeout in ms now set (a locked file waits this long)
         return conn
+
+    def _set_busy_timeout(self, conn: sqlite3.Connection, timeout: float) -> None:
+        """Wait for a locked file at most the query's own time limit."""
+        ms = max(1, int(timeout * 1000))
+        if getattr(conn, "_sqlsynth_busy", None) != ms:
+            conn.set_authorizer(None)  # trusted pragma; the authorizer refuses it
+            try:
+                conn.execute(f"PRAGMA busy_timeout = {ms}")
+            finally:
+                conn.set_authorizer(_authorizer)
+            conn._sqlsynth_busy = ms
+
+    def reset(self, conn: sqlite3.Connection) -> bool:
+        """The authorizer leaves a statement no way to change session state (no PRAGMA
+        writes, ATTACH, temporary objects or functions); a connection left inside a
+        transaction or with changes counted is closed all the same."""
+        return not conn.in_transaction and conn.total_changes == 0
 
     def close_connection(self, conn: sqlite3.Connection) -> None:
         conn.close()
@@ -229,6 +250,7 @@ class SQLiteEngine(Engine):
         def progress() -> int:
             return 1 if time.monotonic() > deadline else 0
 
+        self._set_busy_timeout(conn, max(0.001, deadline - time.monotonic()))
         if self.engine_side_timeout:
             conn.set_progress_handler(progress, _PROGRESS_STEPS)
         # randomblob(1e9), zeroblob(1e9), printf('%.*c', 1e9, 'x') would each allocate a
@@ -274,8 +296,8 @@ class SQLiteEngine(Engine):
         ).fetchall()
         tables = []
         for name, ddl, kind in rows:  # views are listed (and queried) like tables
-            q = quote_ident(name, "sqlite").replace("'", "''")
-            info = conn.execute(f"PRAGMA table_info('{q}')").fetchall()
+            # the pragma takes the table's name itself (a string), not a quoted identifier
+            info = conn.execute(f"PRAGMA table_info({sql_string(name)})").fetchall()
             comments, table_comment = parse_column_comments(ddl or "")
             if kind == "view":
                 table_comment = f"view: {table_comment}" if table_comment else "view"
@@ -294,9 +316,9 @@ class SQLiteEngine(Engine):
             )
         by_name = {t.name.lower(): t for t in tables}
         for table in tables:
-            q = quote_ident(table.name, "sqlite").replace("'", "''")
             groups: dict[int, list] = {}
-            for fk in conn.execute(f"PRAGMA foreign_key_list('{q}')").fetchall():
+            pragma = f"PRAGMA foreign_key_list({sql_string(table.name)})"
+            for fk in conn.execute(pragma).fetchall():
                 groups.setdefault(fk[0], []).append(fk)
             for parts in groups.values():
                 parts.sort(key=lambda r: r[1])
@@ -311,11 +333,15 @@ class SQLiteEngine(Engine):
         return tables
 
     def column_samples_sql(self, table: str, column: str, scan: int) -> str:
-        t, c = quote_ident(table, "sqlite"), quote_ident(column, "sqlite")
+        t, c = quote_ident(table, "sqlite", always=True), quote_ident(column, "sqlite", always=True)
         return f"SELECT {c} FROM {t} WHERE {c} IS NOT NULL LIMIT {int(scan)}"
 
     def table_rows_sql(self, table: str, n: int) -> str:
-        return f"SELECT * FROM {quote_ident(table, 'sqlite')} LIMIT {int(n)}"
+        return f"SELECT * FROM {quote_ident(table, 'sqlite', always=True)} LIMIT {int(n)}"
+
+
+class _Connection(sqlite3.Connection):
+    """A connection that can carry the engine's per-session notes (busy timeout set)."""
 
 
 def _decode_text(raw: bytes) -> str:
