@@ -51,7 +51,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import sqlglot
 from sqlglot import exp
 
-from sqlsynth.commands import write_final
 from sqlsynth.config import RunConfig
 from sqlsynth.db import DatabaseManager
 from sqlsynth.db.compare import query_orders_output, results_match
@@ -59,6 +58,7 @@ from sqlsynth.examples import example_db_root, example_file
 from sqlsynth.pipelines import Text2SQLGeneration_APIPipeline, Text2SQLRefine_APIPipeline
 from sqlsynth.sql import extract_sql
 from sqlsynth.storage import read_rows
+from sqlsynth.storage.final import write_final
 from sqlsynth.testing import ScriptedOpenAIServer
 
 KINDS = ("wrong_question", "lenient_judge", "drift", "empty_value", "near_dup", "garbage",

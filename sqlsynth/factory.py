@@ -124,6 +124,12 @@ def make_engine(cfg: RunConfig, database_manager: Any, llm: Any, embeddings: Any
     )
 
 
+def make_engine_for(cfg: RunConfig) -> Any:
+    """The engine with its own database manager and models (one cache, one concurrency)."""
+    chat, embeddings = make_models(cfg)
+    return make_engine(cfg, make_database_manager(cfg), chat, embeddings)
+
+
 def make_solver(cfg: RunConfig, database_manager: Any, llm: Any, embeddings: Any) -> Any:
     """The solver ``SQLExecutionClassifier`` grades with, by ``cfg.execution_solver``."""
     if cfg.execution_solver == "engine":

@@ -185,7 +185,7 @@ def test_closed_pipe_is_no_traceback(tmp_path: Path) -> None:
 
 
 def test_pipe_safe_stdout_stops_writing_quietly() -> None:
-    from sqlsynth.cli import _PipeSafeStream
+    from sqlsynth.cli.app import _PipeSafeStream
 
     class Closed:
         writes = 0
@@ -245,7 +245,7 @@ def test_a_run_folder_is_refused_to_another_command_and_resumed_by_its_own(
 def test_commands_have_their_own_default_folders(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sqlsynth.cli import _config, build_parser
+    from sqlsynth.cli.parser import _config, build_parser
 
     monkeypatch.chdir(tmp_path)
     outs = {command: _config(build_parser().parse_args([command, *extra])).out
@@ -365,7 +365,7 @@ def test_views_are_listed_in_the_schema_and_queryable(
 def test_ctrl_c_says_so_at_once_and_a_second_one_quits(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from sqlsynth import cli
+    from sqlsynth.cli import app as cli
 
     exits: list[int] = []
     monkeypatch.setattr(cli.os, "_exit", exits.append)

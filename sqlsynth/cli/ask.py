@@ -6,15 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlsynth.engine.batch import ask_file, ask_one, resolve_db_id
+from sqlsynth.engine.batch import answer_file_in_order, ask_one, resolve_db_id
 from sqlsynth.engine.knowledge import import_knowledge
-
-
-def _engine(cfg: Any) -> Any:
-    from sqlsynth import factory
-
-    chat, embeddings = factory.make_models(cfg)  # one cache, one --concurrency for both
-    return factory.make_engine(cfg, factory.make_database_manager(cfg), chat, embeddings)
+from sqlsynth.factory import make_engine_for
 
 
 def _cli_db_id(database_manager: Any, db_id: str | None) -> str:
@@ -37,7 +31,7 @@ def run_ask(cfg: Any, *, question: str | None, questions_file: str | None, out: 
 
     if not question and not questions_file:
         raise ValueError("ask: give a question, or --questions FILE")
-    engine = _engine(cfg)
+    engine = make_engine_for(cfg)
     db_id = cfg.db_ids[0] if cfg.db_ids else None
     if question and not questions_file:
         db_id = _cli_db_id(engine.db, db_id)
@@ -47,14 +41,8 @@ def run_ask(cfg: Any, *, question: str | None, questions_file: str | None, out: 
         print(f"imported {added} knowledge entries for {target_id}")
     if questions_file:
         output = out or str(Path(cfg.out) / "answers.jsonl")
-        rows = ask_file(None, questions_file, output, engine=engine,
-                        concurrency=max(1, min(cfg.concurrency, 16)), with_trace=show_trace)
-        # answers were appended as they finished; leave them in question order, so the file
-        # pairs line by line with the questions (evaluation pairs by position without ids)
-        tmp = Path(output).with_suffix(".tmp")
-        tmp.write_text("".join(json.dumps(r, ensure_ascii=False, default=str) + "\n"
-                               for r in rows), encoding="utf-8")
-        tmp.replace(output)
+        rows = answer_file_in_order(engine, questions_file, output,
+                                    concurrency=cfg.concurrency, with_trace=show_trace)
         ok = sum(1 for r in rows if r.get("status") == "ok")
         print(f"answered {len(rows)} questions ({ok} executed with rows) -> {output}")
         return ExitCode.OK

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import re
 import shutil
 import sys
 from collections.abc import Callable
@@ -11,16 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlsynth.config import CONFIG_FILE_NAME, RunConfig
+from sqlsynth.pipelines.finish import close_run
+from sqlsynth.storage.final import FINAL_FILE, order_fields, write_final
 
 ConfigMaker = Callable[..., RunConfig]
-
-#: the reference's documented output fields, in its order; other input fields follow
-FINAL_FIELDS = [
-    "db_id", "question", "question_type", "evidence", "SQL", "sql_variation_type",
-    "sql_complexity_type", "prompt", "cot_reasoning", "sql_component_difficulty",
-    "sql_execution_difficulty",
-]
-FINAL_FILE = "final.jsonl"
 
 
 def cmd_init(args: argparse.Namespace, make_config: ConfigMaker) -> int:
@@ -45,22 +38,6 @@ def cmd_schema(args: argparse.Namespace, make_config: ConfigMaker) -> int:
         print(render(db_id))
         print()
     return 0
-
-
-def close_run(pipeline: Any, cfg: RunConfig, started: float | None = None) -> Path:
-    """What every run does at its end, whatever stopped it: the summary table on stderr, the
-    run record, ``final.jsonl`` from the last finished step and the data card (also called by
-    the ``init`` scripts)."""
-    from sqlsynth.report import finish_run, print_run_summary, record_run
-
-    try:
-        print_run_summary(pipeline)
-        record_run(pipeline, started)
-    finally:
-        final = write_final(Path(cfg.out), cfg.file_name_prefix, cfg.cache_type)
-    print(f"final rows: {final}", file=sys.stderr)
-    finish_run(cfg.out)
-    return final
 
 
 def _run_pipeline(pipeline_cls: Any, cfg: RunConfig, *, command: str,
@@ -177,34 +154,6 @@ def cmd_refine(args: argparse.Namespace, make_config: ConfigMaker) -> int:
                          database_manager=manager)
 
 
-def last_step_file(out: Path, prefix: str, cache_type: str) -> Path | None:
-    """The highest-numbered step file of a run folder."""
-    pattern = re.compile(rf"^{re.escape(prefix)}_step(\d+)\.{re.escape(cache_type)}$")
-    steps = [(int(m.group(1)), p) for p in out.glob("*") if (m := pattern.match(p.name))]
-    return max(steps)[1] if steps else None
-
-
-def order_fields(row: dict[str, Any]) -> dict[str, Any]:
-    """Reference fields first, in the reference's order, then every other field the row had."""
-    ordered = {k: row[k] for k in FINAL_FIELDS if k in row}
-    ordered.update({k: v for k, v in row.items() if k not in ordered})
-    return ordered
-
-
-def write_final(out: Path, prefix: str, cache_type: str) -> Path:
-    from sqlsynth.storage import read_rows, strict_json
-    from sqlsynth.storage.formats import write_bytes_atomic
-
-    last = last_step_file(out, prefix, cache_type)
-    rows = read_rows(last) if last else []
-    final = out / FINAL_FILE
-    # strict JSON (no NaN/Infinity), through a temporary file the next run removes if killed
-    (out / "final.tmp").unlink(missing_ok=True)  # left by versions that wrote it directly
-    body = "".join(strict_json(order_fields(row)) + "\n" for row in rows)
-    write_bytes_atomic(final, body.encode("utf-8"))
-    return final
-
-
 def _rows_for_export(path: Path) -> list[dict[str, Any]]:
     from sqlsynth.storage import read_rows
 
@@ -267,7 +216,7 @@ def cmd_report(args: argparse.Namespace, make_config: ConfigMaker) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, make_config: ConfigMaker) -> int:
-    from sqlsynth.engine.cli import run_ask
+    from sqlsynth.cli.ask import run_ask
     from sqlsynth.run_folder import claim
 
     cfg = make_config(args)
@@ -281,7 +230,7 @@ def cmd_ask(args: argparse.Namespace, make_config: ConfigMaker) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, make_config: ConfigMaker) -> int:
-    from sqlsynth.eval.cli import run_eval
+    from sqlsynth.cli.eval import run_eval
     from sqlsynth.run_folder import claim
 
     cfg = make_config(args)

@@ -106,13 +106,14 @@ def run_eval(cfg: Any, *, pred: str | None, gold: str, questions: str | None = N
             print("eval: give --pred, or --questions to answer with the engine first",
                   file=sys.stderr)
             return 2
-        from sqlsynth.engine.cli import run_ask
+        from sqlsynth.engine.batch import answer_file_in_order
+        from sqlsynth.factory import make_engine_for
 
         answers = out or str(Path(cfg.out) / "eval_answers.jsonl")
-        code = run_ask(cfg, question=None, questions_file=questions, out=answers,
-                       show_trace=False, knowledge_file=None)
-        if code:
-            return code
+        rows = answer_file_in_order(make_engine_for(cfg), questions, answers,
+                                    concurrency=cfg.concurrency)
+        ok = sum(1 for r in rows if r.get("status") == "ok")
+        print(f"answered {len(rows)} questions ({ok} executed with rows) -> {answers}")
         pred = answers
     try:
         pairs = load_pairs(pred, gold)

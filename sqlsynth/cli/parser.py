@@ -1,21 +1,12 @@
-"""The ``sqlsynth`` command line: parses arguments and calls the library, nothing more."""
+"""The ``sqlsynth`` argument parser: every command's flags, and the ``RunConfig`` they make."""
 
 from __future__ import annotations
 
 import argparse
-import builtins
-import json
-import os
-import signal
 import sys
-import threading
-import time
 from typing import Any
 
 from sqlsynth.config import RunConfig
-
-#: exception groups (Python 3.11+; an empty tuple catches nothing on 3.10)
-_EXCEPTION_GROUPS: Any = getattr(builtins, "BaseExceptionGroup", ())
 
 
 def _default(key: str) -> str:
@@ -277,7 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "<out>/eval_answers.jsonl)")
     _add_out_flag(p, "eval", "run folder: LLM cache, knowledge table, value index")
     _add_engine_flags(p)
-    from sqlsynth.eval.cli import add_eval_flags
+    from sqlsynth.cli.eval import add_eval_flags
 
     add_eval_flags(p)
 
@@ -305,139 +296,3 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
                              help="as 'sqlsynth -v'")
     return parser
-
-
-class _PipeSafeStream:
-    """stdout that stops writing, silently, once its reader has gone (``| head``).
-
-    The command goes on (a run still writes ``final.jsonl``); later writes go nowhere, and
-    the descriptor is pointed at /dev/null so the interpreter's last flush cannot fail.
-    """
-
-    def __init__(self, stream: Any) -> None:
-        self._stream = stream
-        self.closed_by_reader = False
-
-    def _gone(self) -> None:
-        self.closed_by_reader = True
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, self._stream.fileno())
-            os.close(devnull)
-        except (OSError, ValueError, AttributeError):
-            pass
-
-    def write(self, text: str) -> int:
-        if self.closed_by_reader:
-            return len(text)
-        try:
-            return self._stream.write(text)
-        except BrokenPipeError:
-            self._gone()
-            return len(text)
-
-    def flush(self) -> None:
-        if self.closed_by_reader:
-            return
-        try:
-            self._stream.flush()
-        except BrokenPipeError:
-            self._gone()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
-
-
-def _on_interrupt(signum: int, frame: Any) -> None:
-    """First Ctrl-C: say so at once, then stop; a second one quits without waiting for the
-    model call in progress (the run folder is consistent after every row)."""
-    from sqlsynth.errors import ExitCode
-
-    if getattr(_on_interrupt, "seen", False):
-        os._exit(ExitCode.INTERRUPTED)
-        return
-    _on_interrupt.seen = True  # type: ignore[attr-defined]
-    print("\ninterrupted: stopping (a model call in progress may take a few seconds; Ctrl-C "
-          "again quits now); rerun the same command to resume", file=sys.stderr, flush=True)
-    raise KeyboardInterrupt
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    from sqlsynth import commands
-    from sqlsynth.errors import ExitCode, exit_code_for, is_user_error, redact_secrets
-    from sqlsynth.progress import quiet_third_party, set_verbosity
-
-    set_verbosity(-1 if args.quiet else args.verbose)
-    if args.verbose:
-        import logging
-
-        logging.basicConfig(level=logging.DEBUG if args.verbose > 1 else logging.INFO,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    else:
-        quiet_third_party()
-
-    handler = getattr(commands, f"cmd_{args.command}")
-    start = time.perf_counter()
-    stdout = sys.stdout
-    sys.stdout = _PipeSafeStream(stdout)  # type: ignore[assignment]
-    previous_sigint = None
-    if threading.current_thread() is threading.main_thread():
-        _on_interrupt.seen = False  # type: ignore[attr-defined]
-        previous_sigint = signal.signal(signal.SIGINT, _on_interrupt)
-    try:
-        return int(handler(args, _config) or 0)
-    except KeyboardInterrupt:
-        print("interrupted; rerun the same command to resume", file=sys.stderr)
-        return int(ExitCode.INTERRUPTED)
-    except _EXCEPTION_GROUPS as group:
-        exc = _first_leaf(group)
-        if not is_user_error(exc):
-            return _internal_error(group)
-        print(f"sqlsynth {args.command}: error: {redact_secrets(str(exc))}", file=sys.stderr)
-        return int(exit_code_for(exc))
-    except Exception as exc:  # noqa: BLE001 - every error ends here, as one line or a traceback
-        if not is_user_error(exc):
-            return _internal_error(exc)
-        # one line, printed once, never with a password or key in it
-        print(f"sqlsynth {args.command}: {_label(exc)}: {redact_secrets(str(exc))}",
-              file=sys.stderr)
-        return int(exit_code_for(exc))
-    finally:
-        if previous_sigint is not None:
-            signal.signal(signal.SIGINT, previous_sigint)
-        sys.stdout.flush()  # a reader that left is noticed here, not at interpreter exit
-        sys.stdout = stdout
-        if args.command in {"generate", "refine", "demo"} and not args.quiet:
-            print(f"wall time: {time.perf_counter() - start:.1f} s", file=sys.stderr)
-
-
-def _internal_error(exc: BaseException) -> int:
-    """A bug: the traceback is shown (it is what to report), with secrets masked."""
-    import traceback
-
-    from sqlsynth.errors import ExitCode, redact_secrets
-
-    text = "".join(traceback.format_exception(exc))
-    print(redact_secrets(text), end="", file=sys.stderr)
-    return int(ExitCode.ERROR)
-
-
-def _label(exc: BaseException) -> str:
-    return "incomplete" if type(exc).__name__ == "IncompleteRunError" else "error"
-
-
-def _first_leaf(exc: BaseException) -> BaseException:
-    """The first real exception inside (nested) exception groups."""
-    while isinstance(exc, _EXCEPTION_GROUPS) and exc.exceptions:
-        exc = exc.exceptions[0]
-    return exc
-
-
-def dump_json(obj: Any) -> str:
-    return json.dumps(obj, indent=2, ensure_ascii=False, default=str)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
-

@@ -17,7 +17,7 @@ from typing import Any
 from sqlsynth.engine.engine import ContentAwareEngine
 from sqlsynth.engine.trace import EngineAnswer
 from sqlsynth.errors import InputFormatError
-from sqlsynth.storage.formats import read_numbered_rows, strict_json
+from sqlsynth.storage.formats import read_numbered_rows, strict_json, write_bytes_atomic
 
 
 def _database_manager(target: Any) -> Any:
@@ -197,3 +197,20 @@ def ask_file(
             await eng.aclose()
 
     return asyncio.run(run())
+
+
+def answer_file_in_order(engine: ContentAwareEngine, questions: str | os.PathLike[str],
+                         output: str | os.PathLike[str], *, concurrency: int,
+                         with_trace: bool = False) -> list[dict]:
+    """``ask_file`` with at most ``concurrency`` (capped at 16) questions at once, then the
+    answers file rewritten in question order.
+
+    Answers are appended as they finish; leaving them in question order pairs the file line
+    by line with the questions (evaluation pairs by position when rows have no ids).
+    """
+    rows = ask_file(None, questions, output, engine=engine,
+                    concurrency=max(1, min(concurrency, 16)),
+                    with_trace=with_trace)
+    body = "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows)
+    write_bytes_atomic(output, body.encode("utf-8"))
+    return rows

@@ -1,5 +1,8 @@
 """The end of a run: the summary table, the run record, the data card and where to look next.
 
+``close_run`` does all of it, whatever stopped the run (the commands and the ``init`` scripts
+call it).
+
 ``print_run_summary`` prints rows in/out per step with drop reasons and the LLM usage.
 ``record_run`` appends what the run was (database, models, seed) and what it paid for to
 ``<out>/sqlsynth_runs.jsonl``, the only place token usage outlives the process; the viewer, the
@@ -14,6 +17,9 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from sqlsynth.config import RunConfig
+from sqlsynth.storage.final import write_final
 
 
 def _stats(model: Any) -> dict[str, Any]:
@@ -157,3 +163,17 @@ def finish_run(out: str | Path) -> Path | None:
     print(f"data card: {card}", file=sys.stderr)
     print(f"review rows in the browser: sqlsynth view {out}", file=sys.stderr)
     return card
+
+
+def close_run(pipeline: Any, cfg: RunConfig, started: float | None = None) -> Path:
+    """What every run does at its end, whatever stopped it: the summary table on stderr, the
+    run record, ``final.jsonl`` from the last finished step and the data card (also called by
+    the ``init`` scripts)."""
+    try:
+        print_run_summary(pipeline)
+        record_run(pipeline, started)
+    finally:
+        final = write_final(Path(cfg.out), cfg.file_name_prefix, cfg.cache_type)
+    print(f"final rows: {final}", file=sys.stderr)
+    finish_run(cfg.out)
+    return final

@@ -12,7 +12,7 @@ for the reference's `storage.read("dataframe")` / `storage.write(df)` contract).
 """
 
 from sqlsynth import RunConfig, Step, Text2SQLGeneration_APIPipeline, factory
-from sqlsynth.commands import close_run
+from sqlsynth.pipelines.finish import close_run
 
 
 class Text2SQLGenerationPipeline(Text2SQLGeneration_APIPipeline):

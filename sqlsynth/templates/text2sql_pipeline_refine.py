@@ -8,7 +8,7 @@ that the input file has the columns the steps read.
 """
 
 from sqlsynth import RunConfig, Step, Text2SQLRefine_APIPipeline, factory
-from sqlsynth.commands import close_run
+from sqlsynth.pipelines.finish import close_run
 
 
 class Text2SQLRefinePipeline(Text2SQLRefine_APIPipeline):

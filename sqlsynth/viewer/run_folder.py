@@ -4,7 +4,7 @@ A run folder (``--out``) is written by the pipelines and ``FileStorage``: ``<pre
 files, ``<prefix>_manifest.json`` (steps, rows in/out, reject counts), ``<prefix>_rejects.jsonl``
 (every dropped row with step and reason), ``final.jsonl``, ``llm_cache.sqlite`` and
 ``sqlsynth_runs.jsonl`` (one line per command that ran in the folder: command, database, models,
-seed and the LLM usage it paid for; see :mod:`sqlsynth.report`). Missing pieces read as empty,
+seed and the LLM usage it paid for; see :mod:`sqlsynth.pipelines.finish`). Missing pieces read as empty,
 so a folder of an interrupted run, or one from before a file existed, still opens.
 """
 
@@ -153,7 +153,7 @@ class RunFolder:
 
     def quality_fields(self) -> list[str]:
         """Numeric or label fields beyond the reference's (scores a judge or a filter added)."""
-        from sqlsynth.commands import FINAL_FIELDS
+        from sqlsynth.storage.final import FINAL_FIELDS
 
         known = set(FINAL_FIELDS) | {"id", "cot_responses"}
         names: dict[str, None] = {}

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlsynth.commands import write_final
 from sqlsynth.config import RunConfig
 from sqlsynth.llm import OpenAIChat, OpenAIEmbeddings
 from sqlsynth.pipelines import Text2SQLGeneration_APIPipeline
 from sqlsynth.storage import read_rows
+from sqlsynth.storage.final import write_final
 from sqlsynth.testing import ScriptedOpenAIServer
 from sqlsynth.testing.pipeline_responder import PipelineResponder
 

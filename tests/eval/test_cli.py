@@ -2,7 +2,7 @@ import json
 import sqlite3
 from types import SimpleNamespace
 
-from sqlsynth.eval.cli import run_eval
+from sqlsynth.cli.eval import run_eval
 
 
 def test_run_eval_writes_json_report(tmp_path, capsys):

@@ -6,8 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from sqlsynth.cli.eval import run_eval
 from sqlsynth.eval import EvalItem, evaluate, load_pairs
-from sqlsynth.eval.cli import run_eval
 from sqlsynth.eval.conventions import CONVENTIONS, bird, spider2, test_suite
 from sqlsynth.eval.conventions.runner import ConventionOptions, evaluate_convention
 from sqlsynth.eval.conventions.spider_parser import SpiderSchema, parse_or_empty, parse_spider

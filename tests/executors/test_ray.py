@@ -9,10 +9,10 @@ import pytest
 from executor_runs import outputs, run_config
 from ray_cluster import LocalRayCluster
 
-from sqlsynth.commands import write_final
 from sqlsynth.executors.local import LocalExecutor
 from sqlsynth.executors.ray import RayExecutor
 from sqlsynth.pipelines import Text2SQLGeneration_APIPipeline, Text2SQLRefine_APIPipeline
+from sqlsynth.storage.final import write_final
 
 PIPELINES = {"generate": Text2SQLGeneration_APIPipeline, "refine": Text2SQLRefine_APIPipeline}
 

@@ -11,9 +11,9 @@ import pytest
 from executor_runs import outputs, run_config
 
 from sqlsynth.cli import main
-from sqlsynth.commands import write_final
 from sqlsynth.executors.shard import ShardSpec, merge_shards
 from sqlsynth.pipelines import Text2SQLGeneration_APIPipeline, Text2SQLRefine_APIPipeline
+from sqlsynth.storage.final import write_final
 
 PIPELINES = {"generate": Text2SQLGeneration_APIPipeline, "refine": Text2SQLRefine_APIPipeline}
 

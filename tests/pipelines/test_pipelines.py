@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from sqlsynth.commands import FINAL_FIELDS, write_final
 from sqlsynth.config import RunConfig
 from sqlsynth.examples import example_file
 from sqlsynth.pipelines import Text2SQLGeneration_APIPipeline, Text2SQLRefine_APIPipeline
 from sqlsynth.storage import read_rows
+from sqlsynth.storage.final import FINAL_FIELDS, write_final
 from sqlsynth.testing import ScriptedOpenAIServer
 from sqlsynth.testing.pipeline_responder import PipelineResponder
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from sqlsynth.cli import main
-from sqlsynth.commands import write_final
 from sqlsynth.config import RunConfig
 from sqlsynth.export import export_rows
 from sqlsynth.operators.quality import QUALITY_FIELDS
 from sqlsynth.pipelines import Text2SQLGeneration_APIPipeline, Text2SQLRefine_APIPipeline
 from sqlsynth.storage import read_rows
+from sqlsynth.storage.final import write_final
 from sqlsynth.testing import ScriptedOpenAIServer
 from sqlsynth.testing.pipeline_responder import PipelineResponder, decoded_sql
 

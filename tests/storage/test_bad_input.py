@@ -230,7 +230,7 @@ def test_temp_files_of_an_interrupted_write_are_removed(tmp_path, server, finish
 
 
 def test_internal_error_traceback_masks_secrets(monkeypatch):
-    from sqlsynth import commands
+    from sqlsynth.cli import commands
 
     def broken(args, make_config):
         raise RuntimeError("lost connection to mysql://reader:Sup3rSecretPw@db:3306/x "

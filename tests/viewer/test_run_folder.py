@@ -42,7 +42,7 @@ def test_usage_adds_up_over_runs_and_passwords_are_not_recorded(tmp_path: Path) 
 
 
 def test_redact_url_hides_the_password() -> None:
-    from sqlsynth.report import redact_url
+    from sqlsynth.pipelines.finish import redact_url
 
     assert "secret" not in redact_url("postgresql://me:secret@127.0.0.1:5432/db")
     assert redact_url("mysql://me@host/") == "mysql://me@host/"

@@ -1,0 +1,7 @@
+"""``python -m sqlsynth.cli``."""
+
+import sys
+
+from sqlsynth.cli.app import main
+
+sys.exit(main())
