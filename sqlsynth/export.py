@@ -178,11 +178,10 @@ def _dumps(obj: Any, indent: int | None = None) -> str:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    """Write via a sibling temporary file so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    """Readers never see half a file (:mod:`sqlsynth.storage.atomic`)."""
+    from sqlsynth.storage.atomic import write_bytes_atomic
+
+    write_bytes_atomic(path, text.encode("utf-8"))
 
 
 def _write_jsonl(path: Path, rows: list[Any]) -> None:
@@ -220,10 +219,10 @@ def _write_parquet(path: Path, rows: list[dict[str, Any]], summary: ExportSummar
     import pyarrow.parquet as pq
 
     table = _arrow_table(rows, summary)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp)
-    os.replace(tmp, path)
+    from sqlsynth.storage.atomic import atomic_path
+
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp)
 
 
 def _type_name(values: list[Any]) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlsynth.errors import InputFormatError
+from sqlsynth.storage.atomic import write_bytes_atomic
 
 #: the fields the refine pipeline reads
 PIPELINE_FIELDS = ("db_id", "SQL", "question", "evidence")
@@ -97,8 +98,6 @@ def prepare_refine_input(path: Path, out: Path, databases: list[str],
         return path, notes
     out.mkdir(parents=True, exist_ok=True)
     target = out / PREPARED_FILE
-    tmp = target.with_suffix(".tmp")
-    tmp.write_text("".join(json.dumps(r, ensure_ascii=False, default=str) + "\n"
-                           for r in prepared), encoding="utf-8")
-    tmp.replace(target)
+    write_bytes_atomic(target, "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n"
+                                       for r in prepared).encode("utf-8"))
     return target, notes

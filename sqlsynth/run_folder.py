@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlsynth.storage.formats import write_bytes_atomic
+from sqlsynth.storage.atomic import write_bytes_atomic
 
 RUN_FILE = "sqlsynth_run.json"
 

@@ -17,7 +17,8 @@ from typing import Any
 from sqlsynth.engine.engine import ContentAwareEngine
 from sqlsynth.engine.trace import EngineAnswer
 from sqlsynth.errors import InputFormatError
-from sqlsynth.storage.formats import read_numbered_rows, strict_json, write_bytes_atomic
+from sqlsynth.storage.atomic import write_bytes_atomic
+from sqlsynth.storage.formats import read_numbered_rows, strict_json
 
 
 def _database_manager(target: Any) -> Any:

@@ -35,6 +35,7 @@ from sqlglot import exp
 
 from sqlsynth.engine.knowledge import safe_file_stem
 from sqlsynth.engine.probes import Probe, is_text_type
+from sqlsynth.storage.atomic import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -351,9 +352,18 @@ def _write_index(
     elapsed: float,
 ) -> None:
     """Write to a temporary file then rename, so readers never see a half-built index."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.unlink(missing_ok=True)
+    with atomic_path(path) as tmp:
+        _fill_index(tmp, columns, values, fingerprint, dialect, elapsed)
+
+
+def _fill_index(
+    tmp: Path,
+    columns: list[IndexedColumn],
+    values: dict[tuple[str, str], list[str]],
+    fingerprint: str,
+    dialect: str,
+    elapsed: float,
+) -> None:
     fts = fts5_trigram_available()
     conn = sqlite3.connect(tmp)
     try:
@@ -391,4 +401,3 @@ def _write_index(
         conn.commit()
     finally:
         conn.close()
-    os.replace(tmp, path)

@@ -7,12 +7,13 @@ database layer reads them back from ``sqlite_master.sql`` to describe columns to
 from __future__ import annotations
 
 import datetime as dt
-import os
 import random
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from sqlsynth.storage.atomic import atomic_path
 
 Column = tuple[str, str, str]
 """(name, declaration such as ``TEXT NOT NULL REFERENCES t(c)``, comment)."""
@@ -48,28 +49,24 @@ def write_database(
     Tables are created and filled in the given order, so parents must come first. The file is
     written next to its final name and renamed, so a failed build never leaves half a database.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    if tmp.exists():
-        tmp.unlink()
-    con = sqlite3.connect(tmp)
-    try:
-        con.execute("PRAGMA foreign_keys = ON")
-        with con:
-            for table in tables:
-                con.execute(table.create_sql())
-                marks = ", ".join("?" * len(table.columns))
-                cols = ", ".join(table.column_names)
-                con.executemany(
-                    f"INSERT INTO {table.name} ({cols}) VALUES ({marks})", rows[table.name]
-                )
-        problems = con.execute("PRAGMA foreign_key_check").fetchall()
-        if problems:
-            raise ValueError(f"{path.name}: foreign key violations, first: {problems[0]}")
-        con.execute("VACUUM")
-    finally:
-        con.close()
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        con = sqlite3.connect(tmp)
+        try:
+            con.execute("PRAGMA foreign_keys = ON")
+            with con:
+                for table in tables:
+                    con.execute(table.create_sql())
+                    marks = ", ".join("?" * len(table.columns))
+                    cols = ", ".join(table.column_names)
+                    con.executemany(
+                        f"INSERT INTO {table.name} ({cols}) VALUES ({marks})", rows[table.name]
+                    )
+            problems = con.execute("PRAGMA foreign_key_check").fetchall()
+            if problems:
+                raise ValueError(f"{path.name}: foreign key violations, first: {problems[0]}")
+            con.execute("VACUUM")
+        finally:
+            con.close()
 
 
 def random_date(rng: random.Random, start: dt.date, end: dt.date) -> dt.date:

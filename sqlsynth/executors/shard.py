@@ -127,7 +127,8 @@ def merge_shards(out: str | Path, *, prefix: str = "sqlsynth", cache_type: str =
     unfinished. Returns ``out``.
     """
     from sqlsynth.storage import FileStorage
-    from sqlsynth.storage.formats import read_rows, write_bytes_atomic, write_rows_atomic
+    from sqlsynth.storage.atomic import write_bytes_atomic
+    from sqlsynth.storage.formats import read_rows, write_rows_atomic
     from sqlsynth.storage.manifest import Manifest
 
     out = Path(out)

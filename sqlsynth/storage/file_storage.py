@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlsynth.operators.base import Operator, Reject, Row, StepContext
+from sqlsynth.storage.atomic import remove_stale_temp_files, write_bytes_atomic
 from sqlsynth.storage.fingerprint import describe_operator, digest, file_digest
 from sqlsynth.storage.formats import (
     DEFAULT_MAX_LINE_BYTES,
@@ -28,9 +29,7 @@ from sqlsynth.storage.formats import (
     format_for,
     read_numbered_rows,
     read_rows,
-    remove_stale_temp_files,
     validate_required,
-    write_bytes_atomic,
     write_rows_atomic,
 )
 from sqlsynth.storage.manifest import Manifest

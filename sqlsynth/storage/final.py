@@ -10,7 +10,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from sqlsynth.storage.formats import read_rows, strict_json, write_bytes_atomic
+from sqlsynth.storage.atomic import write_bytes_atomic
+from sqlsynth.storage.formats import read_rows, strict_json
 
 #: the reference's documented output fields, in its order; other input fields follow
 FINAL_FIELDS = [

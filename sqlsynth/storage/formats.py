@@ -5,8 +5,9 @@ JSONL and CSV are read as a stream, one line at a time, and a line (or CSV field
 ``max_line_bytes`` is an error naming the file and line: a 1 GB line costs at most that much
 memory, never the whole file several times over. (JSON arrays are parsed whole: use JSONL for
 big inputs.) Writers always go through a temporary file, ``fsync`` and ``os.replace``, so a
-step file either exists complete or not at all; ``remove_stale_temp_files`` clears what a
-killed write left behind.
+step file either exists complete or not at all (:mod:`sqlsynth.storage.atomic`, the one
+helper every file write of sqlsynth uses); ``remove_stale_temp_files`` clears what a killed
+write left behind.
 
 Output is strict JSON (RFC 8259): NaN and +/-Infinity have no JSON spelling, so a non-finite
 number is written as ``null`` (in JSONL, JSON and CSV cells alike). Parsers that accept the
@@ -20,12 +21,12 @@ import io
 import json
 import math
 import os
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from sqlsynth.errors import MissingDependencyError
+from sqlsynth.storage.atomic import write_bytes_atomic
 from sqlsynth.storage.errors import InputFormatError
 
 Row = dict[str, Any]
@@ -361,50 +362,6 @@ def serialize(rows: Sequence[Row], fmt: str) -> bytes:
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink)
     return sink.getvalue().to_pybytes()
-
-
-def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write via a temporary file in the same directory, fsync, then rename over ``path``."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, target)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    _fsync_dir(target.parent)
-
-
-def remove_stale_temp_files(directory: str | os.PathLike[str]) -> list[Path]:
-    """Delete the temporary files an interrupted ``write_bytes_atomic`` left in ``directory``
-    (``.<name>.<random>.tmp``); called when a run starts there. Returns what was removed."""
-    removed = []
-    folder = Path(directory)
-    if not folder.is_dir():
-        return removed
-    for candidate in folder.glob(".*.tmp"):
-        if candidate.is_file():
-            candidate.unlink(missing_ok=True)
-            removed.append(candidate)
-    return removed
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def write_rows_atomic(path: str | os.PathLike[str], rows: Sequence[Row], fmt: str) -> None:

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlsynth.storage.formats import write_bytes_atomic
+from sqlsynth.storage.atomic import write_bytes_atomic
 
 MANIFEST_VERSION = 1
 

@@ -12,7 +12,8 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlsynth.storage.formats import strict_json, write_bytes_atomic
+from sqlsynth.storage.atomic import write_bytes_atomic
+from sqlsynth.storage.formats import strict_json
 
 
 class RejectsLog:

@@ -178,7 +178,7 @@ def render_card(folder: RunFolder, prices: dict[str, tuple[float, float]] | None
 def write_card(folder_path: str | Path, out: str | Path | None = None,
                prices_path: str | None = None) -> Path:
     """Write the card of a run folder (default ``<folder>/report.html``); returns its path."""
-    from sqlsynth.storage.formats import write_bytes_atomic
+    from sqlsynth.storage.atomic import write_bytes_atomic
 
     folder = RunFolder.load(folder_path)
     target = Path(out) if out else folder.path / REPORT_FILE

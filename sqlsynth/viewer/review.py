@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from sqlsynth.storage.formats import write_bytes_atomic
+from sqlsynth.storage.atomic import write_bytes_atomic
 from sqlsynth.viewer.run_folder import REVIEW_FILE, _read_jsonl, row_key
 
 STATUSES = ("accept", "reject")
