@@ -202,6 +202,10 @@ ENVIRONMENT: dict[str, str] = {
     "SQLSYNTH_PROGRESS": "0 turns progress bars off",
     "SQLSYNTH_CACHE_DIR": "where library code outside a run keeps its LLM cache "
                           "(default ./.sqlsynth)",
+    "SQLSYNTH_CHAT_MODEL": "library code outside a run: the chat model when SQLSYNTH_MODEL "
+                           "is not set",
+    "SQLSYNTH_PROGRESS_INTERVAL": "seconds between progress lines in log mode (default 5)",
+    "SQLSYNTH_PRICES": "view/report: the price table file when --prices is not given",
 }
 
 #: one line per configuration key: what it sets (the commented ``init`` file, ``config show``)

@@ -93,3 +93,30 @@ def test_every_flag_has_help_and_config_flags_show_their_default() -> None:
             configured = name not in ("demo", "export", "init") and not action.required
             if action.option_strings and action.dest in KEY_HELP and configured:
                 assert "default" in action.help, f"{name} {action.option_strings}"
+
+
+#: modules that read the environment themselves, and why (docs/ARCHITECTURE.md, "Environment
+#: variables"); every other module gets its settings from the loaded RunConfig
+ENV_READERS = {
+    "config.py": "RunConfig.load: the one place a run's settings come from the environment",
+    "llm/config.py": "the API key by the variable's name; the base URL for library use",
+    "llm/serving.py": "model names for the reference-style constructors used without a config",
+    "llm/cache.py": "the cache folder of library code outside a run",
+    "llm/local.py": "HF_HUB_OFFLINE for the bundled models (process-level, third-party)",
+    "progress.py": "the display of the process, and third-party libraries' progress flags",
+    "viewer/pricing.py": "the price table of view/report",
+    "executors/ray.py": "PYTHONPATH handed to Ray workers",
+    "testing/fault_runs.py": "the environment of CLI subprocesses in tests",
+}
+
+
+def test_only_the_documented_modules_read_the_environment() -> None:
+    import re
+
+    package = Path(__file__).resolve().parents[1] / "sqlsynth"
+    readers = {str(p.relative_to(package)) for p in package.rglob("*.py")
+               if re.search(r"os\.environ|getenv\(", p.read_text(encoding="utf-8"))}
+    assert readers <= set(ENV_READERS), sorted(readers - set(ENV_READERS))
+    names = {m for p in package.rglob("*.py")
+             for m in re.findall(r"[\"'](SQLSYNTH_[A-Z_]+)[\"']", p.read_text(encoding="utf-8"))}
+    assert names <= set(ENVIRONMENT), sorted(names - set(ENVIRONMENT))
