@@ -405,3 +405,16 @@ def test_a_big_schema_fits_the_local_models_context(tmp_path: Path) -> None:
     assert budget.fits(messages)
     assert len(llm.chat(messages)) == 1  # llama.cpp takes the prompt: no context error
     dbm.close()
+
+
+def test_library_modules_never_import_the_cli_package() -> None:
+    """Lower layers never import higher ones: only the cli package (and the test helpers that
+    run it) may name ``sqlsynth.cli``."""
+    import re
+
+    package = Path(__file__).resolve().parents[1] / "sqlsynth"
+    importers = [str(p.relative_to(package)) for p in package.rglob("*.py")
+                 if p.relative_to(package).parts[0] not in ("cli", "testing")
+                 and re.search(r"from sqlsynth\.cli\b|import sqlsynth\.cli\b|"
+                               r"from sqlsynth import cli\b", p.read_text(encoding="utf-8"))]
+    assert importers == []
