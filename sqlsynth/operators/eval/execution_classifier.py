@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from sqlsynth.db.compare import comparable, query_orders_output, results_match
+from sqlsynth.db.compare import comparable
 from sqlsynth.llm.errors import LLMError, LLMUnavailableError
 from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepContext
 from sqlsynth.operators.eval._labels import check_thresholds, label_for
-from sqlsynth.operators.eval.solvers import PromptSolver, Solver, uses_prompt
-from sqlsynth.operators.filter._common import check_row, dialect_of
+from sqlsynth.operators.eval.solvers import PromptSolver, Solver, solver_answers, uses_prompt
+from sqlsynth.operators.filter._common import check_row
 
 GOLD_ERROR = "gold_error"
 
@@ -88,23 +88,12 @@ class SQLExecutionClassifier(Operator):
             return [{**row, out_key: GOLD_ERROR}]
 
         try:
-            candidates = await self.solver.agenerate_sql(
-                db_id=db_id,
-                question=str(row.get(self.keys["input_question_key"]) or ""),
-                evidence=str(row.get(self.keys["input_evidence_key"]) or ""),
-                prompt=str(row.get(self.keys["input_prompt_key"]) or ""),
-                n=self.num_generations,
-            )
+            candidates, matches = await solver_answers(self.solver, self.database_manager, row,
+                                                       self.keys, gold=gold, gold_sql=gold_sql,
+                                                       n=self.num_generations)
         except LLMUnavailableError:
             raise
         except LLMError as exc:
             return Reject("llm_error", f"{type(exc).__name__}: {exc}")
-
-        unique = list(dict.fromkeys(sql for sql in candidates if sql))
-        results = await self.database_manager.aexecute_many([(db_id, sql) for sql in unique])
-        ordered = query_orders_output(gold_sql, dialect_of(self.database_manager))
-        # results_match never counts an answer cut at the row cap as the same answer
-        matches = {sql: results_match(gold, res, ordered=ordered)
-                   for sql, res in zip(unique, results)}
         correct = sum(1 for sql in candidates if sql and matches[sql])
         return [{**row, out_key: self.label(correct)}]

@@ -117,3 +117,32 @@ def uses_prompt(solver: Any) -> bool:
     """Whether the solver answers from the row's training ``prompt`` (the plain prompt one)."""
     inner = solver.solver if isinstance(solver, SharedSolver) else solver
     return isinstance(inner, PromptSolver)
+
+
+async def solver_answers(solver: Solver, database_manager: Any, row: dict[str, Any],
+                         keys: dict[str, str], *, gold: Any, gold_sql: str,
+                         n: int) -> tuple[list[str | None], dict[str, bool]]:
+    """The solver's ``n`` answers to a row's question, and for each distinct answer whether it
+    returns the same result as ``gold`` (the row's SQL, already executed).
+
+    One measurement serves two operators: the round-trip filter (how many answers reach the
+    row's result) and ``SQLExecutionClassifier`` (how hard the question is). ``LLMError``
+    propagates: what a failed request means is the caller's decision.
+    """
+    from sqlsynth.db.compare import query_orders_output, results_match
+    from sqlsynth.operators.filter._common import dialect_of
+
+    db_id = str(row[keys["input_db_id_key"]])
+    answers = await solver.agenerate_sql(
+        db_id=db_id,
+        question=str(row.get(keys["input_question_key"]) or ""),
+        evidence=str(row.get(keys["input_evidence_key"]) or ""),
+        prompt=str(row.get(keys["input_prompt_key"]) or ""),
+        n=n,
+    )
+    unique = list(dict.fromkeys(a for a in answers if a))
+    results = await database_manager.aexecute_many([(db_id, a) for a in unique])
+    ordered = query_orders_output(gold_sql, dialect_of(database_manager))
+    # results_match never counts an answer cut at the row cap as the same answer
+    return answers, {a: results_match(gold, res, ordered=ordered)
+                     for a, res in zip(unique, results)}

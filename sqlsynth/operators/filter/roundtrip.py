@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
-from sqlsynth.db.compare import comparable, query_orders_output, results_match
+from sqlsynth.db.compare import comparable
 from sqlsynth.llm.errors import LLMError, LLMUnavailableError
 from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepContext
-from sqlsynth.operators.eval.solvers import PromptSolver, Solver, uses_prompt
-from sqlsynth.operators.filter._common import check_row, clip, dialect_of, failed_execution
+from sqlsynth.operators.eval.solvers import PromptSolver, Solver, solver_answers, uses_prompt
+from sqlsynth.operators.filter._common import check_row, clip, failed_execution
 from sqlsynth.operators.quality import ROUNDTRIP_AGREEMENT, ratio, with_check
 
 
@@ -90,21 +90,13 @@ class Text2SQLRoundTripFilter(Operator):
         if not comparable(gold):
             return Reject("sql_not_comparable", "the row's result is cut at the row cap")
         try:
-            answers = await self.solver.agenerate_sql(
-                db_id=db_id,
-                question=str(row.get(self.keys["input_question_key"]) or ""),
-                evidence=str(row.get(self.keys["input_evidence_key"]) or ""),
-                prompt=str(row.get(self.keys["input_prompt_key"]) or ""),
-                n=self.num_generations,
-            )
+            answers, matches = await solver_answers(self.solver, self.database_manager, row,
+                                                    self.keys, gold=gold, gold_sql=sql,
+                                                    n=self.num_generations)
         except LLMUnavailableError:
             raise
         except LLMError as exc:
             return Reject("llm_error", f"{type(exc).__name__}: {exc}")
-        unique = list(dict.fromkeys(a for a in answers if a))
-        results = await self.database_manager.aexecute_many([(db_id, a) for a in unique])
-        ordered = query_orders_output(sql, dialect_of(self.database_manager))
-        matches = {a: results_match(gold, res, ordered=ordered) for a, res in zip(unique, results)}
         agreeing = sum(1 for a in answers if a and matches[a])
         agreement = ratio(agreeing, self.num_generations)
         if agreeing < self.min_agree:
