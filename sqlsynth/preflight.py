@@ -22,6 +22,10 @@ LOCAL = "local"
 #: seconds a preflight request may take; a server slower than this at "ping" is not usable
 PREFLIGHT_TIMEOUT = 30.0
 _SHOWN_MODELS = 8
+#: answers that say nothing about the configuration: asked again after a pause, and if they
+#: persist the run goes on (its clients ride out outages; see ``sqlsynth.llm.outage``)
+TRANSIENT_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
+_RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0)
 
 
 class PreflightError(LLMUnavailableError):
@@ -53,25 +57,44 @@ class _Endpoint:
         return {"Authorization": f"Bearer {key}"}
 
     def request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        """``(status, json-or-text)``; an unreachable server is a ``PreflightError``."""
+        """``(status, json-or-text)``; an unreachable server is a ``PreflightError``.
+
+        A transient answer (429, 5xx, a connection reset mid-answer) is asked again a few
+        times; when it persists, the status is returned (``None`` for a reset) and the caller
+        treats it as "not verified" rather than as a verdict on the configuration.
+        """
+        import time
+
         import httpx
 
         url = self.base_url.rstrip("/") + path
-        try:
-            response = httpx.request(method, url, json=body, headers=self.headers(),
-                                     timeout=self.timeout)
-        except httpx.TimeoutException:
-            raise EndpointUnreachableError(f"{url} did not answer within {self.timeout:g} s: "
-                                           f"is the server up and --base-url right?") from None
-        except httpx.HTTPError as exc:
-            raise EndpointUnreachableError(
-                f"cannot reach {self.base_url} ({type(exc).__name__}: {_first_line(exc)}): is "
-                f"the server running, and is --base-url right?") from None
-        try:
-            payload: Any = response.json()
-        except ValueError:
-            payload = response.text
-        return response.status_code, payload
+        for delay in (*_RETRY_DELAYS, None):
+            try:
+                response = httpx.request(method, url, json=body, headers=self.headers(),
+                                         timeout=self.timeout)
+            except httpx.TimeoutException:
+                raise EndpointUnreachableError(f"{url} timed out: no answer within "
+                                               f"{self.timeout:g} s; is the server up and "
+                                               f"--base-url right?"
+                                               ) from None
+            except httpx.ConnectError as exc:
+                raise EndpointUnreachableError(
+                    f"cannot reach {self.base_url} ({type(exc).__name__}: {_first_line(exc)}): "
+                    f"is the server running, and is --base-url right?") from None
+            except httpx.HTTPError as exc:  # reset or broken answer: the server is there
+                if delay is None:
+                    return None, f"{type(exc).__name__}: {_first_line(exc)}"
+                time.sleep(delay)
+                continue
+            if response.status_code in TRANSIENT_STATUS and delay is not None:
+                time.sleep(delay)
+                continue
+            try:
+                payload: Any = response.json()
+            except ValueError:
+                payload = response.text
+            return response.status_code, payload
+        raise AssertionError("unreachable")  # the last delay is None: the loop returns
 
 
 def _first_line(value: object) -> str:
@@ -220,6 +243,10 @@ def _check_embeddings(cfg: RunConfig, base_url: str) -> tuple[RunConfig, str]:
     if status in (404, 405, 501):
         raise PreflightError(f"{endpoint.base_url} has no embeddings endpoint (HTTP {status}): "
                              f"{hint}")
+    if status is None or status in TRANSIENT_STATUS:
+        return replace(cfg, embedding_model=model), (
+            f"embeddings: {model} at {endpoint.base_url} could not be verified (a test request "
+            f"answered {status or 'with a reset'}: {_error_text(payload)}); going on")
     raise PreflightError(f"a test embedding request to {endpoint.base_url} failed (HTTP "
                          f"{status}: {_error_text(payload)}): {hint}")
 
@@ -231,7 +258,12 @@ def preflight(cfg: RunConfig, *, chat: bool = True, embeddings: bool = True) -> 
     Raises ``PreflightError`` (exit code LLM_UNAVAILABLE) with one line on the first problem.
     The local model and local embeddings need no check beyond their files being installed.
     """
+    from sqlsynth.llm.config import check_base_url
+
     notes: list[str] = []
+    for url in (cfg.base_url, cfg.embedding_base_url):
+        if url and url != LOCAL:
+            check_base_url(url)  # a malformed URL is a usage error (exit 2), not a dead server
     if chat:
         if cfg.base_url:
             cfg, chat_notes = _check_chat(cfg)

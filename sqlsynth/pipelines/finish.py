@@ -165,15 +165,27 @@ def finish_run(out: str | Path) -> Path | None:
     return card
 
 
-def close_run(pipeline: Any, cfg: RunConfig, started: float | None = None) -> Path:
-    """What every run does at its end, whatever stopped it: the summary table on stderr, the
-    run record, ``final.jsonl`` from the last finished step and the data card (also called by
-    the ``init`` scripts)."""
+def close_run(pipeline: Any, cfg: RunConfig, started: float | None = None, *,
+              finished: bool | None = None) -> Path | None:
+    """What every run does at its end, whatever stopped it: the summary table on stderr and
+    the run record; then, for a run that finished, ``final.jsonl`` from the last step and the
+    data card (also called by the ``init`` scripts).
+
+    A run that stopped (incomplete, interrupted, failed) writes no ``final.jsonl``: its last
+    written step file is not the last step, and a final file must only hold finished rows.
+    ``finished=None`` means "called from a ``finally`` block": the run finished unless an
+    exception is propagating.
+    """
+    if finished is None:
+        finished = sys.exc_info()[0] is None
     try:
         print_run_summary(pipeline)
         record_run(pipeline, started)
     finally:
-        final = write_final(Path(cfg.out), cfg.file_name_prefix, cfg.cache_type)
+        final = write_final(Path(cfg.out), cfg.file_name_prefix, cfg.cache_type) \
+            if finished else None
+    if final is None:
+        return None
     print(f"final rows: {final}", file=sys.stderr)
     finish_run(cfg.out)
     return final

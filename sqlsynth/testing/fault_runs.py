@@ -55,10 +55,21 @@ def answered_keys(records: Iterable[dict[str, Any]]) -> set[str]:
             if r.get("status") == 200 and r.get("fault") in (None, "wrong_content_type")}
 
 
+def is_preflight(record: dict[str, Any]) -> bool:
+    """The one-token checks every invocation sends before its first call (``sqlsynth.preflight``):
+    they test the endpoint, they are not a run's answers, so a rerun sends them again."""
+    body = record.get("body") or {}
+    return body.get("input") == ["ping"] or (
+        body.get("max_tokens") == 1
+        and body.get("messages") == [{"role": "user", "content": "ping"}])
+
+
 def repaid(earlier: Iterable[dict[str, Any]], later: Iterable[dict[str, Any]]) -> int:
-    """Requests of ``later`` whose identical request ``earlier`` had already been answered."""
+    """Requests of ``later`` whose identical request ``earlier`` had already been answered
+    (the preflight checks aside)."""
     done = answered_keys(earlier)
-    return sum(count for key, count in Counter(request_key(r) for r in later).items()
+    return sum(count for key, count in Counter(request_key(r) for r in later
+                                               if not is_preflight(r)).items()
                if key in done)
 
 
