@@ -50,14 +50,15 @@ def _add_endpoint_flags(p: argparse.ArgumentParser) -> None:
                    help="do not cache LLM answers (default: cached in the run folder; "
                    "config key llm_cache)")
     p.add_argument("--embedding-concurrency", dest="embedding_concurrency", type=int,
-                   help="a lower limit of its own for the embedding endpoint")
-    p.add_argument("--request-timeout", dest="request_timeout", type=float,
-                   help="seconds one LLM request may take in all (connect, wait, body)")
-    p.add_argument("--max-outage", dest="max_outage", type=float,
-                   help="seconds of endpoint outage to ride out before stopping incomplete "
-                   "(exit 75; default 300)")
-    p.add_argument("--max-line-bytes", dest="max_line_bytes", type=int,
-                   help="longest input line (JSONL) or field (CSV) accepted, in bytes")
+                   help=_keyed("a lower limit of its own for the embedding endpoint (0: only "
+                               "the total)", "embedding_concurrency"))
+    p.add_argument("--request-timeout", dest="request_timeout", type=float, help=_keyed(
+        "seconds one LLM request may take in all (connect, wait, body)", "request_timeout"))
+    p.add_argument("--max-outage", dest="max_outage", type=float, help=_keyed(
+        "seconds of endpoint outage to ride out before stopping incomplete (exit 75)",
+        "max_outage"))
+    p.add_argument("--max-line-bytes", dest="max_line_bytes", type=int, help=_keyed(
+        "longest input line (JSONL) or field (CSV) accepted, in bytes", "max_line_bytes"))
 
 
 def _add_db_flags(p: argparse.ArgumentParser, required: bool = False) -> None:
@@ -128,13 +129,15 @@ def _add_size_flags(p: argparse.ArgumentParser) -> None:
 
 
 def _add_executor_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--executor", choices=["local", "ray"],
-                   help="local (default) or ray: the run's shards as tasks on a Ray cluster")
-    p.add_argument("--ray-address", dest="ray_address",
-                   help="an existing Ray cluster (host:port or 'auto'); none = a local one")
-    p.add_argument("--workers", type=int, help="with --executor ray: shards run at once")
-    p.add_argument("--shard", help="run only shard i of N (0-based, e.g. 3/8) into "
-                   "<out>/shard-i-of-N; join them with `sqlsynth merge`")
+    p.add_argument("--executor", choices=["local", "ray"], help=_keyed(
+        "local, or ray: the run's shards as tasks on a Ray cluster", "executor"))
+    p.add_argument("--ray-address", dest="ray_address", help=_keyed(
+        "an existing Ray cluster (host:port or 'auto')", "ray_address", "none: a local one"))
+    p.add_argument("--workers", type=int,
+                   help=_keyed("with --executor ray: shards run at once", "workers"))
+    p.add_argument("--shard", help=_keyed(
+        "run only shard i of N (0-based, e.g. 3/8) into <out>/shard-i-of-N; join them with "
+        "`sqlsynth merge`", "shard", "the whole run"))
 
 
 def _add_engine_flags(p: argparse.ArgumentParser) -> None:
@@ -212,6 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="hf: upload the folder to this Hugging Face dataset repo (token from "
                    "HF_TOKEN or huggingface-cli login)")
     p.add_argument("--private", action="store_true", help="hf: create the hub repo private")
+    p.add_argument("--drop-quality-fields", action="store_true",
+                   help="leave out the verification metadata (judge_verdict, cot_vote, "
+                   "roundtrip_agreement, checks_passed, original_SQL)")
 
     p = sub.add_parser("view", help="review a run folder in the browser (local web app)",
                        description="Serve a review app for a run folder on 127.0.0.1: final "
@@ -234,9 +240,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_dir", help="the run folder")
     p.add_argument("--out", help="the HTML file (default: <run_dir>/report.html)")
     p.add_argument("--prices", help="price table, as for view")
-    p.add_argument("--drop-quality-fields", action="store_true",
-                   help="leave out the verification metadata (judge_verdict, cot_vote, "
-                   "roundtrip_agreement, checks_passed, original_SQL)")
 
     p = sub.add_parser("ask", help="answer questions with the content-aware engine",
                        description="Answer a question (or a file of them) with the "

@@ -284,23 +284,38 @@ def test_a_rendering_that_does_not_parse_back_to_the_same_tree_is_refused(monkey
     assert "parse back" in decision.reason
 
 
-def test_manager_executes_the_guards_rendering(monkeypatch):
+def test_the_worker_executes_the_guards_rendering(monkeypatch):
+    """What reaches the engine is the guard's rendering, comments dropped (the worker process
+    runs the guard and the statement; here its request handler runs in this process)."""
+    from sqlsynth.db.worker import Request, _Sessions, handle
+
     manager = DatabaseManager("sqlite", {"root_path": str(example_db_root())}, sample_values=0)
+    engine = manager.engine
     sent: list[str] = []
-    real_run = manager.engine.run
+    real_run = engine.run
 
-    def spy(handle, sql, limits, *, explain=False):
+    def spy(conn, sql, limits, *, explain=False):
         sent.append(sql)
-        return real_run(handle, sql, limits, explain=explain)
+        return real_run(conn, sql, limits, explain=explain)
 
-    monkeypatch.setattr(manager.engine, "run", spy)
+    monkeypatch.setattr(engine, "run", spy)
+    sessions = _Sessions(engine)
     try:
-        res = manager.execute("retail_orders", "select count(*) -- how many\n from orders ;")
-        assert res.ok and res.rows[0][0] > 0
-        assert manager.explain("retail_orders", "select 1 /* c */").ok
+        for sql, explain in (("select count(*) -- how many\n from orders ;", False),
+                             ("select 1 /* c */", True)):
+            reply, after = handle(engine, sessions, Request(
+                op="run", db_id="retail_orders", sql=sql, timeout=10.0, max_rows=10,
+                max_bytes=2**20, explain=explain))
+            after()
+            assert reply.result.ok, reply.result.error
     finally:
+        sessions.close_all()
         manager.close()
     assert sent == ["SELECT COUNT(*) FROM orders", "SELECT 1"]
+    # and through the manager, the same statement runs and returns the rows
+    with DatabaseManager("sqlite", {"root_path": str(example_db_root())}, sample_values=0) as m:
+        res = m.execute("retail_orders", "select count(*) -- how many\n from orders ;")
+        assert res.ok and res.rows[0][0] > 0
 
 
 @pytest.mark.parametrize(

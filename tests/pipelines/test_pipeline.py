@@ -34,7 +34,8 @@ class MistypedGeneration(Text2SQLGeneration_APIPipeline):
 
     def steps(self) -> list[Step]:
         steps = super().steps()
-        steps[4].keys["input_question_key"] = "questoin"
+        prompt = next(s for s in steps if s.operator is self.prompt_generator)
+        prompt.keys["input_question_key"] = "questoin"
         return steps
 
 
@@ -45,7 +46,8 @@ def test_generation_compile_names_step_and_column_and_spends_nothing(
     with pytest.raises(PipelineCompileError) as info:
         pipeline.forward()
     message = str(info.value)
-    assert "step 5 (Text2SQLPromptGenerator)" in message
+    number = 1 + [s.operator for s in pipeline.steps()].index(pipeline.prompt_generator)
+    assert f"step {number} (Text2SQLPromptGenerator)" in message
     assert "'questoin'" in message and "not made by an earlier step" in message
     assert is_user_error(info.value)
     assert server.requests == [], "compile() fails before any LLM call"
@@ -124,18 +126,28 @@ def test_reference_style_operator_declares_its_contract_from_run() -> None:
 
 
 def test_cli_reports_a_compile_error_as_one_line(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], server: ScriptedOpenAIServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from sqlsynth.cli import main
 
-    rows = tmp_path / "rows.jsonl"
-    rows.write_text(json.dumps({"db_id": "retail_orders", "sql": "SELECT 1"}) + "\n")
-    code = main(["refine", "--input", str(rows), "--out", str(tmp_path / "out"),
-                 "--base-url", "http://127.0.0.1:9/v1", "--model", "m"])
+    original = Text2SQLGeneration_APIPipeline.steps
+
+    def mistyped(self):  # as MistypedGeneration, on the class the command builds
+        steps = original(self)
+        next(s for s in steps if s.operator is self.prompt_generator).keys[
+            "input_question_key"] = "questoin"
+        return steps
+
+    monkeypatch.setattr(Text2SQLGeneration_APIPipeline, "steps", mistyped)
+    code = main(["generate", "--num", "2", "--out", str(tmp_path / "out"),
+                 "--base-url", server.base_url, "--model", server.model_name])
     err = capsys.readouterr().err
-    assert code == 2
-    assert "step 1 (SQLExecutabilityFilter): input column 'SQL'" in err
+    assert code == 2, err
+    assert "(Text2SQLPromptGenerator): input column 'questoin'" in err
     assert "Traceback" not in err
+    assert not [r for r in server.requests if r["path"].endswith("/chat/completions")
+                and r["body"].get("max_tokens") != 1], "no paid call before the error"
 
 
 @pytest.mark.parametrize(("script", "reference"), [

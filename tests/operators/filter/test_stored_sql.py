@@ -37,6 +37,7 @@ async def test_filters_store_the_rendering_when_the_text_differs(dbm, ctx):
 async def test_cot_voting_stores_the_form_that_ran(dbm, ctx):
     answer = "Reasoning.\n```sql\nSELECT ifnull(city, '?') FROM customers WHERE id = 2\n```"
     base = {"db_id": "shop", "SQL": "SELECT 'gold'", "cot_responses": [answer]}
-    out = await Text2SQLCoTVotingGenerator(dbm).aprocess_row(base, ctx)
+    # the policy that takes the reasoning's SQL (the default keeps the row's own SQL)
+    out = await Text2SQLCoTVotingGenerator(dbm, policy="replace").aprocess_row(base, ctx)
     assert out[0]["SQL"] == "SELECT COALESCE(city, '?') FROM customers WHERE id = 2"
     assert out[0]["cot_reasoning"] == answer
