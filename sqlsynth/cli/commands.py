@@ -135,9 +135,12 @@ def cmd_refine(args: argparse.Namespace, make_config: ConfigMaker) -> int:
     source = Path(cfg.input)
     if not source.is_file():
         raise FileNotFoundError(f"refine input not found: {cfg.input}")
-    from sqlsynth.storage import InputFormatError, has_rows
+    from sqlsynth.storage import InputFormatError
+    from sqlsynth.storage.formats import iter_numbered_rows
 
-    if not has_rows(cfg.input, max_line_bytes=cfg.max_line_bytes):
+    # the whole file is read once (streamed) before the run folder is claimed: a malformed
+    # input is reported by its line, and touches no run folder
+    if not sum(1 for _ in iter_numbered_rows(cfg.input, max_line_bytes=cfg.max_line_bytes)):
         raise InputFormatError(cfg.input, "the refine input has no rows (the file is empty)")
     identity = {**_data_identity(cfg), "input": str(source.resolve())}
     claim(cfg.out, "refine", {"pipeline": Text2SQLRefine_APIPipeline.__name__, **identity})
