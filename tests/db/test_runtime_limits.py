@@ -28,8 +28,13 @@ SERVER_FIXTURE = {"mysql": "mariadb_server", "postgres": "postgres_server"}
 SLOW_SQL = {"mysql": "SELECT SLEEP(0.2) + 1", "postgres": "SELECT pg_sleep(0.2), 1"}
 
 
+#: these tests need a statement that waits; the guard denies sleep unless allowed by name
+SLEEP_FUNCTIONS = ("sleep", "pg_sleep")
+
+
 def _server_manager(kind, request, **kw):
     server = request.getfixturevalue(SERVER_FIXTURE[kind])
+    kw.setdefault("allowed_functions", SLEEP_FUNCTIONS)
     manager = DatabaseManager(kind, server.config(), **kw)
     assert manager.list_databases()  # discovery and the account check happen before freezing
     assert manager.execute(DB, "SELECT 1").ok
