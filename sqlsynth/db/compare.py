@@ -126,12 +126,13 @@ def result_signature(res: ExecResult, *, ordered: bool) -> Hashable:
 
 def query_orders_output(sql: str, dialect: str) -> bool:
     """True when the top-level query has ORDER BY (its row order is part of the answer)."""
-    import sqlglot
     from sqlglot import exp
 
-    try:
-        root = sqlglot.parse_one(sql, read=dialect)
-    except sqlglot.errors.SqlglotError:
+    from sqlsynth.sql.parse import SQLParseError, parse_single
+
+    try:  # size and depth limits first: model-written SQL never raises out of here
+        root = parse_single(sql, dialect)
+    except SQLParseError:
         return False
     while isinstance(root, exp.Subquery) and not root.args.get("order"):
         root = root.this

@@ -93,3 +93,14 @@ def test_truncated_results_match_nothing():
     assert not results_match(full, cut, ordered=False)
     assert not results_match(cut, cut, ordered=True)
     assert result_signature(cut, ordered=False) is None
+
+
+def test_query_orders_output_never_raises_on_hostile_sql() -> None:
+    """Deep or huge model-written SQL is "not ordered", never a RecursionError."""
+    from sqlsynth.db.compare import query_orders_output
+
+    deep = "SELECT " + "(" * 5000 + "1" + ")" * 5000
+    nested = "SELECT * FROM " + "(SELECT * FROM " * 300 + "t" + ") AS x" * 300
+    for sql in (deep, nested, "SELECT " + " + ".join(["1"] * 300_000), "SELECT 1; SELECT 2"):
+        assert query_orders_output(sql, "sqlite") is False
+    assert query_orders_output("SELECT a FROM t ORDER BY a", "sqlite") is True
