@@ -15,13 +15,26 @@ DEFAULT_LABELS = ("easy", "medium", "hard", "extra")
 
 
 class SQLComponentClassifier(Operator):
-    """Reads ``SQL``; writes ``sql_component_difficulty``. No LLM, no database.
+    """Labels each row's difficulty from its SQL's components (Spider hardness). No LLM, no database.
 
     With the default thresholds and labels the label is exactly Spider's hardness
     (``sqlsynth.sql.spider_hardness``), so it can be compared with published Spider/BIRD
     breakdowns. Custom thresholds/labels map ``sqlsynth.sql.difficulty_score`` (component1 +
     2 x nested queries + others): score <= thresholds[i] gives labels[i], above all gives the
-    last label. SQL that cannot be parsed is rejected as ``unparseable_sql``.
+    last label.
+
+    Input columns:
+        - SQL (str): the query (``input_sql_key``, default ``SQL``).
+    Output columns:
+        - sql_component_difficulty (str): the label (``output_difficulty_key``, default
+          ``sql_component_difficulty``).
+    Reject reasons:
+        - ``empty_sql``: ``SQL`` holds no SQL.
+        - ``unparseable_sql``: the SQL cannot be parsed.
+    Example:
+        >>> op = SQLComponentClassifier()
+        >>> op.run(storage=storage.step(), input_sql_key="SQL",
+        ...        output_difficulty_key="sql_component_difficulty")
     """
 
     default_keys: ClassVar[dict[str, str]] = {

@@ -16,8 +16,7 @@ GOLD_ERROR = "gold_error"
 
 
 class SQLExecutionClassifier(Operator):
-    """Reads ``SQL``, ``db_id`` and ``prompt`` (plus ``question``/``evidence`` for solvers
-    that use them); writes ``sql_execution_difficulty``.
+    """Labels each row's difficulty by how often a solver reproduces its SQL's result.
 
     The solver answers the row ``num_generations`` times; each answer is executed and counted
     correct when its result matches the gold SQL's (``results_match``, ordered when the gold
@@ -25,11 +24,27 @@ class SQLExecutionClassifier(Operator):
     c <= t[0] gives labels[0], c <= t[1] gives labels[1], ..., above all gives the last label.
     With the defaults ([2, 5, 9], extra/hard/medium/easy) and 10 generations: 0-2 correct is
     ``extra``, 3-5 ``hard``, 6-9 ``medium``, all 10 ``easy`` - the more often it is solved,
-    the easier. A gold SQL that does not run, or whose result is cut at the row cap, gets the
-    label ``gold_error`` (no solver call).
+    the easier. Given the same ``SharedSolver`` as a ``Text2SQLRoundTripFilter`` earlier in the
+    pipeline (with as many generations), it reuses that step's answers instead of asking again.
 
-    Given the same ``SharedSolver`` as a ``Text2SQLRoundTripFilter`` earlier in the pipeline
-    (with as many generations), it reuses that step's answers instead of asking again.
+    Input columns:
+        - SQL (str): the gold query (``input_sql_key``, default ``SQL``).
+        - db_id (str): the database (``input_db_id_key``, default ``db_id``).
+        - prompt (str): the training prompt, for the prompt solver (``input_prompt_key``, default
+          ``prompt``).
+        - question, evidence (str): for solvers that use them (``input_question_key``, default
+          ``question``; ``input_evidence_key``, default ``evidence``).
+    Output columns:
+        - sql_execution_difficulty (str): the label (``output_difficulty_key``, default
+          ``sql_execution_difficulty``); ``gold_error`` when the gold SQL does not run or its
+          result is cut at the row cap (no solver call, the row is kept).
+    Reject reasons:
+        - ``missing_field``: a required column is missing or empty.
+        - ``unknown_db_id``: no such database.
+        - ``llm_error``: the solver's request failed (``LLMUnavailableError`` stops the run).
+    Example:
+        >>> op = SQLExecutionClassifier(llm_serving=llm, database_manager=db, num_generations=10)
+        >>> op.run(storage=storage.step(), input_sql_key="SQL", input_prompt_key="prompt")
     """
 
     default_keys: ClassVar[dict[str, str]] = {

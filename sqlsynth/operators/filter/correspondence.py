@@ -16,19 +16,32 @@ _SEED_RANGE = 2**31 - 1
 
 
 class Text2SQLCorrespondenceFilter(Operator):
-    """Reads ``SQL``, ``question``, ``evidence`` (optional) and ``db_id``; keeps the row
-    unchanged when the judge answers that the SQL answers the question on this schema.
+    """Keeps a row when an LLM judge answers that its SQL answers its question on this schema.
 
     The judge must end its answer with exactly one ``VERDICT: YES`` / ``VERDICT: NO`` line
     (see ``sqlsynth.prompts.correspondence``); it is asked at temperature 0 with a seed
     derived from the row, so reruns hit the response cache; the template's ``output_grammar``
-    constrains the answer to that format where the backend supports it. Reject reasons:
-    ``judged_inconsistent`` (detail: the judge's reason), ``unparseable_verdict`` (detail: the
-    end of the answer), ``llm_error``, ``missing_field``, ``unknown_db_id``, ``schema_error``.
+    constrains the answer to that format where the backend supports it.
 
-    Kept rows record the verdict in ``output_verdict_key`` (default ``judge_verdict``, value
-    ``"yes"``) and get ``"judge"`` appended to ``checks_passed`` (see
-    ``sqlsynth.operators.quality``).
+    Input columns:
+        - SQL (str): the query (``input_sql_key``, default ``SQL``).
+        - question (str): the question (``input_question_key``, default ``question``).
+        - db_id (str): the database (``input_db_id_key``, default ``db_id``).
+        - evidence (str, optional): the hint (``input_evidence_key``, default ``evidence``).
+    Output columns:
+        - judge_verdict (str): ``"yes"`` on kept rows (``output_verdict_key``, default
+          ``judge_verdict``).
+        - checks_passed (list[str]): ``"judge"`` is appended (see ``sqlsynth.operators.quality``).
+    Reject reasons:
+        - ``judged_inconsistent``: the judge answered NO (detail: the judge's reason).
+        - ``unparseable_verdict``: no verdict line (detail: the end of the answer).
+        - ``llm_error``: the request failed (``LLMUnavailableError`` stops the run instead).
+        - ``missing_field``: ``SQL``, ``question`` or ``db_id`` is missing or empty.
+        - ``unknown_db_id``: no such database.
+        - ``schema_error``: the database's schema cannot be rendered.
+    Example:
+        >>> op = Text2SQLCorrespondenceFilter(llm_serving=llm, database_manager=db)
+        >>> op.run(storage=storage.step(), input_sql_key="SQL", input_question_key="question")
     """
 
     default_keys: ClassVar[dict[str, str]] = {

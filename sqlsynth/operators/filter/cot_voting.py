@@ -19,8 +19,7 @@ COT_POLICIES = ("agree", "adopt_majority", "replace")
 
 
 class Text2SQLCoTVotingGenerator(Operator):
-    """Reads ``cot_responses`` (a list of answers), ``SQL`` and ``db_id``; writes
-    ``cot_reasoning`` and drops ``cot_responses`` from the row.
+    """Keeps one reasoning answer that reaches the row's answer, and drops the candidates.
 
     Each answer's final SQL block is executed (identical SQL once, all in one batch); only
     answers whose SQL runs to a complete result take part (one cut at the row cap cannot be
@@ -32,24 +31,44 @@ class Text2SQLCoTVotingGenerator(Operator):
       Among agreeing answers the vote decides: answers are grouped by their SQL's meaning
       (``sql_meaning_key``: the same query up to layout, aliases and literals),
       the largest group wins, a tie goes to the group holding the earliest answer, and the
-      group's earliest answer is kept. No agreeing answer: ``cot_disagrees_with_sql``, whose
-      detail shows what the majority answered.
+      group's earliest answer is kept.
     - ``adopt_majority`` (opt-in, as OmniSQL does): the largest group of equal results wins
       (tie: the group with the earliest answer; its earliest answer is kept). When its SQL's
       result differs from the row's, the row takes that SQL, keeps the old one in
       ``original_SQL``, and is checked again by the ``recheck`` operators (e.g. the
-      correspondence judge, the round-trip filter) against the adopted SQL; a failed re-check
-      rejects the row as ``adopted_sql_<reason>``.
+      correspondence judge, the round-trip filter) against the adopted SQL.
     - ``replace``: the old behaviour, the majority's SQL replaces the row's with no check.
 
-    ``agree`` and ``adopt_majority`` record the vote in ``cot_vote`` ("answers agreeing with
-    the kept SQL / answers whose SQL ran", e.g. ``2/3``) and append ``cot_agrees_with_sql`` or
-    ``cot_adopted_majority`` to ``checks_passed``.
-
-    Other reject reasons: ``too_few_valid_candidates`` (fewer than ``min_valid_candidates``
-    answers run to a complete result), ``bad_cot_responses``, ``unknown_db_id``, the row's own
-    SQL failing (``syntax_error``, ``runtime_error``, ...) and ``sql_not_comparable`` (the
-    row's result is cut at the row cap).
+    Input columns:
+        - cot_responses (list[str]): the reasoning answers (``input_cot_responses_key``, default
+          ``cot_responses``); dropped from the row.
+        - db_id (str): the database (``input_db_id_key``, default ``db_id``).
+        - SQL (str): the row's query (``input_sql_key``, default ``SQL``; not read by ``replace``).
+    Output columns:
+        - cot_reasoning (str): the kept answer (``output_cot_key``, default ``cot_reasoning``).
+        - SQL (str): set only by ``adopt_majority`` (when adopting) and ``replace``
+          (``output_sql_key``, default ``SQL``), in the guard's rendering.
+        - original_SQL (str): the row's SQL before ``adopt_majority`` replaced it.
+        - cot_vote (str): ``agree`` and ``adopt_majority`` record the vote ("answers agreeing with
+          the kept SQL / answers whose SQL ran", e.g. ``2/3``; ``output_vote_key``, default
+          ``cot_vote``).
+        - checks_passed (list[str]): ``cot_agrees_with_sql`` or ``cot_adopted_majority`` is
+          appended.
+    Reject reasons:
+        - ``cot_disagrees_with_sql``: (``agree``) no agreeing answer; the detail shows what the
+          majority answered.
+        - ``adopted_sql_<reason>``: (``adopt_majority``) a ``recheck`` operator rejected the
+          adopted SQL with ``<reason>``; ``adopted_sql_dropped`` when it returned no row.
+        - ``too_few_valid_candidates``: fewer than ``min_valid_candidates`` answers run to a
+          complete result.
+        - ``bad_cot_responses``: ``cot_responses`` is not a list.
+        - ``unknown_db_id``: no such database.
+        - ``syntax_error``, ``runtime_error``, ``timeout``, ...: the row's own SQL fails.
+        - ``sql_not_comparable``: the row's result is cut at the row cap.
+    Example:
+        >>> op = Text2SQLCoTVotingGenerator(database_manager=db, policy="agree")
+        >>> op.run(storage=storage.step(), input_cot_responses_key="cot_responses",
+        ...        output_cot_key="cot_reasoning")
     """
 
     default_keys: ClassVar[dict[str, str]] = {

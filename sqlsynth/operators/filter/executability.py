@@ -9,14 +9,29 @@ from sqlsynth.operators.filter._common import failed_execution, sql_and_db, with
 
 
 class SQLExecutabilityFilter(Operator):
-    """Reads ``SQL`` and ``db_id``; keeps the row when the SQL is one read-only
-    SELECT/WITH statement that the engine's EXPLAIN accepts (names, types, syntax), so bad SQL
-    is dropped without paying for its execution. The kept row's SQL is the form that was
-    checked and run (``DatabaseManager.canonical_sql``, the guard's rendering).
+    """Keeps SQL the engine can plan, without running it.
 
-    Reject reasons: ``empty_sql``, ``unknown_db_id``, ``forbidden`` (not a single read-only
-    query), ``syntax_error``, ``runtime_error`` (unknown table/column, type errors), and
-    ``timeout`` if planning itself hangs.
+    Keeps the row when the SQL is one read-only SELECT/WITH statement that the engine's EXPLAIN
+    accepts (names, types, syntax), so bad SQL is dropped without paying for its execution.
+
+    Input columns:
+        - SQL (str): the query (``input_sql_key``, default ``SQL``).
+        - db_id (str): its database (``input_db_id_key``, default ``db_id``).
+    Output columns:
+        - SQL (str): the kept row's SQL in the form that was checked and run
+          (``DatabaseManager.canonical_sql``, the guard's rendering); nothing else changes.
+    Reject reasons:
+        - ``empty_sql``: ``SQL`` holds no SQL.
+        - ``unknown_db_id``: no such database.
+        - ``forbidden``: not a single read-only query.
+        - ``syntax_error``: the engine cannot parse it.
+        - ``runtime_error``: unknown table/column, type errors.
+        - ``timeout``: planning itself hangs.
+        - ``too_large``: the database layer's size cap (any failed EXPLAIN status maps through
+          ``STATUS_REASONS``).
+    Example:
+        >>> op = SQLExecutabilityFilter(database_manager=db)
+        >>> op.run(storage=storage.step(), input_sql_key="SQL", input_db_id_key="db_id")
     """
 
     default_keys: ClassVar[dict[str, str]] = {

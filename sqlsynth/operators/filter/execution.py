@@ -32,25 +32,36 @@ def degenerate_kind(res: ExecResult, kinds: Iterable[str]) -> str | None:
 
 
 class SQLExecutionFilter(Operator):
-    """Reads ``SQL`` and ``db_id``; executes the SQL through the database layer's safe
-    executor (read-only, row and size caps) and keeps the row when it succeeds within
-    ``timeout`` seconds, its SQL in the form that was checked and run
-    (``DatabaseManager.canonical_sql``, the guard's rendering).
+    """Keeps SQL that really runs within a time limit and, optionally, whose result is an answer.
 
-    ``reject_results`` names degenerate results to drop as well, since a question whose
-    answer is nothing is rarely what a user asked for: ``empty`` (no rows; often a filter on
-    a value the database does not store), ``all_null`` (rows, but every value NULL) and
-    ``truncated`` (cut at the row cap: too big to be an answer, and not comparable by
-    execution later). ``drop_empty=True`` is the older spelling of ``("empty",)``. With
-    ``results_checked_when`` set to a field name, the result checks apply only to rows where
-    that field is set (refine: ``sql_variation_type``, so the model's rewrites are checked and
-    the user's own rows are not). With a
-    result check on, kept rows get ``"result_not_degenerate"`` appended to ``checks_passed``;
-    without, they pass unchanged.
+    Executes the SQL through the database layer's safe executor (read-only, row and size caps)
+    and keeps the row when it succeeds within ``timeout`` seconds. ``reject_results`` names
+    degenerate results to drop as well, since a question whose answer is nothing is rarely what a
+    user asked for: ``empty`` (no rows; often a filter on a value the database does not store),
+    ``all_null`` (rows, but every value NULL) and ``truncated`` (cut at the row cap: too big to be
+    an answer, and not comparable by execution later). ``drop_empty=True`` is the older spelling
+    of ``("empty",)``. With ``results_checked_when`` set to a field name, the result checks apply
+    only to rows where that field is set (refine: ``sql_variation_type``, so the model's rewrites
+    are checked and the user's own rows are not).
 
-    Reject reasons: ``empty_sql``, ``unknown_db_id``, ``forbidden``, ``syntax_error``,
-    ``runtime_error``, ``timeout``, ``too_large``, ``empty_result``, ``all_null_result``,
-    ``truncated_result``.
+    Input columns:
+        - SQL (str): the query (``input_sql_key``, default ``SQL``).
+        - db_id (str): its database (``input_db_id_key``, default ``db_id``).
+    Output columns:
+        - SQL (str): the kept row's SQL in the form that was checked and run
+          (``DatabaseManager.canonical_sql``, the guard's rendering).
+        - checks_passed (list[str]): with a result check on, ``"result_not_degenerate"`` is
+          appended; without, rows pass unchanged.
+    Reject reasons:
+        - ``empty_sql``: ``SQL`` holds no SQL.
+        - ``unknown_db_id``: no such database.
+        - ``forbidden``, ``syntax_error``, ``runtime_error``, ``timeout``, ``too_large``: the
+          execution failed with that status.
+        - ``empty_result``, ``all_null_result``, ``truncated_result``: the result is of a kind
+          named in ``reject_results``.
+    Example:
+        >>> op = SQLExecutionFilter(database_manager=db, timeout=5.0, reject_results=("empty",))
+        >>> op.run(storage=storage.step(), input_sql_key="SQL", input_db_id_key="db_id")
     """
 
     default_keys: ClassVar[dict[str, str]] = {

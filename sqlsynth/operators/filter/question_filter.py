@@ -11,22 +11,30 @@ from sqlsynth.operators.quality import with_check
 
 
 class Text2SQLQuestionFilter(Operator):
-    """Reads ``question``, ``evidence`` (optional) and ``SQL``; keeps the row when the question
-    is a whole, self-contained question about the data, and appends ``"question_checks"`` to
-    ``checks_passed``. No LLM, no database: it costs nothing and runs before the LLM judge,
-    which lets through text a weak judge approves.
+    """Keeps the row when the question is a whole, self-contained question about the data.
 
-    Reject reasons (the first failing check, in this order; rules in
-    ``sqlsynth.operators.filter.question_checks``): ``empty_question``, ``question_asks_back``
-    (addresses the user: "what would you like to know?"), ``question_mentions_sql`` (names SQL
-    or holds query code), ``question_placeholder`` (an unfilled ``{slot}``, ``<tag>``,
-    ``[name]``, ``___``), ``question_fragment`` (under three words, cut off, unbalanced),
-    ``question_copies_sql`` (four consecutive words of the SQL, two of them keywords), and
-    ``evidence_restates_sql`` (evidence holding a SELECT or six consecutive SQL words).
+    No LLM, no database: it costs nothing and runs before the LLM judge, which lets through text
+    a weak judge approves. Rules in ``sqlsynth.operators.filter.question_checks``; the first
+    failing check, in the order below, is the reason.
 
-    Example::
-
-        Text2SQLQuestionFilter().run(storage=storage.step(), input_question_key="question")
+    Input columns:
+        - SQL (str): the query (``input_sql_key``, default ``SQL``; required).
+        - question (str): the question (``input_question_key``, default ``question``).
+        - evidence (str, optional): the hint (``input_evidence_key``, default ``evidence``).
+    Output columns:
+        - checks_passed (list[str]): ``"question_checks"`` is appended; nothing else changes.
+    Reject reasons:
+        - ``missing_field``: ``SQL`` is missing or empty (checked by the runner).
+        - ``empty_question``: no question.
+        - ``question_asks_back``: addresses the user: "what would you like to know?".
+        - ``question_mentions_sql``: names SQL or holds query code.
+        - ``question_placeholder``: an unfilled ``{slot}``, ``<tag>``, ``[name]``, ``___``.
+        - ``question_fragment``: under three words, cut off, unbalanced.
+        - ``question_copies_sql``: four consecutive words of the SQL, two of them keywords.
+        - ``evidence_restates_sql``: evidence holding a SELECT or six consecutive SQL words.
+    Example:
+        >>> op = Text2SQLQuestionFilter()
+        >>> op.run(storage=storage.step(), input_question_key="question")
     """
 
     default_keys: ClassVar[dict[str, str]] = {

@@ -19,8 +19,7 @@ def default_min_agree(num_generations: int) -> int:
 
 
 class Text2SQLRoundTripFilter(Operator):
-    """Reads ``SQL``, ``db_id``, ``question``, ``evidence`` and ``prompt`` (for the prompt
-    solver); writes ``roundtrip_agreement`` and appends ``"roundtrip"`` to ``checks_passed``.
+    """Keeps rows whose question leads an independent solver back to their SQL's answer.
 
     An independent solver answers the row's question and evidence from the schema alone
     (never seeing the row's SQL) ``num_generations`` times; the row is verified when at least
@@ -33,16 +32,28 @@ class Text2SQLRoundTripFilter(Operator):
     to a quarter of ``num_generations`` (3 of 10): hard but right questions still pass, while a
     question for another query almost never reaches the row's result more than once or twice.
 
-    Writes the agreement as ``"agreeing/asked"`` (e.g. ``7/10``) to ``output_agreement_key``.
-    Reject reasons: ``roundtrip_disagrees`` (detail: the agreement and the most frequent wrong
-    answer), ``sql_not_comparable`` (the row's result is cut at the row cap), the row's SQL
-    failing (``syntax_error``, ``runtime_error``, ...), ``llm_error``, ``missing_field``,
-    ``unknown_db_id``.
-
-    Example::
-
-        verifier = Text2SQLRoundTripFilter(llm_serving, database_manager, num_generations=10)
-        verifier.run(storage=storage.step(), input_sql_key="SQL", input_prompt_key="prompt")
+    Input columns:
+        - SQL (str): the query (``input_sql_key``, default ``SQL``).
+        - db_id (str): the database (``input_db_id_key``, default ``db_id``).
+        - question (str): the question (``input_question_key``, default ``question``).
+        - evidence (str, optional): the hint (``input_evidence_key``, default ``evidence``).
+        - prompt (str): the training prompt, for the prompt solver only (``input_prompt_key``,
+          default ``prompt``).
+    Output columns:
+        - roundtrip_agreement (str): ``"agreeing/asked"``, e.g. ``7/10``
+          (``output_agreement_key``, default ``roundtrip_agreement``).
+        - checks_passed (list[str]): ``"roundtrip"`` is appended.
+    Reject reasons:
+        - ``roundtrip_disagrees``: fewer than ``min_agree`` answers agree (detail: the agreement
+          and the most frequent wrong answer).
+        - ``sql_not_comparable``: the row's result is cut at the row cap.
+        - ``syntax_error``, ``runtime_error``, ``timeout``, ...: the row's SQL fails.
+        - ``llm_error``: the solver's request failed (``LLMUnavailableError`` stops the run).
+        - ``missing_field``: a required column is missing or empty.
+        - ``unknown_db_id``: no such database.
+    Example:
+        >>> verifier = Text2SQLRoundTripFilter(llm_serving, database_manager, num_generations=10)
+        >>> verifier.run(storage=storage.step(), input_sql_key="SQL", input_prompt_key="prompt")
     """
 
     default_keys: ClassVar[dict[str, str]] = {

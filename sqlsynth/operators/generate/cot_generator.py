@@ -11,18 +11,32 @@ from sqlsynth.sql import extract_sql
 
 
 class Text2SQLCoTGenerator(GenerateOperator):
-    """``sampling_num`` reasoning answers per row, for the voting step to choose from.
+    """Writes ``sampling_num`` reasoning answers per row, for the voting step to choose from.
 
-    Reads ``SQL``, ``question``, ``evidence`` (optional) and ``db_id``. The reference SQL is
-    shown as a hint the answer must not mention, so the reasoning reaches a correct query yet
-    reads as if found unaided. Writes the answers, as a list of strings, to
-    ``output_cot_responses_key`` (default ``cot_responses``). Answers without a fenced SQL
-    block stay in the list (the voter drops them); a row none of whose answers has one is
-    rejected as ``no_cot_with_sql``.
+    The reference SQL is shown as a hint the answer must not mention, so the reasoning reaches a
+    correct query yet reads as if found unaided. Answers without a fenced SQL block stay in the
+    list (the voter drops them).
 
-    ``output_cot_key`` (default ``cot_reasoning``) is accepted because the reference pipelines
-    pass it: it names the column the voting step will fill from these candidates; this step
-    does not write it.
+    Input columns:
+        - SQL (str): the reference query (``input_sql_key``, default ``SQL``).
+        - question (str): the question (``input_question_key``, default ``question``).
+        - db_id (str): the database (``input_db_id_key``, default ``db_id``).
+        - evidence (str, optional): the hint (``input_evidence_key``, default ``evidence``).
+    Output columns:
+        - cot_responses (list[str]): the answers (``output_cot_responses_key``, default
+          ``cot_responses``).
+        - ``output_cot_key`` (default ``cot_reasoning``) is accepted because the reference
+          pipelines pass it: it names the column the voting step will fill from these candidates;
+          this step does not write it.
+    Reject reasons:
+        - ``missing_field``: ``SQL``, ``question`` or ``db_id`` is missing or empty.
+        - ``unknown_db_id``: no such database.
+        - ``schema_error``: the database's schema cannot be rendered.
+        - ``llm_error``: the request failed (``LLMUnavailableError`` stops the run instead).
+        - ``no_cot_with_sql``: none of the answers has a fenced SQL block.
+    Example:
+        >>> op = Text2SQLCoTGenerator(llm_serving=llm, database_manager=db, sampling_num=3)
+        >>> op.run(storage=storage.step(), output_cot_responses_key="cot_responses")
     """
 
     default_keys: ClassVar[dict[str, str]] = {

@@ -10,11 +10,25 @@ from sqlsynth.prompts.text2sql_prompt import Text2SQLPromptGeneratorPrompt
 
 
 class Text2SQLPromptGenerator(GenerateOperator):
-    """Reads ``question``, ``evidence`` (optional) and ``db_id``; writes ``prompt``.
+    """Writes the training prompt of each row (no LLM).
 
     The prompt holds the instructions, the engine name, the schema with example values, the
     evidence and the question, and asks for step-by-step reasoning ending in a fenced SQL
     block: the format the CoT answers and the execution classifier's solver follow.
+
+    Input columns:
+        - question (str): the question (``input_question_key``, default ``question``).
+        - db_id (str): the database (``input_db_id_key``, default ``db_id``).
+        - evidence (str, optional): the hint (``input_evidence_key``, default ``evidence``).
+    Output columns:
+        - prompt (str): the training prompt (``output_prompt_key``, default ``prompt``).
+    Reject reasons:
+        - ``missing_field``: ``question`` or ``db_id`` is missing or empty.
+        - ``unknown_db_id``: no such database.
+        - ``schema_error``: the database's schema cannot be rendered.
+    Example:
+        >>> op = Text2SQLPromptGenerator(database_manager=db)
+        >>> op.run(storage=storage.step(), input_question_key="question", output_prompt_key="prompt")
     """
 
     default_keys: ClassVar[dict[str, str]] = {

@@ -38,18 +38,35 @@ def medoid_index(vectors: Sequence[Sequence[float]]) -> int:
 
 
 class Text2SQLQuestionGenerator(GenerateOperator):
-    """One question (and evidence) per query, in a style drawn with the row's generator.
+    """Writes one question (and evidence) per query, in a style drawn with the row's generator.
 
-    Reads ``SQL`` and ``db_id``. Asks for ``question_candidates_num`` candidates in one request
-    (``n=``), parses each strictly (``<question>``/``<evidence>`` blocks; see
-    ``parse_question_response``), and keeps the medoid of the parsed candidates by cosine
-    distance of their embeddings (one embedding call per row; with one or two candidates the
-    first is kept). Writes ``question``, ``evidence`` and ``question_type`` (the style).
+    Asks for ``question_candidates_num`` candidates in one request (``n=``), parses each strictly
+    (``<question>``/``<evidence>`` blocks; see ``parse_question_response``), and keeps the medoid
+    of the parsed candidates by cosine distance of their embeddings (one embedding call per row;
+    with one or two candidates the first is kept). Vague and Metaphorical questions always carry
+    evidence that explains their wording in database terms; other styles carry a one-line hint
+    only when one is needed, else "". Rows that already have a non-empty question keep it without
+    any request; their evidence is kept, or set to "" when missing.
 
-    Vague and Metaphorical questions always carry evidence that explains their wording in
-    database terms; other styles carry a one-line hint only when one is needed, else "".
-    Rows that already have a non-empty question keep it without any request; their evidence
-    is kept, or set to "" when missing.
+    Input columns:
+        - SQL (str): the query to describe (``input_sql_key``, default ``SQL``).
+        - db_id (str): its database (``input_db_id_key``, default ``db_id``).
+    Output columns:
+        - question (str): the chosen question (``output_question_key``, default ``question``).
+        - evidence (str): the hint, or "" (``output_evidence_key``, default ``evidence``).
+        - question_type (str): the style drawn (``output_question_type_key``, default
+          ``question_type``; None on rows that kept their own question).
+    Reject reasons:
+        - ``missing_field``: ``SQL`` or ``db_id`` is missing or empty.
+        - ``unknown_db_id``: no such database.
+        - ``schema_error``: the database's schema cannot be rendered.
+        - ``llm_error``: the request failed (``LLMUnavailableError`` stops the run instead).
+        - ``no_parseable_question``: none of the candidates followed the format.
+        - ``embedding_error``: the embedding request failed or returned the wrong count.
+    Example:
+        >>> op = Text2SQLQuestionGenerator(llm_serving=llm, embedding_serving=emb,
+        ...                                database_manager=db, question_candidates_num=5)
+        >>> op.run(storage=storage.step(), input_sql_key="SQL", output_question_key="question")
     """
 
     default_keys: ClassVar[dict[str, str]] = {

@@ -17,21 +17,34 @@ from sqlsynth.sql import extract_sql, sql_meaning_key, sql_template
 
 
 class SQLGenerator(GenerateOperator):
-    """Source step: ``generate_num`` queries per selected database.
+    """Source step: writes ``generate_num`` new SELECT queries per selected database.
 
     Reads no input rows: ``plan_sources`` makes one seed row ``{db_id, slot}`` per database and
     slot, in database order. Each prompt draws, from the row's generator, a complexity level,
     0-2 engine functions to suggest and a target column count, and shows the CREATE statements
-    plus a few INSERT rows so filters use real values.
+    plus a few INSERT rows so filters use real values. ``seed`` salts every draw (the run's seed
+    comes from the step context), so two generators with different seeds write different prompts
+    for the same slots.
 
-    Writes ``{SQL, db_id, sql_complexity_type}`` (``output_sql_key``, ``output_db_id_key``,
-    ``output_sql_complexity_key``). Rows whose SQL means the same as an earlier row's of the same
-    database are dropped by the runner as ``duplicate``: with ``dedup_by_meaning`` (default)
-    queries differing only in literals, layout, quoting or aliases (``sql_meaning_key``);
-    without, only in literals and layout (``sql_template``).
-
-    ``seed`` salts every draw (the run's seed comes from the step context), so two generators
-    with different seeds write different prompts for the same slots.
+    Input columns:
+        - none: a source step; its seed rows are ``{db_id, slot}`` from ``plan_sources``.
+    Output columns:
+        - SQL (str): the generated query (``output_sql_key``, default ``SQL``).
+        - db_id (str): the database it was written for (``output_db_id_key``, default ``db_id``).
+        - sql_complexity_type (str): the complexity level drawn for the prompt
+          (``output_sql_complexity_key``, default ``sql_complexity_type``).
+    Reject reasons:
+        - ``unknown_db_id``: the seed row's database does not exist.
+        - ``schema_error``: the database's CREATE statements or sample rows cannot be rendered.
+        - ``llm_error``: the request failed (``LLMUnavailableError`` stops the run instead).
+        - ``no_sql_block``: the answer holds no fenced SQL block.
+        - ``duplicate`` (by the runner): the SQL means the same as an earlier row's of the same
+          database; with ``dedup_by_meaning`` (default) queries differing only in literals,
+          layout, quoting or aliases (``sql_meaning_key``); without, only in literals and layout
+          (``sql_template``).
+    Example:
+        >>> op = SQLGenerator(llm_serving=llm, database_manager=db, generate_num=50)
+        >>> op.run(storage=storage.step(), output_sql_key="SQL", output_db_id_key="db_id")
     """
 
     default_keys: ClassVar[dict[str, str]] = {

@@ -45,21 +45,35 @@ def pick_variation_kinds(rng: random.Random, count: int) -> list[str]:
 
 
 class SQLVariationGenerator(GenerateOperator):
-    """``num_variations`` rewrites per input row, each of one kind drawn with the row's generator.
+    """Writes ``num_variations`` rewrites per input row, each of one kind drawn with the row's generator.
 
-    Reads ``SQL`` and ``db_id`` (``input_sql_key``, ``input_db_id_key``). Writes the original row
-    first (when ``keep_original``; its ``sql_variation_type`` is None, as the reference leaves
-    originals untyped), then one row per successful rewrite: a copy of the input row with the new
-    SQL and its kind in ``output_sql_variation_type_key``. Fields that describe the original
-    query (question, evidence, difficulties, ...; see ``SQL_BOUND_FIELDS``) are not copied onto
-    rewrites. The rewrites are requested concurrently, one request per rewrite.
+    The rewrites are requested concurrently, one request per rewrite. Fields that describe the
+    original query (question, evidence, difficulties, ...; see ``SQL_BOUND_FIELDS``) are not
+    copied onto rewrites. A rewrite without a fenced SQL block is left out.
 
-    A rewrite without a fenced SQL block is left out; if every rewrite fails and the original
-    is not kept, the row is rejected with the reasons. Rows whose SQL means the same as an earlier
-    row's of the same database are dropped by the runner as ``duplicate``: with
-    ``dedup_by_meaning`` (default) queries differing only in literals, layout, quoting or
-    aliases (``sql_meaning_key``: a rewrite that only changes a constant is no new query);
-    without, only identical normalised SQL.
+    Input columns:
+        - SQL (str): the query to rewrite (``input_sql_key``, default ``SQL``).
+        - db_id (str): its database (``input_db_id_key``, default ``db_id``).
+    Output columns:
+        - the original row first (when ``keep_original``; its ``sql_variation_type`` is None, as
+          the reference leaves originals untyped), then one row per successful rewrite: a copy of
+          the input row with the new SQL in ``SQL`` (``input_sql_key``).
+        - sql_variation_type (str | None): the rewrite's kind
+          (``output_sql_variation_type_key``, default ``sql_variation_type``).
+    Reject reasons:
+        - ``missing_field``: ``SQL`` or ``db_id`` is missing or empty.
+        - ``unknown_db_id``: no such database.
+        - ``schema_error``: the database's schema cannot be rendered.
+        - ``no_variation``: every rewrite failed (``no_sql_block``, ``llm_error``, ...; detail:
+          the reasons) and the original is not kept, or ``num_variations=0`` without
+          ``keep_original``.
+        - ``duplicate`` (by the runner): the SQL means the same as an earlier row's of the same
+          database; with ``dedup_by_meaning`` (default) queries differing only in literals,
+          layout, quoting or aliases (``sql_meaning_key``: a rewrite that only changes a constant
+          is no new query); without, only identical normalised SQL.
+    Example:
+        >>> op = SQLVariationGenerator(llm_serving=llm, database_manager=db, num_variations=5)
+        >>> op.run(storage=storage.step(), input_sql_key="SQL", input_db_id_key="db_id")
     """
 
     default_keys: ClassVar[dict[str, str]] = {
