@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepContext
 from sqlsynth.operators.eval._labels import check_thresholds, label_for
-from sqlsynth.operators.filter._common import clip, is_blank
+from sqlsynth.operators.helpers import clip, is_blank
 from sqlsynth.sql import difficulty_score, spider_hardness
 
 DEFAULT_THRESHOLDS = (2, 4, 6)

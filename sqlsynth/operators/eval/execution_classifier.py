@@ -10,7 +10,7 @@ from sqlsynth.llm.errors import LLMError, LLMUnavailableError
 from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepContext
 from sqlsynth.operators.eval._labels import check_thresholds, label_for
 from sqlsynth.operators.eval.solvers import PromptSolver, Solver, solver_answers, uses_prompt
-from sqlsynth.operators.filter._common import check_row
+from sqlsynth.operators.helpers import check_row
 
 GOLD_ERROR = "gold_error"
 

@@ -130,7 +130,7 @@ async def solver_answers(solver: Solver, database_manager: Any, row: dict[str, A
     propagates: what a failed request means is the caller's decision.
     """
     from sqlsynth.db.compare import query_orders_output, results_match
-    from sqlsynth.operators.filter._common import dialect_of
+    from sqlsynth.operators.helpers import dialect_of
 
     db_id = str(row[keys["input_db_id_key"]])
     answers = await solver.agenerate_sql(

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from sqlsynth.llm.errors import LLMError, LLMUnavailableError
 from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepContext
-from sqlsynth.operators.filter._common import check_row, clip
+from sqlsynth.operators.helpers import check_row, clip
 from sqlsynth.operators.quality import JUDGE_VERDICT, with_check
 from sqlsynth.prompts.base import chat_messages
 from sqlsynth.prompts.correspondence import Text2SQLCorrespondenceFilterPrompt, parse_verdict

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from sqlsynth.db.compare import comparable, query_orders_output, result_signature, results_match
 from sqlsynth.db.result import ExecResult
 from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepContext
-from sqlsynth.operators.filter._common import clip, dialect_of, failed_execution, unknown_db
+from sqlsynth.operators.helpers import clip, dialect_of, failed_execution, unknown_db
 from sqlsynth.operators.quality import COT_VOTE, ORIGINAL_SQL, ratio, with_check
 from sqlsynth.sql import extract_sql, sql_meaning_key
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepContext
-from sqlsynth.operators.filter._common import failed_execution, sql_and_db, with_canonical_sql
+from sqlsynth.operators.helpers import failed_execution, sql_and_db, with_canonical_sql
 
 
 class SQLExecutabilityFilter(Operator):

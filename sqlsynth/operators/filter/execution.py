@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from sqlsynth.db.result import ExecResult
 from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepContext
-from sqlsynth.operators.filter._common import failed_execution, sql_and_db, with_canonical_sql
+from sqlsynth.operators.helpers import failed_execution, sql_and_db, with_canonical_sql
 from sqlsynth.operators.quality import with_check
 
 #: degenerate result kind -> reject reason

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepContext
-from sqlsynth.operators.filter._common import clip
 from sqlsynth.operators.filter.question_checks import question_problem
+from sqlsynth.operators.helpers import clip
 from sqlsynth.operators.quality import with_check
 
 

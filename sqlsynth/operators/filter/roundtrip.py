@@ -9,7 +9,7 @@ from sqlsynth.db.compare import comparable
 from sqlsynth.llm.errors import LLMError, LLMUnavailableError
 from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepContext
 from sqlsynth.operators.eval.solvers import PromptSolver, Solver, solver_answers, uses_prompt
-from sqlsynth.operators.filter._common import check_row, clip, failed_execution
+from sqlsynth.operators.helpers import check_row, clip, failed_execution
 from sqlsynth.operators.quality import ROUNDTRIP_AGREEMENT, ratio, with_check
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from sqlsynth.operators.base import Reject, Row, RowOutcome, StepContext
-from sqlsynth.operators.generate._common import GenerateOperator, draw_llm_seed
+from sqlsynth.operators.generate.base import GenerateOperator
+from sqlsynth.operators.helpers import draw_llm_seed
 from sqlsynth.prompts.cot_generation import Text2SQLCotGeneratorPrompt
 from sqlsynth.sql import extract_sql
 

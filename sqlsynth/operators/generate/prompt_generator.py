@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from sqlsynth.operators.base import Reject, Row, RowOutcome, StepContext
-from sqlsynth.operators.generate._common import GenerateOperator
+from sqlsynth.operators.generate.base import GenerateOperator
 from sqlsynth.prompts.text2sql_prompt import Text2SQLPromptGeneratorPrompt
 
 

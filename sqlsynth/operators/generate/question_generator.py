@@ -9,11 +9,8 @@ import numpy as np
 
 from sqlsynth.llm.errors import LLMUnavailableError
 from sqlsynth.operators.base import Reject, Row, RowOutcome, StepContext
-from sqlsynth.operators.generate._common import (
-    GenerateOperator,
-    draw_llm_seed,
-    is_blank,
-)
+from sqlsynth.operators.generate.base import GenerateOperator
+from sqlsynth.operators.helpers import draw_llm_seed, is_blank
 from sqlsynth.prompts.question_generation import (
     KNOWLEDGE_STYLES,
     QUESTION_STYLES,

@@ -6,11 +6,8 @@ from collections.abc import Hashable, Sequence
 from typing import Any, ClassVar
 
 from sqlsynth.operators.base import Reject, Row, RowOutcome, StepContext
-from sqlsynth.operators.generate._common import (
-    GenerateOperator,
-    clip,
-    draw_llm_seed,
-)
+from sqlsynth.operators.generate.base import GenerateOperator
+from sqlsynth.operators.helpers import clip, draw_llm_seed
 from sqlsynth.prompts.sql_functions import functions_for
 from sqlsynth.prompts.sql_generation import COMPLEXITY_LEVELS, SelectSQLGeneratorPrompt
 from sqlsynth.sql import extract_sql, sql_meaning_key, sql_template
@@ -142,7 +139,7 @@ class SQLGenerator(GenerateOperator):
         answer = answers[0] if answers else ""
         sql = extract_sql(answer)
         if not sql:
-            return Reject("no_sql_block", f"answer without a fenced SQL block: {clip(answer)!r}")
+            return Reject("no_sql_block", f"answer without a fenced SQL block: {clip(answer, 200)!r}")
         return [
             {
                 self.keys["output_sql_key"]: sql,

@@ -8,12 +8,8 @@ from collections.abc import Hashable
 from typing import Any, ClassVar
 
 from sqlsynth.operators.base import Reject, Row, RowOutcome, StepContext
-from sqlsynth.operators.generate._common import (
-    GenerateOperator,
-    clip,
-    draw_llm_seed,
-    normalized_sql,
-)
+from sqlsynth.operators.generate.base import GenerateOperator
+from sqlsynth.operators.helpers import clip, draw_llm_seed, normalized_sql
 from sqlsynth.operators.quality import QUALITY_FIELDS
 from sqlsynth.prompts.sql_variation import VARIATION_KINDS, SQLVariationGeneratorPrompt
 from sqlsynth.sql import extract_sql, sql_meaning_key
@@ -125,7 +121,7 @@ class SQLVariationGenerator(GenerateOperator):
         if isinstance(answers, Reject):
             return answers
         answer = answers[0] if answers else ""
-        return extract_sql(answer) or Reject("no_sql_block", clip(answer))
+        return extract_sql(answer) or Reject("no_sql_block", clip(answer, 200))
 
     async def aprocess_row(self, row: Row, ctx: StepContext) -> RowOutcome:
         sql_key = self.keys["input_sql_key"]

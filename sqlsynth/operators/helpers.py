@@ -1,15 +1,24 @@
-"""Row checks shared by the filter and evaluation operators.
+"""What the operators share: row checks, reject details, seeded LLM calls, SQL forms.
 
 Every check returns a ``Reject`` naming what is wrong (or None), so the operators stay a
-straight line of "check, then do".
+straight line of "check, then do". LLM failures split in two: ``LLMUnavailableError`` (no
+request can succeed) propagates and stops the run with one message; any other failure concerns
+one request, so the row it served is rejected with the reason (and, when the endpoint failed,
+waits for the rerun: see ``sqlsynth.llm.failures``).
 """
 
 from __future__ import annotations
 
+import random
+from collections.abc import Iterable
 from typing import Any
 
 from sqlsynth.db.result import ExecResult, ExecStatus
+from sqlsynth.llm.errors import LLMUnavailableError
 from sqlsynth.operators.base import Reject, Row
+from sqlsynth.sql import SQLParseError, parse_single
+
+_SEED_RANGE = 2**31 - 1
 
 #: reject reason for each failed execution / EXPLAIN status
 STATUS_REASONS: dict[ExecStatus, str] = {
@@ -32,7 +41,7 @@ def clip(text: str | None, limit: int = 300) -> str:
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
-def missing_field(row: Row, keys: list[str]) -> Reject | None:
+def missing_field(row: Row, keys: Iterable[str]) -> Reject | None:
     for key in keys:
         if is_blank(row.get(key)):
             return Reject("missing_field", f"field {key!r} is missing or empty")
@@ -79,3 +88,47 @@ def failed_execution(res: ExecResult) -> Reject:
 
 def dialect_of(database_manager: Any) -> str:
     return str(getattr(database_manager, "dialect", "sqlite"))
+
+
+def draw_llm_seed(rng: random.Random) -> int:
+    """A request seed drawn from the row's generator, so reruns send identical requests."""
+    return rng.randrange(_SEED_RANGE)
+
+
+async def achat_or_reject(llm: Any, messages: list[dict], **kwargs: Any) -> list[str] | Reject:
+    """``llm.achat(messages, **kwargs)``; a per-request failure becomes ``Reject("llm_error")``."""
+    try:
+        return list(await llm.achat(messages, **kwargs))
+    except LLMUnavailableError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one request failed: reject the row, go on
+        return Reject("llm_error", f"{type(exc).__name__}: {exc}")
+
+
+def normalized_sql(sql: str, dialect: str) -> str:
+    """Canonical formatting (keyword case, whitespace, quoting) keeping every literal."""
+    try:
+        return parse_single(sql, dialect).sql(dialect=dialect or None, comments=False)
+    except SQLParseError:
+        return _folded(sql)
+    except Exception:  # noqa: BLE001 - sqlglot generation errors on exotic trees
+        return _folded(sql)
+
+
+def _folded(sql: str) -> str:
+    """Whitespace-folded text: the dedup form of SQL that sqlglot cannot handle."""
+    return " ".join(sql.split()).rstrip(";").rstrip()
+
+
+class SchemaTexts:
+    """Per-database prompt texts from the database manager, rendered once per operator."""
+
+    def __init__(self, database_manager: Any) -> None:
+        self._db = database_manager
+        self._memo: dict[tuple, str] = {}
+
+    def get(self, method: str, db_id: str, **kwargs: Any) -> str:
+        key = (method, db_id, tuple(sorted(kwargs.items())))
+        if key not in self._memo:
+            self._memo[key] = getattr(self._db, method)(db_id, **kwargs)
+        return self._memo[key]
