@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlsynth.db.result import ExecResult, ExecStatus
 from sqlsynth.llm.errors import LLMUnavailableError
 from sqlsynth.operators.base import Reject, Row
 from sqlsynth.sql import SQLParseError, parse_single
+
+if TYPE_CHECKING:
+    from sqlsynth.db.protocol import Database
 
 _SEED_RANGE = 2**31 - 1
 
@@ -48,19 +51,19 @@ def missing_field(row: Row, keys: Iterable[str]) -> Reject | None:
     return None
 
 
-def unknown_db(database_manager: Any, db_id: Any) -> Reject | None:
+def unknown_db(database_manager: Database, db_id: Any) -> Reject | None:
     if not database_manager.database_exists(str(db_id)):
         return Reject("unknown_db_id", f"no database {db_id!r}")
     return None
 
 
-def check_row(row: Row, keys: list[str], database_manager: Any, db_id_key: str) -> Reject | None:
+def check_row(row: Row, keys: list[str], database_manager: Database, db_id_key: str) -> Reject | None:
     """Required fields present and non-blank, then a known database: the usual preamble."""
     return missing_field(row, keys) or unknown_db(database_manager, row[db_id_key])
 
 
 def sql_and_db(row: Row, sql_key: str, db_id_key: str,
-               database_manager: Any) -> tuple[str, str] | Reject:
+               database_manager: Database) -> tuple[str, str] | Reject:
     """The row's SQL and db_id, or why the row cannot be checked against a database."""
     sql = row.get(sql_key)
     if is_blank(sql) or not isinstance(sql, str):
@@ -69,7 +72,7 @@ def sql_and_db(row: Row, sql_key: str, db_id_key: str,
     return unknown_db(database_manager, db_id) or (sql, db_id)
 
 
-def with_canonical_sql(row: Row, sql_key: str, sql: str, database_manager: Any) -> Row:
+def with_canonical_sql(row: Row, sql_key: str, sql: str, database_manager: Database) -> Row:
     """The row with its SQL in the form the database layer executed (the guard's rendering,
     see "Stored SQL" in docs/ARCHITECTURE.md), so what is stored is what was checked and run."""
     canonical = getattr(database_manager, "canonical_sql", None)
@@ -86,7 +89,7 @@ def failed_execution(res: ExecResult) -> Reject:
     return Reject(reason, detail)
 
 
-def dialect_of(database_manager: Any) -> str:
+def dialect_of(database_manager: Database) -> str:
     return str(getattr(database_manager, "dialect", "sqlite"))
 
 
@@ -123,7 +126,7 @@ def _folded(sql: str) -> str:
 class SchemaTexts:
     """Per-database prompt texts from the database manager, rendered once per operator."""
 
-    def __init__(self, database_manager: Any) -> None:
+    def __init__(self, database_manager: Database) -> None:
         self._db = database_manager
         self._memo: dict[tuple, str] = {}
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from sqlsynth.db.compare import comparable
 from sqlsynth.llm.errors import LLMError, LLMUnavailableError
@@ -11,6 +11,10 @@ from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepConte
 from sqlsynth.operators.eval._labels import check_thresholds, label_for
 from sqlsynth.operators.eval.solvers import PromptSolver, Solver, solver_answers, uses_prompt
 from sqlsynth.operators.helpers import check_row
+
+if TYPE_CHECKING:
+    from sqlsynth.db.protocol import Database
+    from sqlsynth.llm.base import ChatModel
 
 GOLD_ERROR = "gold_error"
 
@@ -58,8 +62,8 @@ class SQLExecutionClassifier(Operator):
 
     def __init__(
         self,
-        llm_serving: Any,
-        database_manager: Any,
+        llm_serving: ChatModel,
+        database_manager: Database,
         num_generations: int = 10,
         difficulty_thresholds: Sequence[float] = (2, 5, 9),
         difficulty_labels: Sequence[str] = ("extra", "hard", "medium", "easy"),

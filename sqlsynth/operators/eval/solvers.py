@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from sqlsynth.prompts.grammars import REASONING_THEN_SQL
 from sqlsynth.sql import extract_sql
+
+if TYPE_CHECKING:
+    from sqlsynth.db.protocol import Database
+    from sqlsynth.llm.base import ChatModel
 
 _SEED_RANGE = 2**31 - 1
 
@@ -35,7 +39,7 @@ class PromptSolver:
     with constrained decoding; None sends no grammar.
     """
 
-    def __init__(self, llm_serving: Any, *, temperature: float = 0.8,
+    def __init__(self, llm_serving: ChatModel, *, temperature: float = 0.8,
                  max_tokens: int | None = None,
                  grammar: str | None = REASONING_THEN_SQL) -> None:
         if temperature <= 0:
@@ -119,7 +123,7 @@ def uses_prompt(solver: Any) -> bool:
     return isinstance(inner, PromptSolver)
 
 
-async def solver_answers(solver: Solver, database_manager: Any, row: dict[str, Any],
+async def solver_answers(solver: Solver, database_manager: Database, row: dict[str, Any],
                          keys: dict[str, str], *, gold: Any, gold_sql: str,
                          n: int) -> tuple[list[str | None], dict[str, bool]]:
     """The solver's ``n`` answers to a row's question, and for each distinct answer whether it

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlsynth.llm.errors import LLMError, LLMUnavailableError
 from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepContext
@@ -11,6 +11,10 @@ from sqlsynth.operators.quality import JUDGE_VERDICT, with_check
 from sqlsynth.prompts.base import chat_messages
 from sqlsynth.prompts.correspondence import Text2SQLCorrespondenceFilterPrompt, parse_verdict
 from sqlsynth.prompts.grammars import grammar_of
+
+if TYPE_CHECKING:
+    from sqlsynth.db.protocol import Database
+    from sqlsynth.llm.base import ChatModel
 
 _SEED_RANGE = 2**31 - 1
 
@@ -52,7 +56,7 @@ class Text2SQLCorrespondenceFilter(Operator):
         "output_verdict_key": JUDGE_VERDICT,
     }
 
-    def __init__(self, llm_serving: Any, database_manager: Any, prompt_template: Any = None,
+    def __init__(self, llm_serving: ChatModel, database_manager: Database, prompt_template: Any = None,
                  *, max_tokens: int | None = None) -> None:
         super().__init__()
         self.llm_serving = llm_serving

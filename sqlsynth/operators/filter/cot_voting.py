@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from sqlsynth.db.compare import comparable, query_orders_output, result_signature, results_match
 from sqlsynth.db.result import ExecResult
@@ -11,6 +11,9 @@ from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepConte
 from sqlsynth.operators.helpers import clip, dialect_of, failed_execution, unknown_db
 from sqlsynth.operators.quality import COT_VOTE, ORIGINAL_SQL, ratio, with_check
 from sqlsynth.sql import extract_sql, sql_meaning_key
+
+if TYPE_CHECKING:
+    from sqlsynth.db.protocol import Database
 
 #: ``agree``: keep reasoning whose SQL returns the row's result (default); ``adopt_majority``:
 #: take the majority's SQL, keep the original and re-check the question; ``replace``: the
@@ -80,7 +83,7 @@ class Text2SQLCoTVotingGenerator(Operator):
         "output_vote_key": COT_VOTE,
     }
 
-    def __init__(self, database_manager: Any, *, min_valid_candidates: int = 1,
+    def __init__(self, database_manager: Database, *, min_valid_candidates: int = 1,
                  policy: str = "agree", recheck: Sequence[Operator] = ()) -> None:
         super().__init__()
         if min_valid_candidates < 1:

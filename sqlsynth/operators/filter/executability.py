@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepContext
 from sqlsynth.operators.helpers import failed_execution, sql_and_db, with_canonical_sql
+
+if TYPE_CHECKING:
+    from sqlsynth.db.protocol import Database
 
 
 class SQLExecutabilityFilter(Operator):
@@ -39,7 +42,7 @@ class SQLExecutabilityFilter(Operator):
         "input_db_id_key": "db_id",
     }
 
-    def __init__(self, database_manager: Any) -> None:
+    def __init__(self, database_manager: Database) -> None:
         super().__init__()
         self.database_manager = database_manager
 

@@ -4,12 +4,15 @@ whose result is an answer at all."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from sqlsynth.db.result import ExecResult
 from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepContext
 from sqlsynth.operators.helpers import failed_execution, sql_and_db, with_canonical_sql
 from sqlsynth.operators.quality import with_check
+
+if TYPE_CHECKING:
+    from sqlsynth.db.protocol import Database
 
 #: degenerate result kind -> reject reason
 DEGENERATE_RESULTS = {
@@ -69,7 +72,7 @@ class SQLExecutionFilter(Operator):
         "input_db_id_key": "db_id",
     }
 
-    def __init__(self, database_manager: Any, timeout: float = 5.0, *,
+    def __init__(self, database_manager: Database, timeout: float = 5.0, *,
                  drop_empty: bool = False, reject_results: Iterable[str] = (),
                  results_checked_when: str | None = None) -> None:
         super().__init__()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepContext
 from sqlsynth.operators.filter.question_checks import question_problem
 from sqlsynth.operators.helpers import clip
 from sqlsynth.operators.quality import with_check
+
+if TYPE_CHECKING:
+    from sqlsynth.db.protocol import Database
 
 
 class Text2SQLQuestionFilter(Operator):
@@ -43,7 +46,7 @@ class Text2SQLQuestionFilter(Operator):
         "input_evidence_key": "evidence",
     }
 
-    def __init__(self, database_manager: Any = None) -> None:
+    def __init__(self, database_manager: Database | None = None) -> None:
         super().__init__()
         self.database_manager = database_manager  # accepted for a uniform constructor; unused
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from sqlsynth.db.compare import comparable
 from sqlsynth.llm.errors import LLMError, LLMUnavailableError
@@ -11,6 +11,10 @@ from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepConte
 from sqlsynth.operators.eval.solvers import PromptSolver, Solver, solver_answers, uses_prompt
 from sqlsynth.operators.helpers import check_row, clip, failed_execution
 from sqlsynth.operators.quality import ROUNDTRIP_AGREEMENT, ratio, with_check
+
+if TYPE_CHECKING:
+    from sqlsynth.db.protocol import Database
+    from sqlsynth.llm.base import ChatModel
 
 
 def default_min_agree(num_generations: int) -> int:
@@ -65,7 +69,7 @@ class Text2SQLRoundTripFilter(Operator):
         "output_agreement_key": ROUNDTRIP_AGREEMENT,
     }
 
-    def __init__(self, llm_serving: Any, database_manager: Any, num_generations: int = 10,
+    def __init__(self, llm_serving: ChatModel, database_manager: Database, num_generations: int = 10,
                  min_agree: int | None = None, *, solver: Solver | None = None) -> None:
         super().__init__()
         if num_generations < 1:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlsynth.operators.base import Operator, Reject, Row
 from sqlsynth.operators.helpers import SchemaTexts, achat_or_reject, missing_field
 from sqlsynth.prompts.base import chat_messages
 from sqlsynth.prompts.grammars import grammar_of
+
+if TYPE_CHECKING:
+    from sqlsynth.db.protocol import Database
+    from sqlsynth.llm.base import ChatModel
 
 
 class GenerateOperator(Operator):
@@ -15,10 +19,10 @@ class GenerateOperator(Operator):
 
     def __init__(
         self,
-        database_manager: Any,
+        database_manager: Database,
         prompt_template: Any,
         *,
-        llm_serving: Any = None,
+        llm_serving: ChatModel | None = None,
         temperature: float = 0.8,
         max_tokens: int | None = None,
     ) -> None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlsynth.operators.base import Reject, Row, RowOutcome, StepContext
 from sqlsynth.operators.generate.base import GenerateOperator
 from sqlsynth.operators.helpers import draw_llm_seed
 from sqlsynth.prompts.cot_generation import Text2SQLCotGeneratorPrompt
 from sqlsynth.sql import extract_sql
+
+if TYPE_CHECKING:
+    from sqlsynth.db.protocol import Database
+    from sqlsynth.llm.base import ChatModel
 
 
 class Text2SQLCoTGenerator(GenerateOperator):
@@ -51,8 +55,8 @@ class Text2SQLCoTGenerator(GenerateOperator):
 
     def __init__(
         self,
-        llm_serving: Any,
-        database_manager: Any,
+        llm_serving: ChatModel,
+        database_manager: Database,
         sampling_num: int = 3,
         prompt_template: Any = None,
         *,

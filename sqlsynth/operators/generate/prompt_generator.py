@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlsynth.operators.base import Reject, Row, RowOutcome, StepContext
 from sqlsynth.operators.generate.base import GenerateOperator
 from sqlsynth.prompts.text2sql_prompt import Text2SQLPromptGeneratorPrompt
+
+if TYPE_CHECKING:
+    from sqlsynth.db.protocol import Database
 
 
 class Text2SQLPromptGenerator(GenerateOperator):
@@ -38,7 +41,7 @@ class Text2SQLPromptGenerator(GenerateOperator):
         "output_prompt_key": "prompt",
     }
 
-    def __init__(self, database_manager: Any, prompt_template: Any = None) -> None:
+    def __init__(self, database_manager: Database, prompt_template: Any = None) -> None:
         super().__init__(database_manager, prompt_template or Text2SQLPromptGeneratorPrompt())
 
     def required_input_keys(self) -> list[str]:

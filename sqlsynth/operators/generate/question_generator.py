@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -17,6 +17,10 @@ from sqlsynth.prompts.question_generation import (
     Text2SQLQuestionGeneratorPrompt,
     parse_question_response,
 )
+
+if TYPE_CHECKING:
+    from sqlsynth.db.protocol import Database
+    from sqlsynth.llm.base import ChatModel, EmbeddingModel
 
 
 def medoid_index(vectors: Sequence[Sequence[float]]) -> int:
@@ -76,9 +80,9 @@ class Text2SQLQuestionGenerator(GenerateOperator):
 
     def __init__(
         self,
-        llm_serving: Any,
-        embedding_serving: Any,
-        database_manager: Any,
+        llm_serving: ChatModel,
+        embedding_serving: EmbeddingModel,
+        database_manager: Database,
         question_candidates_num: int = 5,
         prompt_template: Any = None,
         *,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlsynth.operators.base import Reject, Row, RowOutcome, StepContext
 from sqlsynth.operators.generate.base import GenerateOperator
@@ -11,6 +11,10 @@ from sqlsynth.operators.helpers import clip, draw_llm_seed
 from sqlsynth.prompts.sql_functions import functions_for
 from sqlsynth.prompts.sql_generation import COMPLEXITY_LEVELS, SelectSQLGeneratorPrompt
 from sqlsynth.sql import extract_sql, sql_meaning_key, sql_template
+
+if TYPE_CHECKING:
+    from sqlsynth.db.protocol import Database
+    from sqlsynth.llm.base import ChatModel
 
 
 class SQLGenerator(GenerateOperator):
@@ -52,8 +56,8 @@ class SQLGenerator(GenerateOperator):
 
     def __init__(
         self,
-        llm_serving: Any,
-        database_manager: Any,
+        llm_serving: ChatModel,
+        database_manager: Database,
         generate_num: int,
         prompt_template: Any = None,
         *,

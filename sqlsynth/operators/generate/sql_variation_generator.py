@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Hashable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlsynth.operators.base import Reject, Row, RowOutcome, StepContext
 from sqlsynth.operators.generate.base import GenerateOperator
@@ -13,6 +13,10 @@ from sqlsynth.operators.helpers import clip, draw_llm_seed, normalized_sql
 from sqlsynth.operators.quality import QUALITY_FIELDS
 from sqlsynth.prompts.sql_variation import VARIATION_KINDS, SQLVariationGeneratorPrompt
 from sqlsynth.sql import extract_sql, sql_meaning_key
+
+if TYPE_CHECKING:
+    from sqlsynth.db.protocol import Database
+    from sqlsynth.llm.base import ChatModel
 
 #: fields that describe the original query and would be wrong on a rewrite of it
 SQL_BOUND_FIELDS = (
@@ -80,8 +84,8 @@ class SQLVariationGenerator(GenerateOperator):
 
     def __init__(
         self,
-        llm_serving: Any,
-        database_manager: Any,
+        llm_serving: ChatModel,
+        database_manager: Database,
         num_variations: int = 5,
         prompt_template: Any = None,
         *,
