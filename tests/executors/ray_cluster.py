@@ -14,7 +14,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 
@@ -22,6 +21,24 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+_READY_PROBE = """
+import time, ray
+deadline = time.monotonic() + {timeout}
+while True:
+    try:
+        ray.init(address={address!r}, log_to_driver=False)
+        break
+    except Exception:
+        if time.monotonic() > deadline:
+            raise
+        time.sleep(1.0)
+while sum(n["Alive"] for n in ray.nodes()) < {nodes}:
+    if time.monotonic() > deadline:
+        raise SystemExit("the Ray worker node did not join")
+    time.sleep(0.5)
+"""
 
 
 class LocalRayCluster:
@@ -49,31 +66,35 @@ class LocalRayCluster:
                   "--disable-usage-stats"]
         self._ray("--head", f"--port={self.port}", f"--temp-dir={self.temp_dir}",
                   "--include-dashboard=false", *common)
-        import ray
-
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                ray.init(address=self.address, log_to_driver=False)
-                break
-            except Exception:
-                if time.monotonic() > deadline or self.procs[0].poll() is not None:
-                    self.stop()
-                    raise
-                time.sleep(1.0)
-        self._ray(f"--address={self.address}", *common)
-        while sum(n["Alive"] for n in ray.nodes()) < 2:
-            if time.monotonic() > deadline:
-                self.stop()
-                raise TimeoutError("the Ray worker node did not join")
-            time.sleep(0.5)
+        try:
+            self._wait_for_nodes(1, timeout)
+            self._ray(f"--address={self.address}", *common)
+            self._wait_for_nodes(2, timeout)
+        except BaseException:
+            self.stop()
+            raise
         return self
 
-    def stop(self) -> None:
-        import ray
+    def _wait_for_nodes(self, nodes: int, timeout: float) -> None:
+        """Wait, from a throwaway driver process, until ``nodes`` nodes are alive (this
+        process never imports Ray: see ``ray_driver.py``)."""
+        probe = _READY_PROBE.format(address=self.address, nodes=nodes, timeout=timeout)
+        try:
+            done = subprocess.run([sys.executable, "-c", probe], check=False, env=self.env,
+                                  capture_output=True, text=True, timeout=timeout + 60)
+        except subprocess.TimeoutExpired:
+            raise TimeoutError(f"the Ray cluster did not come up in {timeout:g}s") from None
+        if done.returncode != 0:
+            raise RuntimeError(f"the Ray cluster did not come up: {done.stderr[-2000:]}")
 
-        if ray.is_initialized():
-            ray.shutdown()
+    def run(self, *args: str, timeout: float = 600.0) -> None:
+        """Run ``ray_driver.py`` with ``args`` against this cluster; fail with its stderr."""
+        driver = str(Path(__file__).with_name("ray_driver.py"))
+        done = subprocess.run([sys.executable, driver, *args], check=False, env=self.env,
+                              capture_output=True, text=True, timeout=timeout)
+        assert done.returncode == 0, done.stderr[-4000:]
+
+    def stop(self) -> None:
         for proc in reversed(self.procs):
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
