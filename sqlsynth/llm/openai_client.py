@@ -198,6 +198,18 @@ class OpenAIConnection:
         gate = state.gate
         retries = timeouts = refused = 0
         last_problem = ""
+        paused_once = False  # whether this request's last retry has closed the gate
+
+        def endpoint_failed(spent: int, limit: int, retry_after: float | None = None) -> bool:
+            """Tell the gate; True when the attempt is not charged (the gate holds it)."""
+            nonlocal paused_once
+            final = not paused_once and spent + 1 > limit and self.outage.max_outage > 0
+            was_open = not gate.closed
+            held = gate.failed(probe, last_problem, retry_after, final=final)
+            if held and final and was_open:
+                paused_once = True
+            return held
+
         while True:
             retry_after: float | None = None
             probe = await gate.turn()
@@ -212,7 +224,7 @@ class OpenAIConnection:
                         last_problem = f"timed out after {self.timeout:g}s"
                         if not self._ever_answered:
                             await self._check_alive(state)
-                        elif gate.failed(probe, last_problem):
+                        elif endpoint_failed(timeouts, self.retry.timeout_retries):
                             continue
                         timeouts += 1
                         if timeouts > self.retry.timeout_retries:
@@ -232,7 +244,7 @@ class OpenAIConnection:
                                 raise self._mark_unavailable(last_problem) from None
                             delay = self.retry.connect_backoff(refused)
                         else:
-                            if gate.failed(probe, last_problem):
+                            if endpoint_failed(refused, self.retry.max_retries):
                                 continue
                             refused += 1
                             if refused > self.retry.max_retries:
@@ -255,7 +267,7 @@ class OpenAIConnection:
                             raise LLMRequestRefusedError(f"{what} refused: {last_problem} "
                                                          f"({self._describe()})") from None
                         retry_after = retry_after_seconds(exc.response.headers)
-                        if gate.failed(probe, last_problem, retry_after):
+                        if endpoint_failed(retries, self.retry.max_retries, retry_after):
                             continue
                         retries += 1
                         delay = self.retry.backoff(retries, retry_after)
@@ -263,7 +275,7 @@ class OpenAIConnection:
                             TypeError, AttributeError, KeyError) as exc:
                         last_problem = (f"malformed response ({type(exc).__name__}: "
                                         f"{_short(self._redact(str(exc)))})")
-                        if gate.failed(probe, last_problem):
+                        if endpoint_failed(retries, self.retry.max_retries):
                             continue
                         retries += 1
                         delay = self.retry.backoff(retries)

@@ -60,6 +60,7 @@ class OutageGate:
         self.outages = 0
         self.last_problem = ""
         self._wake = asyncio.Event()
+        self._queue: list[object] = []  # requests waiting for the probe, in arrival order
 
     @property
     def closed(self) -> bool:
@@ -81,28 +82,48 @@ class OutageGate:
             self._changed()
 
     async def turn(self) -> bool:
-        """Wait until an attempt may be sent; True when this attempt is the outage's probe."""
-        while True:
-            if self.dead is not None:
-                raise type(self.dead)(str(self.dead))
-            if self.gave_up is not None:
-                raise LLMOutageError(self.gave_up)
-            if self.since is None:
-                return False
-            now = time.monotonic()
-            deadline = self.since + self.policy.max_outage
-            if now >= deadline:
-                self._give_up()
-                continue
-            if not self.probing and now >= self.next_probe_at:
-                self.probing = True
-                return True
-            wait = deadline - now if self.probing else min(self.next_probe_at, deadline) - now
-            wake = self._wake
-            try:
-                await asyncio.wait_for(wake.wait(), timeout=max(wait, 0.001))
-            except asyncio.TimeoutError:
-                pass
+        """Wait until an attempt may be sent; True when this attempt is the outage's probe.
+
+        Waiting requests take the probe in turn (first come, first served, and a failed
+        probe queues again at the back), so one request that always fails cannot keep the
+        probe to itself while requests that would succeed wait behind it.
+        """
+        ticket = object()
+        try:
+            while True:
+                if self.dead is not None:
+                    raise type(self.dead)(str(self.dead))
+                if self.gave_up is not None:
+                    raise LLMOutageError(self.gave_up)
+                if self.since is None:
+                    return False
+                if ticket not in self._queue:
+                    self._queue.append(ticket)
+                now = time.monotonic()
+                deadline = self.since + self.policy.max_outage
+                if now >= deadline:
+                    self._give_up()
+                    continue
+                due = now >= self.next_probe_at
+                if not self.probing and due and self._queue[0] is ticket:
+                    self.probing = True
+                    self._queue.remove(ticket)
+                    return True
+                if self.probing or due:  # a probe is out, or it is another request's turn
+                    wait = deadline - now
+                else:
+                    wait = min(self.next_probe_at, deadline) - now
+                wake = self._wake
+                try:
+                    await asyncio.wait_for(wake.wait(), timeout=max(wait, 0.001))
+                except asyncio.TimeoutError:
+                    pass
+        finally:
+            if ticket in self._queue:
+                first = self._queue[0] is ticket
+                self._queue.remove(ticket)
+                if first:  # the next in line may be due now
+                    self._changed()
 
     def answered(self, probe: bool) -> None:
         """The endpoint answered (whatever the answer): the outage, if any, is over."""
@@ -116,14 +137,24 @@ class OutageGate:
             self.delay = self.policy.probe_delay
             self._changed()
 
-    def failed(self, probe: bool, problem: str, retry_after: float | None = None) -> bool:
+    def failed(self, probe: bool, problem: str, retry_after: float | None = None, *,
+               final: bool = False) -> bool:
         """An attempt failed for the endpoint's reasons. True when the gate is closed now, so
-        the attempt is not charged to its request (it waits for the gate instead)."""
+        the attempt is not charged to its request (it waits for the gate instead).
+
+        ``final``: the attempt is its request's last (its retries are spent). That closes the
+        gate even below ``failures_to_pause``: a request alone on its connection (the last
+        row's embedding, say) would otherwise spend its retries in an outage before enough
+        failures in a row were seen, and its row would be lost to an outage the run was
+        meant to ride out. A request uses this once (``OpenAIConnection`` keeps count), so
+        one request that always fails while others succeed cannot hold the run forever;
+        with ``max_outage = 0`` (outages are not ridden out) it is never used.
+        """
         self.last_problem = problem
         self.consecutive += 1
         now = time.monotonic()
         if self.since is None:
-            if self.consecutive < self.policy.failures_to_pause:
+            if self.consecutive < self.policy.failures_to_pause and not final:
                 return False
             self.since = now
             self.outages += 1

@@ -15,12 +15,16 @@ from sqlsynth.llm import (
     OpenAIChat,
     RetryPolicy,
 )
+from sqlsynth.llm.outage import OutagePolicy
 
 FAST = RetryPolicy(base_delay=0.01, max_delay=0.05)
 
 
 def user(text: str) -> list[dict]:
     return [{"role": "user", "content": text}]
+
+
+NO_PAUSE = OutagePolicy(max_outage=0)  # retry counting alone: no outage pause
 
 
 def make_chat(server, **kw) -> OpenAIChat:
@@ -75,13 +79,16 @@ async def test_retries_500_then_succeeds(openai_server):
     assert stats["retries"] == 2 and stats["requests"] == 3 and stats["failures"] == 0
 
 
-async def test_gives_up_after_max_retries(openai_server):
-    chat = make_chat(openai_server, retry=RetryPolicy(max_retries=2, base_delay=0.01))
-    openai_server.inject("500", count=5)
+async def test_gives_up_after_max_retries_and_one_outage_pause(openai_server):
+    """A lone request's retries spent: the endpoint is given one outage pause (its probes
+    bounded by max_outage), then the request fails for its row to wait for a rerun."""
+    outage = OutagePolicy(probe_delay=0.05, max_probe_delay=0.1, max_outage=0.5)
+    chat = make_chat(openai_server, retry=RetryPolicy(max_retries=2, base_delay=0.01),
+                     outage=outage)
+    openai_server.inject("500", count=1000)
     with pytest.raises(LLMResponseError, match="HTTP 500"):
         await chat.achat(user("x"))
-    assert len(openai_server.chat_requests) == 3
-    assert chat.stats.snapshot()["failures"] == 1
+    assert 3 < len(openai_server.chat_requests) < 3 + 15  # its 3 attempts, then a few probes
 
 
 async def test_hang_past_timeout_is_retried(openai_server):
@@ -92,7 +99,7 @@ async def test_hang_past_timeout_is_retried(openai_server):
 
 
 async def test_hang_on_every_attempt_raises_timeout(openai_server):
-    chat = make_chat(openai_server, timeout=0.3,
+    chat = make_chat(openai_server, timeout=0.3, outage=NO_PAUSE,
                      retry=RetryPolicy(timeout_retries=1, base_delay=0.01))
     openai_server.inject("hang", count=5)
     with pytest.raises(LLMTimeoutError, match="timed out"):
@@ -101,7 +108,8 @@ async def test_hang_on_every_attempt_raises_timeout(openai_server):
 
 
 async def test_malformed_body_is_retried_then_fails(openai_server):
-    chat = make_chat(openai_server, retry=RetryPolicy(max_retries=1, base_delay=0.01))
+    chat = make_chat(openai_server, retry=RetryPolicy(max_retries=1, base_delay=0.01),
+                     outage=NO_PAUSE)
     openai_server.inject("malformed")
     assert len(await chat.achat(user("x"))) == 1
     openai_server.inject("malformed", count=2)
@@ -111,7 +119,8 @@ async def test_malformed_body_is_retried_then_fails(openai_server):
 
 async def test_missing_choices_is_malformed(openai_server_factory):
     server = openai_server_factory(responder=lambda body: [])  # server turns this into a 500
-    chat = make_chat(server, retry=RetryPolicy(max_retries=1, base_delay=0.01))
+    chat = make_chat(server, retry=RetryPolicy(max_retries=1, base_delay=0.01),
+                     outage=NO_PAUSE)
     with pytest.raises(LLMResponseError):
         await chat.achat(user("x"))
 

@@ -7,6 +7,7 @@ import math
 import pytest
 
 from sqlsynth.llm import LLMResponseError, OpenAIEmbeddings, RetryPolicy
+from sqlsynth.llm.outage import OutagePolicy
 
 
 def norm(vector: list[float]) -> float:
@@ -42,7 +43,8 @@ async def test_similar_texts_are_closer(scripted_embeddings):
 
 async def test_retries_then_fails_on_server_errors(openai_server):
     emb = OpenAIEmbeddings("e", base_url=openai_server.base_url, cache=None,
-                           retry=RetryPolicy(max_retries=1, base_delay=0.01))
+                           retry=RetryPolicy(max_retries=1, base_delay=0.01),
+                           outage=OutagePolicy(max_outage=0))  # retry counting alone
     openai_server.inject("500")
     assert len(await emb.aembed(["x"])) == 1
     openai_server.inject("malformed", count=2)

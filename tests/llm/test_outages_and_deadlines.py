@@ -14,6 +14,7 @@ from sqlsynth.llm.errors import (
     LLMConfigError,
     LLMNeverAnsweredError,
     LLMOutageError,
+    LLMResponseError,
     LLMUnavailableError,
 )
 from sqlsynth.llm.failures import watch_failures
@@ -47,8 +48,8 @@ async def test_every_transport_fault_is_retried(openai_server, kind):
 @pytest.mark.parametrize("kind", ["null_content", "empty_content"])
 async def test_null_or_empty_completion_is_a_failure_never_cached(openai_server, tmp_path, kind):
     cache = ResponseCache(tmp_path / "c.sqlite")
-    chat = chat_for(openai_server, cache=cache)
-    openai_server.inject(kind, count=3)  # more than the retries
+    chat = chat_for(openai_server, cache=cache, outage=OutagePolicy(max_outage=0))
+    openai_server.inject(kind, count=3)  # more than the retries, and no outage pause
     log = watch_failures()
     with pytest.raises(Exception, match="content is"):
         await chat.achat(user("x"), seed=1)
@@ -91,6 +92,47 @@ async def test_outage_is_ridden_out_without_spending_retries(openai_server):
     assert len(answers) == 20  # each with 2 retries: without the gate most would fail
     # the first wave hit the outage, then requests waited for the gate: a few probes only
     assert 0 < openai_server.outage_requests < 20 + 15
+    await chat.aclose()
+
+
+async def test_a_lone_request_rides_out_an_outage_longer_than_its_retries(openai_server):
+    """Alone on its connection (the last row's embedding, say), a request never sees enough
+    failures in a row to close the gate; its last retry closes it instead."""
+    gate = OutagePolicy(failures_to_pause=50, probe_delay=0.1, max_probe_delay=0.3,
+                        max_outage=30)
+    chat = chat_for(openai_server, outage=gate)
+    await chat.achat(user("warm"))
+    openai_server.outage(1.5)
+    assert await chat.achat(user("alone"), seed=1) == ["echo[1:0] alone"]
+    assert openai_server.outage_requests < 3 + 15
+    await chat.aclose()
+
+
+async def test_a_request_that_always_fails_cannot_hold_the_others(openai_server_factory):
+    """One request the server always fails, among requests it answers: the failing one gets
+    its retries and one pause, takes the probe only in turn, and fails long before
+    max_outage; every other request is answered."""
+    def responder(body):
+        text = body["messages"][-1]["content"]
+        if text == "poison":
+            raise RuntimeError("this prompt always fails")
+        return f"ok {text}"
+
+    server = openai_server_factory(responder)
+    gate = OutagePolicy(failures_to_pause=50, probe_delay=0.05, max_probe_delay=0.1,
+                        max_outage=60)
+    chat = chat_for(server, outage=gate, max_concurrency=4)
+    await chat.achat(user("warm"))
+    poison = asyncio.ensure_future(chat.achat(user("poison")))
+    answered = 0
+    start = time.monotonic()
+    while not poison.done():
+        assert time.monotonic() - start < 30, "hang guard: the failing request held the run"
+        results = await asyncio.gather(*(chat.achat(user(f"q{answered + i}")) for i in range(3)))
+        answered += len(results)
+    with pytest.raises(LLMResponseError, match="responder failed"):
+        poison.result()
+    assert time.monotonic() - start < 20
     await chat.aclose()
 
 
