@@ -256,22 +256,14 @@ def _pred_table(item: EvalItem, opts: ConventionOptions) -> tuple[list | None, s
     db = opts.db_file(item.db_id)
     if db is None:
         return None, f"no SQLite file for {item.db_id!r}"
-    from sqlsynth.eval.conventions.sqlite_exec import connect
-
     sql = spider2_rules.extract_sql(item.pred_sql or "")
-    try:
-        conn = connect(db)
-        try:
-            cur = conn.execute(sql)
-            names = [d[0] for d in cur.description or ()]
-            rows = cur.fetchall()
-        finally:
-            conn.close()
-    except Exception as err:  # noqa: BLE001 - any failure of hostile SQL scores 0
-        return None, f"{type(err).__name__}: {err}"
-    if not names:
+    run = run_sql(db, sql, timeout=opts.timeout_for("spider2"))
+    if not run.ok:
+        return None, run.error
+    if not run.names:
         return None, "the statement returns no columns"
-    return spider2_rules.read_csv_columns(spider2_rules.result_csv(names, rows)), None
+    return spider2_rules.read_csv_columns(spider2_rules.result_csv(list(run.names),
+                                                                    run.rows or [])), None
 
 
 def _spider2_item(item: EvalItem, opts: ConventionOptions, etype: str) -> ItemResult:

@@ -7,7 +7,11 @@ and an authorizer refuses ATTACH/DETACH (which could create or touch other files
 statement that would write therefore fails here (the official script would run it inside a
 transaction it never commits and compare its empty result); that is the one documented
 difference. A deadline, when a convention uses one, interrupts the statement through SQLite's
-progress handler and reports a timeout.
+progress handler and reports a timeout. Memory is bounded too, where the scripts would grow
+without limit (a runaway recursive CTE fetched whole, one value of a gigabyte): a value may
+be at most ``MAX_VALUE_BYTES`` (SQLite's own length limit, so it is never built) and a
+result at most ``MAX_RESULT_BYTES``, counted while rows are fetched; a run over either
+fails with ``too_large``, as a timeout fails. No result of a benchmark's gold comes near them.
 """
 
 from __future__ import annotations
@@ -20,6 +24,12 @@ from pathlib import Path
 from typing import Any
 
 _DENIED = {sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH}
+#: the longest string or blob a statement may build (SQLITE_LIMIT_LENGTH)
+MAX_VALUE_BYTES = 64 * 1024 * 1024
+#: the most a fetched result may hold in memory, counted as Python holds it (a tuple per
+#: row, an object per value)
+MAX_RESULT_BYTES = 512 * 1024 * 1024
+_FETCH_BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -30,6 +40,7 @@ class Run:
     error: str | None = None
     timed_out: bool = False
     seconds: float = 0.0
+    names: tuple[str, ...] = ()  # the result's column names
 
     @property
     def ok(self) -> bool:
@@ -44,13 +55,45 @@ def connect(path: str | Path, text_factory: Callable[[bytes], Any] | None = None
             ) -> sqlite3.Connection:
     conn = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True, check_same_thread=False)
     conn.set_authorizer(_authorizer)
+    if hasattr(conn, "setlimit"):  # Python 3.11+
+        conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
     if text_factory is not None:
         conn.text_factory = text_factory
     return conn
 
 
+_ROW_BYTES = 64  # a tuple of a few items
+_VALUE_BYTES = 40  # a small int, float or short str object, and its slot
+
+
+def _size(value: Any) -> int:
+    if isinstance(value, (str, bytes)):
+        return _VALUE_BYTES + len(value)
+    return _VALUE_BYTES
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _fetch_bounded(cursor: sqlite3.Cursor, max_bytes: int) -> list[tuple]:
+    """All rows, counting their bytes as they come; ``_TooLarge`` past ``max_bytes``."""
+    rows: list[tuple] = []
+    total = 0
+    while True:
+        batch = cursor.fetchmany(_FETCH_BATCH)
+        if not batch:
+            return rows
+        for row in batch:
+            total += _ROW_BYTES + sum(_size(v) for v in row)
+        if total > max_bytes:
+            raise _TooLarge
+        rows.extend(batch)
+
+
 def run_sql(path: str | Path, sql: str, *, timeout: float | None = None,
-            text_factory: Callable[[bytes], Any] | None = None) -> Run:
+            text_factory: Callable[[bytes], Any] | None = None,
+            max_bytes: int = MAX_RESULT_BYTES) -> Run:
     """Execute one statement on a fresh connection (as the scripts do) and fetch all rows."""
     try:
         conn = connect(path, text_factory)
@@ -61,12 +104,19 @@ def run_sql(path: str | Path, sql: str, *, timeout: float | None = None,
         conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 1000)
     start = time.perf_counter()
     try:
-        rows = conn.execute(sql).fetchall()
-        return Run(rows, seconds=time.perf_counter() - start)
+        cursor = conn.execute(sql)
+        names = tuple(str(d[0]) for d in cursor.description or ())
+        rows = _fetch_bounded(cursor, max_bytes)
+        return Run(rows, seconds=time.perf_counter() - start, names=names)
+    except _TooLarge:
+        return Run(None, f"too_large: the result is over {max_bytes // 2**20} MB",
+                   seconds=time.perf_counter() - start)
     except sqlite3.OperationalError as err:
         late = deadline is not None and time.monotonic() > deadline
         return Run(None, "timeout" if late else str(err), timed_out=late,
                    seconds=time.perf_counter() - start)
+    except sqlite3.DataError as err:  # string or blob too big
+        return Run(None, f"too_large: {err}", seconds=time.perf_counter() - start)
     except Exception as err:  # noqa: BLE001 - any failure of hostile SQL is a failed run
         return Run(None, f"{type(err).__name__}: {err}", seconds=time.perf_counter() - start)
     finally:
