@@ -15,7 +15,7 @@ from sqlsynth.pipelines.runner import StreamStep, run_stream
 from sqlsynth.storage import FileStorage, read_rows
 
 FAST_RETRY = RetryPolicy(max_retries=1, base_delay=0.01)
-NO_PAUSE = OutagePolicy(failures_to_pause=10_000)
+NO_PAUSE = OutagePolicy(failures_to_pause=10_000, max_outage=0)  # outages not ridden out
 
 
 class AskSwallowing(Operator):
