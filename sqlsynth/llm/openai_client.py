@@ -34,7 +34,7 @@ from sqlsynth.llm.errors import (
     LLMUnavailableError,
 )
 from sqlsynth.llm.failures import record_failure, record_unavailable
-from sqlsynth.llm.limits import RequestLimit
+from sqlsynth.llm.limits import PrioritySemaphore, RequestLimit
 from sqlsynth.llm.outage import OutageGate, OutagePolicy
 from sqlsynth.llm.retry import FATAL_STATUS, RetryPolicy, is_retryable_status, retry_after_seconds
 from sqlsynth.llm.stats import UsageStats
@@ -53,7 +53,7 @@ class MalformedResponse(ValueError):
 @dataclass
 class _LoopState:
     client: Any
-    semaphore: asyncio.Semaphore
+    semaphore: PrioritySemaphore
     gate: OutageGate
     liveness: asyncio.Future[bool] | None = None
 
@@ -110,7 +110,7 @@ class OpenAIConnection:
 
                 client = AsyncOpenAI(base_url=self.base_url, api_key=self._api_key,
                                      max_retries=0, timeout=self.timeout)
-                state = _LoopState(client, asyncio.Semaphore(self.max_concurrency),
+                state = _LoopState(client, PrioritySemaphore(self.max_concurrency),
                                    OutageGate(self.outage, self._describe()))
                 self._states[loop] = state
             return state

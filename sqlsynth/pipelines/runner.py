@@ -33,6 +33,7 @@ from typing import Any
 from sqlsynth.errors import IncompleteRunError
 from sqlsynth.llm.errors import LLMRequestRefusedError, LLMResponseError, LLMUnavailableError
 from sqlsynth.llm.failures import FailureLog, watch_failures
+from sqlsynth.llm.limits import REQUEST_PRIORITY
 from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepContext
 from sqlsynth.progress import RunProgress, progress_mode
 
@@ -241,6 +242,7 @@ class _Stream:
                 self._forget_ahead(keys[k:])
                 return
             log = watch_failures()  # this step's own log, handed over with its outcome
+            REQUEST_PRIORITY.set(key[0])
             try:
                 outcome = await step.operator.aprocess_row(copy.deepcopy(row), step.ctx)
             except asyncio.CancelledError:
@@ -295,6 +297,7 @@ class _Stream:
 
     async def _process(self, s: int, pos: Position, row: Row, root: int) -> None:
         failures = watch_failures()
+        REQUEST_PRIORITY.set(s)  # this task's requests: earlier steps are served first
         try:
             missing = [k for k in self.required[s] if row.get(k) is None]
             if missing:

@@ -8,7 +8,7 @@ import pytest
 
 from sqlsynth import factory
 from sqlsynth.config import RunConfig
-from sqlsynth.llm.limits import RequestLimit
+from sqlsynth.llm.limits import REQUEST_PRIORITY, PrioritySemaphore, RequestLimit
 from sqlsynth.testing import ScriptedOpenAIServer
 
 
@@ -55,3 +55,60 @@ def test_limit_must_be_positive() -> None:
 async def test_limit_keeps_one_semaphore_per_loop() -> None:
     limit = RequestLimit(2)
     assert limit.semaphore() is limit.semaphore()
+
+
+async def test_waiters_are_served_by_priority_then_in_arrival_order() -> None:
+    semaphore = PrioritySemaphore(1)
+    await semaphore.acquire()
+    served: list[str] = []
+
+    async def wait(name: str, priority: int) -> None:
+        REQUEST_PRIORITY.set(priority)
+        async with semaphore:
+            served.append(name)
+
+    tasks = []
+    for name, priority in [("late-step-a", 5), ("early-step-a", 1), ("late-step-b", 5),
+                           ("early-step-b", 1), ("middle", 3)]:
+        tasks.append(asyncio.create_task(wait(name, priority)))
+        await asyncio.sleep(0)  # queued in this order
+    semaphore.release()
+    await asyncio.gather(*tasks)
+    assert served == ["early-step-a", "early-step-b", "middle", "late-step-a", "late-step-b"]
+
+
+async def test_a_cancelled_waiter_never_keeps_a_slot() -> None:
+    semaphore = PrioritySemaphore(1)
+    await semaphore.acquire()
+    cancelled = asyncio.create_task(semaphore.acquire())
+    await asyncio.sleep(0)
+    semaphore.release()  # granted to the waiter ...
+    cancelled.cancel()  # ... which is cancelled before it runs: the slot is passed on
+    with pytest.raises(asyncio.CancelledError):
+        await cancelled
+    queued = asyncio.create_task(semaphore.acquire())
+    gone = asyncio.create_task(semaphore.acquire())
+    await asyncio.sleep(0)
+    gone.cancel()
+    await asyncio.sleep(0)
+    assert await asyncio.wait_for(queued, 1.0) is True
+    assert semaphore.locked()
+    semaphore.release()
+    assert not semaphore.locked()
+
+
+async def test_the_total_is_never_exceeded_under_priorities() -> None:
+    semaphore = PrioritySemaphore(3)
+    inside = peak = 0
+
+    async def one(priority: int) -> None:
+        nonlocal inside, peak
+        REQUEST_PRIORITY.set(priority)
+        async with semaphore:
+            inside += 1
+            peak = max(peak, inside)
+            await asyncio.sleep(0.001)
+            inside -= 1
+
+    await asyncio.gather(*(one(i % 4) for i in range(60)))
+    assert peak == 3 and inside == 0 and not semaphore.locked()
