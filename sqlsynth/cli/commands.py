@@ -101,7 +101,7 @@ def _run_one_shard(pipeline_cls: Any, cfg: RunConfig) -> None:
     from sqlsynth.executors.shard import ShardSpec, run_shard, shard_config
 
     spec = ShardSpec.parse(cfg.shard)
-    folder = run_shard(pipeline_cls, shard_config(cfg, spec), spec)
+    folder = run_shard(pipeline_cls, shard_config(cfg, spec), spec).folder
     print(f"shard {spec.index}/{spec.count} done in {folder}; when every shard is done: "
           f"sqlsynth merge --out {cfg.out}", file=sys.stderr)
 

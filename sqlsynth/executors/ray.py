@@ -15,7 +15,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sqlsynth.executors.shard import ShardSpec, merge_shards, run_shard, shard_config
+from sqlsynth.executors.shard import (
+    ShardRun,
+    ShardSpec,
+    add_usage,
+    merge_shards,
+    run_shard,
+    shard_config,
+)
 from sqlsynth.pipelines.pipeline import Pipeline
 
 
@@ -35,6 +42,8 @@ class RayExecutor:
         self.address = address or None
         self.workers = workers
         self.runtime_env = runtime_env
+        #: what each shard of the last run handed back (folder, LLM usage)
+        self.shard_runs: list[ShardRun] = []
 
     def connect(self) -> Any:
         """Join (or start) the cluster; done by ``run`` when not done before."""
@@ -63,6 +72,7 @@ class RayExecutor:
                             "(pipeline.recipe = (class, RunConfig)); live models cannot travel")
         pipeline_cls, cfg = recipe
         self.run_recipe(pipeline_cls, cfg)
+        add_usage(pipeline.source, self.shard_runs)
         storage.adopt_manifest()  # the run summary of the merged shards
 
     def run_recipe(self, pipeline_cls: Any, cfg: Any) -> Path:
@@ -76,7 +86,7 @@ class RayExecutor:
         refs = [task.remote(pipeline_cls, shard_config(cfg, s, concurrency=share), s)
                 for s in specs]
         try:
-            ray.get(refs)
+            self.shard_runs = list(ray.get(refs))
         except Exception as exc:
             cause = getattr(exc, "cause", None)
             if isinstance(cause, BaseException):

@@ -80,8 +80,20 @@ def shard_config(cfg: Any, spec: ShardSpec, *, concurrency: int | None = None) -
     return cfg.merged(values)
 
 
-def run_shard(pipeline_cls: Any, cfg: Any, spec: ShardSpec) -> str:
-    """Build ``pipeline_cls`` for shard ``spec`` of ``cfg``'s run and run it; returns its folder.
+@dataclass(frozen=True)
+class ShardRun:
+    """What one shard's run hands back: its folder and the LLM usage it paid for (by the
+    pipeline's model attribute: ``llm_serving``, ``embedding_serving``)."""
+
+    folder: str
+    usage: dict[str, dict[str, int]]
+
+
+USAGE_MODELS = ("llm_serving", "embedding_serving")
+
+
+def run_shard(pipeline_cls: Any, cfg: Any, spec: ShardSpec) -> ShardRun:
+    """Build ``pipeline_cls`` for shard ``spec`` of ``cfg``'s run and run it.
 
     A plain function of picklable arguments, so a Ray task or a job-array process runs it.
     """
@@ -90,7 +102,25 @@ def run_shard(pipeline_cls: Any, cfg: Any, spec: ShardSpec) -> str:
         pipeline.forward(ShardExecutor(spec, streaming=getattr(pipeline, "streaming", True)))
     finally:
         pipeline.database_manager.close()
-    return str(cfg.out)
+    usage = {}
+    for name in USAGE_MODELS:
+        stats = getattr(getattr(pipeline, name, None), "stats", None)
+        if stats is not None:
+            usage[name] = stats.snapshot()
+    return ShardRun(str(cfg.out), usage)
+
+
+def add_usage(pipeline: Any, runs: list[ShardRun]) -> None:
+    """Count the shards' LLM usage on ``pipeline``'s own models (the driver paid nothing
+    itself), so its run summary and run record show what the whole run cost."""
+    for name in USAGE_MODELS:
+        stats = getattr(getattr(pipeline, name, None), "stats", None)
+        if stats is None:
+            continue
+        for run in runs:
+            counts = run.usage.get(name)
+            if counts:
+                stats.add(**counts)
 
 
 def _shard_folders(out: Path) -> list[Path]:

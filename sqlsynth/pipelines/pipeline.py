@@ -105,6 +105,9 @@ is neither in the input (db_id, SQL) nor made by an earlier step
         self.compiled = False
         #: (pipeline class, RunConfig) that rebuilds this pipeline elsewhere, or None
         self.recipe: tuple[Any, Any] | None = None
+        #: the pipeline class instance that built this one, whose models count the run's LLM
+        #: usage (an executor whose work runs elsewhere adds it there), or None
+        self.source: Any = None
 
     def __len__(self) -> int:
         return len(self.steps)

@@ -252,6 +252,7 @@ class _Text2SQLPipelineBase:
         pipeline = Pipeline(self.steps(), name=type(self).__name__)
         # how another process rebuilds this pipeline (Ray tasks): models do not travel
         pipeline.recipe = (type(self), self.config)
+        pipeline.source = self
         return pipeline.compile(input_columns=self._input_columns(pipeline))
 
     def _input_columns(self, pipeline: Pipeline) -> list[str] | None:

@@ -25,13 +25,16 @@ def run_config(out: Path, server_url: str, kind: str, **kw) -> RunConfig:
     return RunConfig(**values)
 
 
-def run_pipeline(kind: str, out: Path, server_url: str, executor: Any) -> None:
-    """One whole run of ``kind`` with ``executor``, final file included."""
+def run_pipeline(kind: str, out: Path, server_url: str, executor: Any) -> dict[str, int]:
+    """One whole run of ``kind`` with ``executor``, final file included; returns the LLM
+    requests the run's summary counts (chat and embeddings)."""
     pipeline = PIPELINES[kind](config=run_config(out, server_url, kind))
     pipeline.forward(executor)
     write_final(out, "sqlsynth", "jsonl")
     summary = pipeline.summary()
     assert [s["step"] for s in summary] == list(range(1, len(pipeline.steps()) + 1))
+    return {name: getattr(pipeline, name).stats.snapshot()["requests"]
+            for name in ("llm_serving", "embedding_serving")}
 
 
 def outputs(out: Path) -> dict[str, bytes]:

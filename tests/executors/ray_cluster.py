@@ -87,12 +87,14 @@ class LocalRayCluster:
         if done.returncode != 0:
             raise RuntimeError(f"the Ray cluster did not come up: {done.stderr[-2000:]}")
 
-    def run(self, *args: str, timeout: float = 600.0) -> None:
-        """Run ``ray_driver.py`` with ``args`` against this cluster; fail with its stderr."""
+    def run(self, *args: str, timeout: float = 600.0) -> str:
+        """Run ``ray_driver.py`` with ``args`` against this cluster; its stdout, or fail with
+        its stderr."""
         driver = str(Path(__file__).with_name("ray_driver.py"))
         done = subprocess.run([sys.executable, driver, *args], check=False, env=self.env,
                               capture_output=True, text=True, timeout=timeout)
         assert done.returncode == 0, done.stderr[-4000:]
+        return done.stdout
 
     def stop(self) -> None:
         for proc in reversed(self.procs):

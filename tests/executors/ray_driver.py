@@ -7,6 +7,7 @@ Ray: each Ray run is one short-lived driver process, as it is for a user's ``sql
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -17,7 +18,9 @@ from sqlsynth.executors.ray import RayExecutor
 
 def main(argv: list[str]) -> int:
     kind, out, server_url, address, workers = argv
-    run_pipeline(kind, Path(out), server_url, RayExecutor(address, workers=int(workers)))
+    requests = run_pipeline(kind, Path(out), server_url,
+                            RayExecutor(address, workers=int(workers)))
+    print(json.dumps(requests))  # the usage the driver's summary shows
     return 0
 
 

@@ -6,6 +6,7 @@ run is; the test process never imports Ray.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,8 +27,11 @@ def cluster() -> Iterator[LocalRayCluster]:
 
 
 def _on_ray(cluster: LocalRayCluster, kind: str, out: Path, server_url: str,
-            workers: int) -> dict[str, bytes]:
-    cluster.run(kind, str(out), server_url, cluster.address, str(workers))
+            workers: int, requests: dict[str, int] | None = None) -> dict[str, bytes]:
+    """Run on the cluster; ``requests`` receives the usage the driver's summary counted."""
+    printed = cluster.run(kind, str(out), server_url, cluster.address, str(workers))
+    if requests is not None:
+        requests.update(json.loads(printed.strip().splitlines()[-1]))
     return outputs(out)
 
 
@@ -36,7 +40,7 @@ def local_runs(tmp_path_factory: pytest.TempPathFactory, server_url: str) -> dic
     base = tmp_path_factory.mktemp("local")
     runs = {}
     for kind in PIPELINES:
-        run_pipeline(kind, base / kind, server_url, LocalExecutor())
+        runs[kind + ":requests"] = run_pipeline(kind, base / kind, server_url, LocalExecutor())
         runs[kind] = outputs(base / kind)
     return runs
 
@@ -45,8 +49,12 @@ def local_runs(tmp_path_factory: pytest.TempPathFactory, server_url: str) -> dic
 def test_two_workers_give_the_local_bytes(
     cluster: LocalRayCluster, local_runs: dict, tmp_path: Path, server_url: str, kind: str
 ) -> None:
-    ray_out = _on_ray(cluster, kind, tmp_path / kind, server_url, 2)
+    requests: dict[str, int] = {}
+    ray_out = _on_ray(cluster, kind, tmp_path / kind, server_url, 2, requests)
     assert ray_out == local_runs[kind]
+    # the shards' LLM usage reaches the driver's summary: the run's cost, as run locally
+    assert requests == local_runs[kind + ":requests"]
+    assert requests["llm_serving"] > 0
     assert len(list((tmp_path / kind).glob("shard-*-of-2"))) == 2
 
 
