@@ -85,6 +85,21 @@ class _LlamaCppEngine:
                                extra_buffers=extra_buffers, verbose=verbose)
         self._grammars: dict[str, Any] = {}
 
+    def _end_when(self, cancel: threading.Event) -> Any:
+        """A logits processor that leaves the scores alone (the same tokens are sampled) until
+        ``cancel`` is set, then allows only the end-of-text token, so the generation ends at
+        the next token. (An exception raised in it would not stop llama.cpp: it runs as a
+        C callback, whose exceptions are printed and ignored.)"""
+        eos = self.llm.token_eos()
+
+        def processor(input_ids: Any, scores: Any) -> Any:
+            if cancel.is_set():
+                scores[:] = -float("inf")
+                scores[eos] = 0.0
+            return scores
+
+        return processor
+
     def compiled_grammar(self, text: str) -> Any:
         """The parsed ``LlamaGrammar`` of GBNF ``text``, parsed once per engine."""
         grammar = self._grammars.get(text)
@@ -95,11 +110,18 @@ class _LlamaCppEngine:
 
     def generate(self, messages: list[dict[str, Any]], *, temperature: float, top_p: float,
                  max_tokens: int, seed: int | None, stop: tuple[str, ...] | None,
-                 grammar: str | None = None) -> tuple[str, int, int]:
+                 grammar: str | None = None,
+                 cancel: threading.Event | None = None) -> tuple[str, int, int]:
         out = self.llm.create_chat_completion(
             messages=messages, temperature=temperature, top_p=top_p, max_tokens=max_tokens,
             seed=seed, stop=list(stop) if stop else None,
-            grammar=self.compiled_grammar(grammar) if grammar else None)
+            grammar=self.compiled_grammar(grammar) if grammar else None,
+            # a grammar may forbid the end token where the generation stands: forcing it
+            # there would leave no token to sample, so grammar answers (short) run to the end
+            logits_processor=[self._end_when(cancel)] if cancel is not None and not grammar
+            else None)
+        if cancel is not None and cancel.is_set():
+            raise GenerationCancelled
         text = out["choices"][0]["message"].get("content") or ""
         usage = out.get("usage") or {}
         return text, int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0))
@@ -152,6 +174,22 @@ def _load_llama(path: Path, *, n_ctx: int, n_threads: int | None, extra_buffers:
             llama_cpp.llama_cpp.llama_model_default_params = original
 
 
+class GenerationCancelled(Exception):
+    """The request that wanted this generation was cancelled (Ctrl-C, a run stopping)."""
+
+
+def _stopping_when(cancel: threading.Event) -> Any:
+    import torch
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    class _Cancelled(StoppingCriteria):
+        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+            return torch.full((input_ids.shape[0],), cancel.is_set(), dtype=torch.bool,
+                              device=input_ids.device)
+
+    return StoppingCriteriaList([_Cancelled()])
+
+
 class _TransformersEngine:
     def __init__(self, path: Path, n_threads: int | None) -> None:
         import torch
@@ -167,7 +205,8 @@ class _TransformersEngine:
 
     def generate(self, messages: list[dict[str, Any]], *, temperature: float, top_p: float,
                  max_tokens: int, seed: int | None, stop: tuple[str, ...] | None,
-                 grammar: str | None = None) -> tuple[str, int, int]:
+                 grammar: str | None = None,
+                 cancel: threading.Event | None = None) -> tuple[str, int, int]:
         del grammar  # not supported here: LocalChat leaves it out of requests and cache keys
         tok = self.tokenizer
         encoded = tok.apply_chat_template(messages, add_generation_prompt=True,
@@ -180,11 +219,15 @@ class _TransformersEngine:
             kwargs.update(do_sample=False)
         if stop:
             kwargs.update(stop_strings=list(stop), tokenizer=tok)
+        if cancel is not None:
+            kwargs.update(stopping_criteria=_stopping_when(cancel))
         prompt_len = int(encoded["input_ids"].shape[1])
         with _TORCH_LOCK, self.torch.inference_mode():
             if seed is not None:
                 self.torch.manual_seed(seed)
             output = self.model.generate(**encoded, **kwargs)
+        if cancel is not None and cancel.is_set():
+            raise GenerationCancelled
         new_tokens = output[0, prompt_len:]
         text = _cut_at_stop(tok.decode(new_tokens, skip_special_tokens=True), stop)
         return text, prompt_len, int(new_tokens.shape[0])
@@ -271,8 +314,11 @@ class LocalChat(CachedChat):
         return self._engine
 
     def _generate_one(self, messages: list[dict[str, Any]], params: SamplingParams,
-                      seed: int | None) -> tuple[str, int, int]:
+                      seed: int | None, cancel: threading.Event | None = None
+                      ) -> tuple[str, int, int]:
         with self._lock:
+            if cancel is not None and cancel.is_set():
+                raise GenerationCancelled  # cancelled while it queued for the model
             engine = self._load()
             try:
                 return engine.generate(
@@ -281,8 +327,8 @@ class LocalChat(CachedChat):
                     else params.temperature,
                     top_p=DEFAULT_TOP_P if params.top_p is None else params.top_p,
                     max_tokens=params.max_tokens or DEFAULT_MAX_TOKENS,
-                    seed=seed, stop=params.stop, grammar=params.grammar)
-            except LLMConfigError:
+                    seed=seed, stop=params.stop, grammar=params.grammar, cancel=cancel)
+            except (LLMConfigError, GenerationCancelled):
                 raise
             except (ValueError, RuntimeError) as exc:  # e.g. prompt longer than the context
                 # in-process and deterministic: the same request fails the same way on a
@@ -295,9 +341,15 @@ class LocalChat(CachedChat):
                         params: SamplingParams, deliver: Deliver) -> None:
         for index in indices:
             self.stats.add(requests=1)
+            # set when this request is cancelled: the generation in the worker thread ends at
+            # its next token (or never starts), so Ctrl-C does not wait for a whole answer
+            cancel = threading.Event()
             try:
                 text, prompt, completion = await asyncio.to_thread(
-                    self._generate_one, messages, params, params.seed_for(index))
+                    self._generate_one, messages, params, params.seed_for(index), cancel)
+            except asyncio.CancelledError:
+                cancel.set()
+                raise
             except (LLMResponseError, LLMConfigError):
                 self.stats.add(failures=1)
                 raise

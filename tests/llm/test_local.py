@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import math
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -54,6 +57,37 @@ async def test_local_chat_answers(backend, tmp_path):
     assert 0 < stats["completion_tokens"] <= 2 * 24
     assert await chat.achat(QUESTION, n=2, temperature=0.5) == answers
     assert chat.stats.snapshot()["cache_hits"] == 2
+
+
+# the packaged model repeats itself to max_tokens on this one (1,500 tokens: ~20-60 s)
+LONG = [{"role": "user", "content": "Write a very long essay about the history of relational "
+                                    "databases, with at least twenty sections."}]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["llama_cpp", "transformers"])
+def test_a_cancelled_local_generation_ends_at_the_next_token(backend):
+    """Ctrl-C (a cancelled request) must not wait for the whole answer: asyncio.run waits for
+    the generating worker thread, so this measures when the generation really stopped."""
+    if backend == "llama_cpp":
+        pytest.importorskip("llama_cpp")
+    chat = LocalChat(backend=backend, cache=None, max_tokens=16, seed=1, temperature=0.0)
+    chat.warm_up()
+
+    async def cancel_after(seconds: float) -> None:
+        task = asyncio.ensure_future(chat.achat(LONG, max_tokens=1500))
+        await asyncio.sleep(seconds)
+        assert not task.done(), "the 1,500-token answer is still being generated"
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    start = time.monotonic()
+    asyncio.run(cancel_after(1.5))
+    assert time.monotonic() - start < 1.5 + 8.0, "hang guard: 20-60 s to generate it all"
+    # the model is usable again afterwards, with the same answers as before
+    fresh = LocalChat(backend=backend, cache=None, max_tokens=16, seed=1, temperature=0.0)
+    assert chat.chat(QUESTION) == fresh.chat(QUESTION)
 
 
 @pytest.mark.slow
