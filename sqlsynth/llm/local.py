@@ -9,10 +9,12 @@ libraries (llama_cpp, torch, transformers, sentence_transformers) load on first 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.metadata
 import importlib.util
 import os
 import threading
+import weakref
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -78,12 +80,33 @@ def _cut_at_stop(text: str, stop: tuple[str, ...] | None) -> str:
     return text if cut < 0 else text[:cut]
 
 
+def _close_llama(llm: Any) -> None:
+    with contextlib.suppress(Exception):  # freeing (at exit, too) must never raise
+        llm.close()
+
+
 class _LlamaCppEngine:
+    """One loaded llama.cpp model.
+
+    The model is freed by ``close()``, or when the engine is collected, through a finalizer:
+    left to llama-cpp-python's own ``__del__`` methods, a model caught in a reference cycle
+    is freed by the garbage collector, which calls the model's, the context's and the
+    samplers' destructors in any order, and freeing the model (or a sampler's Python
+    callback) before what uses it crashes the process. ``Llama.close()`` frees them in order.
+    """
+
     def __init__(self, path: Path, n_ctx: int, n_threads: int | None, extra_buffers: bool,
                  verbose: bool) -> None:
         self.llm = _load_llama(path, n_ctx=n_ctx, n_threads=n_threads,
                                extra_buffers=extra_buffers, verbose=verbose)
         self._grammars: dict[str, Any] = {}
+        # weakref callbacks run before any destructor of a collected cycle (and at exit)
+        self._finalizer = weakref.finalize(self, _close_llama, self.llm)
+
+    def close(self) -> None:
+        """Free the model now (the engine is unusable afterwards)."""
+        self._grammars.clear()
+        self._finalizer()
 
     def _end_when(self, cancel: threading.Event) -> Any:
         """A logits processor that leaves the scores alone (the same tokens are sampled) until
@@ -112,14 +135,23 @@ class _LlamaCppEngine:
                  max_tokens: int, seed: int | None, stop: tuple[str, ...] | None,
                  grammar: str | None = None,
                  cancel: threading.Event | None = None) -> tuple[str, int, int]:
-        out = self.llm.create_chat_completion(
-            messages=messages, temperature=temperature, top_p=top_p, max_tokens=max_tokens,
-            seed=seed, stop=list(stop) if stop else None,
-            grammar=self.compiled_grammar(grammar) if grammar else None,
-            # a grammar may forbid the end token where the generation stands: forcing it
-            # there would leave no token to sample, so grammar answers (short) run to the end
-            logits_processor=[self._end_when(cancel)] if cancel is not None and not grammar
-            else None)
+        try:
+            out = self.llm.create_chat_completion(
+                messages=messages, temperature=temperature, top_p=top_p,
+                max_tokens=max_tokens, seed=seed, stop=list(stop) if stop else None,
+                grammar=self.compiled_grammar(grammar) if grammar else None,
+                # a grammar may forbid the end token where the generation stands: forcing it
+                # there would leave no token to sample, so grammar answers (short) run to
+                # the end
+                logits_processor=[self._end_when(cancel)] if cancel is not None
+                and not grammar else None)
+        finally:
+            # the sampler of the last generation holds the logits processor, whose closure
+            # holds the Llama object: a reference cycle that only the garbage collector
+            # could free, destroying model, context and sampler in any order (a crash).
+            # Dropped now, it is freed at once and in order; the next generation makes one.
+            if hasattr(self.llm, "_sampler"):
+                self.llm._sampler = None
         if cancel is not None and cancel.is_set():
             raise GenerationCancelled
         text = out["choices"][0]["message"].get("content") or ""
@@ -360,6 +392,13 @@ class LocalChat(CachedChat):
         """Load the model now rather than on the first request."""
         with self._lock:
             self._load()
+
+    def unload(self) -> None:
+        """Free the model now (the next request loads it again)."""
+        with self._lock:
+            engine, self._engine = self._engine, None
+            if isinstance(engine, _LlamaCppEngine):
+                engine.close()
 
 
 class LocalEmbeddings(CachedEmbeddings):

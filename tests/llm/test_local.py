@@ -129,3 +129,41 @@ def test_a_prompt_the_local_model_cannot_take_is_a_refused_request(tmp_path) -> 
     chat._engine = TooLong()
     with pytest.raises(LLMRequestRefusedError, match="exceed context window"):
         asyncio.run(chat.achat([{"role": "user", "content": "x" * 10}]))
+
+
+@pytest.mark.slow
+def test_a_llama_model_is_freed_in_order_never_by_the_cycle_collector():
+    """llama-cpp-python's objects must be freed by reference counting (Llama.close: context,
+    samplers, then model), never by the garbage collector, which calls their destructors in
+    any order and crashes the process: no generation may leave a cycle through the model,
+    and a LocalChat caught in a cycle of its own frees its model through a finalizer."""
+    pytest.importorskip("llama_cpp")
+    import gc
+
+    def loaded_and_watched() -> tuple[LocalChat, list[bool]]:
+        chat = LocalChat(backend="llama_cpp", cache=None, max_tokens=4, seed=1)
+        assert chat.chat(QUESTION)
+        llm = chat._engine.llm
+        assert getattr(llm, "_sampler", None) is None  # no sampler (and closure) kept
+        closed: list[bool] = []
+        original = llm.close
+        llm.close = lambda: (closed.append(True), original())[1]
+        return chat, closed
+
+    gc.disable()
+    try:
+        chat, closed = loaded_and_watched()
+        del chat
+        assert closed == [True], "closed, in order, as soon as the LocalChat went"
+        chat, closed = loaded_and_watched()
+        chat.cycle = chat  # only the cycle collector can free this one
+        del chat
+        assert closed == []
+        gc.collect()
+        assert closed == [True], "closed by the finalizer, before any destructor ran"
+    finally:
+        gc.enable()
+    chat = LocalChat(backend="llama_cpp", cache=None, max_tokens=4, seed=1)
+    assert chat.chat(QUESTION)
+    chat.unload()
+    assert chat._engine is None and chat.chat(QUESTION)  # loaded again on demand
