@@ -131,38 +131,52 @@ def test_a_prompt_the_local_model_cannot_take_is_a_refused_request(tmp_path) -> 
         asyncio.run(chat.achat([{"role": "user", "content": "x" * 10}]))
 
 
+_FREED_IN_ORDER = """
+import gc
+from sqlsynth.llm import LocalChat
+QUESTION = [{"role": "user", "content": "Name the capital of France in one word."}]
+
+def loaded_and_watched():
+    chat = LocalChat(backend="llama_cpp", cache=None, max_tokens=4, seed=1)
+    assert chat.chat(QUESTION)
+    llm = chat._engine.llm
+    assert getattr(llm, "_sampler", None) is None, "the last sampler (and closure) is kept"
+    closed = []
+    original = llm.close
+    llm.close = lambda: (closed.append(True), original())[1]
+    return chat, closed
+
+gc.disable()
+chat, closed = loaded_and_watched()
+del chat
+assert closed == [True], "not closed as soon as the LocalChat went"
+chat, closed = loaded_and_watched()
+chat.cycle = chat  # only the cycle collector can free this one
+del chat
+assert closed == []
+gc.collect()
+assert closed == [True], "not closed by the finalizer when the cycle was collected"
+print("ok")
+"""
+
+
 @pytest.mark.slow
 def test_a_llama_model_is_freed_in_order_never_by_the_cycle_collector():
-    """llama-cpp-python's objects must be freed by reference counting (Llama.close: context,
-    samplers, then model), never by the garbage collector, which calls their destructors in
-    any order and crashes the process: no generation may leave a cycle through the model,
-    and a LocalChat caught in a cycle of its own frees its model through a finalizer."""
+    """llama-cpp-python's objects must be freed by ``Llama.close()`` (context, samplers, then
+    model), never by the garbage collector, which calls their destructors in any order and
+    crashes the process: no generation keeps its sampler (a cycle through the model), and a
+    LocalChat's model is closed by a finalizer, when the LocalChat goes or before any
+    destructor of a cycle it is caught in runs. In a fresh interpreter, with the collector
+    off, so that nothing else of the test session holds a reference."""
     pytest.importorskip("llama_cpp")
-    import gc
+    done = subprocess.run([sys.executable, "-c", _FREED_IN_ORDER], capture_output=True,
+                          text=True, check=False, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stderr[-3000:]
 
-    def loaded_and_watched() -> tuple[LocalChat, list[bool]]:
-        chat = LocalChat(backend="llama_cpp", cache=None, max_tokens=4, seed=1)
-        assert chat.chat(QUESTION)
-        llm = chat._engine.llm
-        assert getattr(llm, "_sampler", None) is None  # no sampler (and closure) kept
-        closed: list[bool] = []
-        original = llm.close
-        llm.close = lambda: (closed.append(True), original())[1]
-        return chat, closed
 
-    gc.disable()
-    try:
-        chat, closed = loaded_and_watched()
-        del chat
-        assert closed == [True], "closed, in order, as soon as the LocalChat went"
-        chat, closed = loaded_and_watched()
-        chat.cycle = chat  # only the cycle collector can free this one
-        del chat
-        assert closed == []
-        gc.collect()
-        assert closed == [True], "closed by the finalizer, before any destructor ran"
-    finally:
-        gc.enable()
+@pytest.mark.slow
+def test_unload_frees_the_model_and_it_loads_again():
+    pytest.importorskip("llama_cpp")
     chat = LocalChat(backend="llama_cpp", cache=None, max_tokens=4, seed=1)
     assert chat.chat(QUESTION)
     chat.unload()
