@@ -25,6 +25,16 @@ def _isolated_llm_env(tmp_path_factory: pytest.TempPathFactory,
         monkeypatch.delenv(name, raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_answered_endpoints() -> None:
+    """No endpoint has answered yet when a test starts: the client remembers, per process,
+    which base URLs ever answered (that turns a timeout into an outage instead of a black
+    hole), and a test's new server can reuse an earlier test's port."""
+    from sqlsynth.llm import openai_client
+
+    openai_client._ANSWERED_URLS.clear()
+
+
 @pytest.fixture
 def openai_server_factory() -> Iterator[Callable[..., ScriptedOpenAIServer]]:
     """Start scripted servers with any options: ``factory(responder, latency=0.1, ...)``."""
