@@ -196,6 +196,13 @@ def cmd_export(args: argparse.Namespace, make_config: ConfigMaker) -> int:
         print(f"skipped {summary.skipped}: {summary.reasons}")
     for note in summary.notes:
         print(f"note: {note}")
+    if not summary.written:
+        from sqlsynth.errors import ExitCode
+
+        why = f" ({len(rows)} rows read, every one skipped)" if rows else \
+            f" ({source} holds no rows)"
+        print(f"warning: exported 0 rows{why}; nothing to train on", file=sys.stderr)
+        return ExitCode.NO_RESULT
     if getattr(args, "push_to_hub", None):
         url = push_to_hub(args.out, args.push_to_hub, private=args.private)
         print(f"pushed {args.out} to {url}")
