@@ -203,9 +203,15 @@ def cmd_export(args: argparse.Namespace, make_config: ConfigMaker) -> int:
         if dropped:
             print(f"left out {dropped} rows marked 'reject' in review")
         provenance = provenance_of(source, rows)
-    summary = export_rows(rows, args.out, args.format, provenance=provenance,
-                          license=getattr(args, "license", None) or "unknown",
-                          quality_fields=not getattr(args, "drop_quality_fields", False))
+    rl, manager = (_rl_settings(args, source) if args.format == "rl" else (None, None))
+    try:
+        summary = export_rows(rows, args.out, args.format, provenance=provenance,
+                              license=getattr(args, "license", None) or "unknown",
+                              quality_fields=not getattr(args, "drop_quality_fields", False),
+                              rl=rl, database_manager=manager)
+    finally:
+        if manager is not None:
+            manager.close()
     where = ", ".join(str(p) for p in summary.paths) or args.out
     print(f"exported {summary.written} rows to {where} ({args.format})")
     if summary.skipped:
@@ -223,6 +229,28 @@ def cmd_export(args: argparse.Namespace, make_config: ConfigMaker) -> int:
         url = push_to_hub(args.out, args.push_to_hub, private=args.private)
         print(f"pushed {args.out} to {url}")
     return 0
+
+
+def _rl_settings(args: argparse.Namespace, source: Path) -> tuple[Any, Any]:
+    """The RL export's options and the database its gold SQL runs on (None: none known)."""
+    from sqlsynth.db import DatabaseManager
+    from sqlsynth.training.rl import RLOptions, database_template
+
+    band = getattr(args, "pass_rate_between", None)
+    if band is not None and not 0.0 <= band[0] <= band[1] <= 1.0:
+        raise ValueError(f"--pass-rate-between needs 0 <= LOW <= HIGH <= 1, got {band[0]} "
+                         f"{band[1]}")
+    db = getattr(args, "db", None)
+    if db is None and source.is_dir():
+        from sqlsynth.viewer.run_folder import RunFolder
+
+        db = RunFolder.load(source).database()
+    manager = DatabaseManager.from_path_or_url(db) if db and "***" not in db else None
+    options = RLOptions(layout=getattr(args, "layout", "verl"),
+                        pass_rate_between=tuple(band) if band else None,
+                        database=database_template(db),
+                        dialect=manager.dialect if manager is not None else "sqlite")
+    return options, manager
 
 
 def cmd_view(args: argparse.Namespace, make_config: ConfigMaker) -> int:
