@@ -205,6 +205,16 @@ def _run(engine: Engine, sessions: _Sessions, req: Request) -> tuple[Reply, Any]
         return Reply(result=ExecResult.failure(
             ExecStatus.RUNTIME_ERROR, f"connection failed: {exc}", type(exc).__name__,
             time.monotonic() - start), transient=True), _nothing
+    if req.guard:
+        try:
+            reason = engine.vet(conn, sql or "")
+        except Exception as exc:  # noqa: BLE001 - what cannot be checked does not run
+            sessions.drop(req.db_id)
+            reason = f"cannot resolve what the statement reaches ({type(exc).__name__}: {exc})"
+        if reason:
+            return Reply(result=ExecResult.failure(
+                ExecStatus.FORBIDDEN, reason, "GuardRejected", time.monotonic() - start),
+                forbidden=True), _nothing
     handle_ = PooledConnection(conn)
     engine.engine_side_timeout = req.engine_side_timeout
     result = engine.run(

@@ -133,6 +133,11 @@ class Engine(ABC):
     def server_version(self) -> str:
         return ""
 
+    def vet(self, conn: Any, sql: str) -> str | None:
+        """Ask the server what the guard's rendering `sql` would reach on `conn`'s database;
+        the reason to refuse it (naming the object), or None. Runs before execute and explain."""
+        return None
+
     # -- introspection ---------------------------------------------------------------------
     @abstractmethod
     def introspect(self, conn: Any, db_id: str) -> list[Table]:
