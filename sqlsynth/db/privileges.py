@@ -145,8 +145,8 @@ def postgres_definer_statements() -> list[str]:
         "-- (in each database) for each SECURITY DEFINER function listed above:",
         f"--   REVOKE EXECUTE ON FUNCTION <function> FROM PUBLIC, {READ_ONLY_ACCOUNT};",
         "--   or ALTER FUNCTION <function> SECURITY INVOKER;",
-        "-- and run sqlsynth as an account that is used by nothing else (a role may end its "
-        "own other sessions with pg_terminate_backend):",
+        ("-- and run sqlsynth as an account that is used by nothing else (a role may end its "
+        "own other sessions with pg_terminate_backend):"),
     ]
 
 

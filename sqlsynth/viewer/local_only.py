@@ -11,6 +11,7 @@ request body is read at most ``MAX_BODY`` bytes (a 300 MB note would be rewritte
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -100,7 +101,7 @@ class LocalOnly:
 
 
 async def _answer(send: Any, status: int, text: str) -> None:
-    body = ('{"error": "%s"}' % text).encode()
+    body = json.dumps({"error": text}).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(body)).encode()), *_HEADERS]})

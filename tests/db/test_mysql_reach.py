@@ -29,8 +29,8 @@ SETUP = [
     "SQL SECURITY DEFINER " + BUMP,
     f"CREATE DEFINER = root@localhost FUNCTION {DB}.is_uuid(a TEXT) RETURNS INT "
     "SQL SECURITY DEFINER " + BUMP,
-    f"CREATE DEFINER = root@localhost SQL SECURITY DEFINER VIEW {DB}.v AS "
-    f"SELECT id, {DB}.bump() AS x FROM {DB}.item",
+    (f"CREATE DEFINER = root@localhost SQL SECURITY DEFINER VIEW {DB}.v AS "
+    f"SELECT id, {DB}.bump() AS x FROM {DB}.item"),
     f"CREATE DEFINER = root@localhost SQL SECURITY DEFINER VIEW {DB}.vv AS SELECT id FROM {DB}.v",
     f"CREATE VIEW {DB}.plain_view AS SELECT id + 1 AS y FROM {DB}.item",
     f"GRANT EXECUTE ON {DB}.* TO '{servers.USER}'@'%'",

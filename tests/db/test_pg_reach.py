@@ -30,20 +30,20 @@ TRAPS = [
     "CREATE TABLE item (id int PRIMARY KEY, name text)",
     "INSERT INTO item VALUES (1, 'a'), (2, 'b')",
     # an invoker function that ends every other session of the calling role
-    "CREATE FUNCTION f(item) RETURNS int LANGUAGE sql AS $$ SELECT count(pg_terminate_backend(pid))"
-    "::int FROM pg_stat_activity WHERE usename = current_user AND pid <> pg_backend_pid() $$",
-    "CREATE FUNCTION upper(int) RETURNS text LANGUAGE sql AS $$ SELECT (SELECT count("
+    ("CREATE FUNCTION f(item) RETURNS int LANGUAGE sql AS $$ SELECT count(pg_terminate_backend(pid))"
+    "::int FROM pg_stat_activity WHERE usename = current_user AND pid <> pg_backend_pid() $$"),
+    ("CREATE FUNCTION upper(int) RETURNS text LANGUAGE sql AS $$ SELECT (SELECT count("
     "pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = current_user "
-    "AND pid <> pg_backend_pid())::text $$",
-    "CREATE FUNCTION any_value(int) RETURNS int LANGUAGE sql AS $$ SELECT count("
+    "AND pid <> pg_backend_pid())::text $$"),
+    ("CREATE FUNCTION any_value(int) RETURNS int LANGUAGE sql AS $$ SELECT count("
     "pg_terminate_backend(pid))::int FROM pg_stat_activity WHERE usename = current_user "
-    "AND pid <> pg_backend_pid() $$",
-    "CREATE FUNCTION chk(int) RETURNS boolean LANGUAGE sql AS $$ SELECT count("
+    "AND pid <> pg_backend_pid() $$"),
+    ("CREATE FUNCTION chk(int) RETURNS boolean LANGUAGE sql AS $$ SELECT count("
     "pg_terminate_backend(pid)) >= 0 FROM pg_stat_activity WHERE usename = current_user "
-    "AND pid <> pg_backend_pid() $$",
-    "CREATE FUNCTION plus(text, text) RETURNS text LANGUAGE sql AS $$ SELECT $1 || "
+    "AND pid <> pg_backend_pid() $$"),
+    ("CREATE FUNCTION plus(text, text) RETURNS text LANGUAGE sql AS $$ SELECT $1 || "
     "(SELECT count(pg_terminate_backend(pid))::text FROM pg_stat_activity WHERE usename = "
-    "current_user AND pid <> pg_backend_pid()) $$",
+    "current_user AND pid <> pg_backend_pid()) $$"),
     "CREATE OPERATOR + (LEFTARG = text, RIGHTARG = text, FUNCTION = plus)",
     "CREATE DOMAIN mydom AS int CHECK (chk(VALUE))",
     "CREATE VIEW v AS SELECT id, chk(id) AS ok FROM item",
