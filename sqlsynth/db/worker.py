@@ -19,6 +19,7 @@ import dataclasses
 import signal
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,6 +105,22 @@ def limit_memory(limit: int | None) -> None:
         pass
 
 
+def requests(conn: Any) -> Iterator[Any]:
+    """What a worker is asked, one request at a time, until EOF, a broken pipe or ``None``.
+
+    Shared by the statement workers and the evaluator's sandbox workers: both end the same way
+    when their owner closes the pipe or says goodbye.
+    """
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError):
+            return
+        if request is None:
+            return
+        yield request
+
+
 def serve(conn: Any, engine: Engine, memory_limit: int | None) -> None:
     """The worker's loop: one request in, one reply out, then clean up; EOF ends it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
@@ -113,13 +130,7 @@ def serve(conn: Any, engine: Engine, memory_limit: int | None) -> None:
     # says so); a worker started before discovery judges it itself
     sessions = _Sessions(engine)
     try:
-        while True:
-            try:
-                request = conn.recv()
-            except (EOFError, OSError):
-                return
-            if request is None:
-                return
+        for request in requests(conn):
             reply, cleanup = handle(engine, sessions, request)
             try:
                 conn.send(reply)

@@ -53,18 +53,12 @@ class SandboxLimits:
 
 def serve(conn: Any, limits: SandboxLimits, memory_limit: int | None) -> None:
     """A sandbox worker's loop: one statement in, one ``Run`` out; EOF or None ends it."""
-    from sqlsynth.db.worker import limit_memory
+    from sqlsynth.db.worker import limit_memory, requests
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the evaluator's to handle
     limit_memory(memory_limit)
     set_sqlite_heap_limit(limits.sqlite_heap)
-    while True:
-        try:
-            request = conn.recv()
-        except (EOFError, OSError):
-            return
-        if request is None:
-            return
+    for request in requests(conn):
         try:
             run = execute_here(request.db_id, request.sql, timeout=request.limit,
                                text_factory=request.text_factory, max_bytes=request.max_bytes)
