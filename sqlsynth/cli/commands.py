@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlsynth.config import CONFIG_FILE_NAME, RunConfig
 from sqlsynth.pipelines.finish import close_run
-from sqlsynth.storage.final import FINAL_FILE, order_fields, write_final
+from sqlsynth.storage.final import FINAL_FILE, final_row, write_final
 
 ConfigMaker = Callable[..., RunConfig]
 BUNDLED = "bundled examples"  # the run folder's name for the databases shipped in the package
@@ -173,7 +173,7 @@ def _rows_for_export(path: Path) -> list[dict[str, Any]]:
         if not candidate.exists():
             raise FileNotFoundError(f"{path} has no {FINAL_FILE}; run generate/refine first")
         path = candidate
-    return [order_fields(r) for r in read_rows(path)]
+    return [final_row(r) for r in read_rows(path)]
 
 
 def cmd_export(args: argparse.Namespace, make_config: ConfigMaker) -> int:
@@ -201,6 +201,13 @@ def cmd_export(args: argparse.Namespace, make_config: ConfigMaker) -> int:
         print(f"skipped {summary.skipped}: {summary.reasons}")
     for note in summary.notes:
         print(f"note: {note}")
+    if not summary.written:
+        from sqlsynth.errors import ExitCode
+
+        why = f" ({len(rows)} rows read, every one skipped)" if rows else \
+            f" ({source} holds no rows)"
+        print(f"warning: exported 0 rows{why}; nothing to train on", file=sys.stderr)
+        return ExitCode.NO_RESULT
     if getattr(args, "push_to_hub", None):
         url = push_to_hub(args.out, args.push_to_hub, private=args.private)
         print(f"pushed {args.out} to {url}")

@@ -12,6 +12,7 @@ from sqlsynth.operators.generate.base import GenerateOperator
 from sqlsynth.operators.helpers import clip, draw_llm_seed, normalized_sql
 from sqlsynth.operators.quality import QUALITY_FIELDS
 from sqlsynth.prompts.sql_variation import VARIATION_KINDS, SQLVariationGeneratorPrompt
+from sqlsynth.source_fields import consistent_source_fields
 from sqlsynth.sql import extract_sql, sql_meaning_key
 
 if TYPE_CHECKING:
@@ -49,7 +50,9 @@ class SQLVariationGenerator(GenerateOperator):
 
     The rewrites are requested concurrently, one request per rewrite. Fields that describe the
     original query (question, evidence, difficulties, ...; see ``SQL_BOUND_FIELDS``) are not
-    copied onto rewrites. A rewrite without a fenced SQL block is left out.
+    copied onto rewrites, nor are a public dataset's tokens and parse of the original query
+    (Spider's ``query_toks``, ``sql``, ...; an alias such as ``query`` holds the rewrite; see
+    ``sqlsynth.source_fields``). A rewrite without a fenced SQL block is left out.
 
     Input columns:
         - SQL (str): the query to rewrite (``input_sql_key``, default ``SQL``).
@@ -150,7 +153,8 @@ class SQLVariationGenerator(GenerateOperator):
             if isinstance(result, Reject):
                 failures.append(f"{kind}: {result.reason}")
             else:
-                out.append({**base, sql_key: result, type_key: kind})
+                out.append(consistent_source_fields({**base, sql_key: result, type_key: kind},
+                                                    sql_key=sql_key, new_sql=True))
         if not out:
             return Reject("no_variation", "; ".join(failures))
         return out
