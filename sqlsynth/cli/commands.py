@@ -28,7 +28,9 @@ def cmd_init(args: argparse.Namespace, make_config: ConfigMaker) -> int:
 def cmd_schema(args: argparse.Namespace, make_config: ConfigMaker) -> int:
     from sqlsynth.factory import make_database_manager
 
-    db = make_database_manager(make_config(args))
+    cfg = make_config(args)
+    _note_bundled_databases(cfg)
+    db = make_database_manager(cfg)
     render = {
         "create": db.render_create_statements,
         "inserts": db.render_sample_inserts,
@@ -84,10 +86,18 @@ def _checked_endpoints(cfg: RunConfig, *, chat: bool = True, embeddings: bool = 
     return cfg
 
 
+def _note_bundled_databases(cfg: RunConfig) -> None:
+    """One line when no database was named: the run uses the bundled example databases."""
+    if not cfg.db:
+        print("no --db given (nor db in sqlsynth.toml): using the bundled example databases",
+              file=sys.stderr)
+
+
 def _databases_with_data(cfg: RunConfig) -> Any:
     """The database manager, with databases that hold no rows left out (and said so)."""
     from sqlsynth.factory import make_database_manager, skip_empty_databases
 
+    _note_bundled_databases(cfg)
     manager = make_database_manager(cfg)
     for db_id in skip_empty_databases(manager):
         print(f"skipping database {db_id!r}: it has no tables with rows", file=sys.stderr)
@@ -121,22 +131,28 @@ def cmd_merge(args: argparse.Namespace, make_config: ConfigMaker) -> int:
     return 0
 
 
-def cmd_generate(args: argparse.Namespace, make_config: ConfigMaker) -> int:
+def cmd_generate(args: argparse.Namespace, make_config: ConfigMaker,
+                 pipeline_cls: Any = None) -> int:
     from sqlsynth.pipelines import Text2SQLGeneration_APIPipeline
 
+    pipeline_cls = pipeline_cls or Text2SQLGeneration_APIPipeline
     cfg = make_config(args)
     manager = _databases_with_data(cfg)
     cfg = _checked_endpoints(cfg)
-    return _run_pipeline(Text2SQLGeneration_APIPipeline, cfg, command="generate",
+    return _run_pipeline(pipeline_cls, cfg, command="generate",
                          identity=_data_identity(cfg), database_manager=manager)
 
 
-def cmd_refine(args: argparse.Namespace, make_config: ConfigMaker) -> int:
+def cmd_refine(args: argparse.Namespace, make_config: ConfigMaker,
+               pipeline_cls: Any = None) -> int:
     from sqlsynth.pipelines import Text2SQLRefine_APIPipeline
     from sqlsynth.refine_input import parse_field_map, prepare_refine_input
     from sqlsynth.run_folder import claim
 
+    pipeline_cls = pipeline_cls or Text2SQLRefine_APIPipeline
     cfg = make_config(args)
+    if not cfg.input:
+        raise ValueError("refine needs its input rows: --input FILE, or input in sqlsynth.toml")
     source = Path(cfg.input)
     if not source.is_file():
         raise FileNotFoundError(f"refine input not found: {cfg.input}")
@@ -148,17 +164,17 @@ def cmd_refine(args: argparse.Namespace, make_config: ConfigMaker) -> int:
     if not sum(1 for _ in iter_numbered_rows(cfg.input, max_line_bytes=cfg.max_line_bytes)):
         raise InputFormatError(cfg.input, "the refine input has no rows (the file is empty)")
     identity = {**_data_identity(cfg), "input": str(source.resolve())}
-    claim(cfg.out, "refine", {"pipeline": Text2SQLRefine_APIPipeline.__name__, **identity})
+    claim(cfg.out, "refine", {"pipeline": pipeline_cls.__name__, **identity})
     manager = _databases_with_data(cfg)
     prepared, notes = prepare_refine_input(
         source, Path(cfg.out), manager.list_databases(),
-        parse_field_map(getattr(args, "field_map", None) or []),
+        parse_field_map(list(cfg.field_map or [])),
         db_label=cfg.db or "the bundled example databases")
     for note in notes:
         print(f"refine input: {note}", file=sys.stderr)
     cfg = _checked_endpoints(cfg)
     cfg = cfg.merged({"input": str(prepared)})
-    return _run_pipeline(Text2SQLRefine_APIPipeline, cfg, command="refine", identity=identity,
+    return _run_pipeline(pipeline_cls, cfg, command="refine", identity=identity,
                          database_manager=manager)
 
 
@@ -192,9 +208,15 @@ def cmd_export(args: argparse.Namespace, make_config: ConfigMaker) -> int:
         if dropped:
             print(f"left out {dropped} rows marked 'reject' in review")
         provenance = provenance_of(source, rows)
-    summary = export_rows(rows, args.out, args.format, provenance=provenance,
-                          license=getattr(args, "license", None) or "unknown",
-                          quality_fields=not getattr(args, "drop_quality_fields", False))
+    rl, manager = (_rl_settings(args, source) if args.format == "rl" else (None, None))
+    try:
+        summary = export_rows(rows, args.out, args.format, provenance=provenance,
+                              license=getattr(args, "license", None) or "unknown",
+                              quality_fields=not getattr(args, "drop_quality_fields", False),
+                              rl=rl, database_manager=manager)
+    finally:
+        if manager is not None:
+            manager.close()
     where = ", ".join(str(p) for p in summary.paths) or args.out
     print(f"exported {summary.written} rows to {where} ({args.format})")
     if summary.skipped:
@@ -212,6 +234,28 @@ def cmd_export(args: argparse.Namespace, make_config: ConfigMaker) -> int:
         url = push_to_hub(args.out, args.push_to_hub, private=args.private)
         print(f"pushed {args.out} to {url}")
     return 0
+
+
+def _rl_settings(args: argparse.Namespace, source: Path) -> tuple[Any, Any]:
+    """The RL export's options and the database its gold SQL runs on (None: none known)."""
+    from sqlsynth.db import DatabaseManager
+    from sqlsynth.training.rl import RLOptions, database_template
+
+    band = getattr(args, "pass_rate_between", None)
+    if band is not None and not 0.0 <= band[0] <= band[1] <= 1.0:
+        raise ValueError(f"--pass-rate-between needs 0 <= LOW <= HIGH <= 1, got {band[0]} "
+                         f"{band[1]}")
+    db = getattr(args, "db", None)
+    if db is None and source.is_dir():
+        from sqlsynth.viewer.run_folder import RunFolder
+
+        db = RunFolder.load(source).database()
+    manager = DatabaseManager.from_path_or_url(db) if db and "***" not in db else None
+    options = RLOptions(layout=getattr(args, "layout", "verl"),
+                        pass_rate_between=tuple(band) if band else None,
+                        database=database_template(db),
+                        dialect=manager.dialect if manager is not None else "sqlite")
+    return options, manager
 
 
 def cmd_view(args: argparse.Namespace, make_config: ConfigMaker) -> int:

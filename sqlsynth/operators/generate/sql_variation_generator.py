@@ -67,7 +67,8 @@ class SQLVariationGenerator(GenerateOperator):
         - ``missing_field``: ``SQL`` or ``db_id`` is missing or empty.
         - ``unknown_db_id``: no such database.
         - ``schema_error``: the database's schema cannot be rendered.
-        - ``no_variation``: every rewrite failed (``no_sql_block``, ``llm_error``, ...; detail:
+        - ``no_variation``: every rewrite failed (``no_sql_block``, ``llm_error``,
+          ``prompt_too_long`` ...; detail:
           the reasons) and the original is not kept, or ``num_variations=0`` without
           ``keep_original``.
         - ``duplicate`` (by the runner): the SQL means the same as an earlier row's of the same
@@ -134,7 +135,7 @@ class SQLVariationGenerator(GenerateOperator):
         sql_key = self.keys["input_sql_key"]
         db_key = self.keys["input_db_id_key"]
         type_key = self.keys["output_sql_variation_type_key"]
-        schema = self.checked_schema(row, db_key)
+        schema = self.fitted_schema(row, db_key, (sql_key,))
         if isinstance(schema, Reject):
             return schema
         sql = str(row[sql_key])
