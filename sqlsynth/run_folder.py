@@ -53,8 +53,10 @@ def claim(out: str | Path, command: str, identity: dict[str, Any]) -> None:
     identity = json.loads(json.dumps(identity, default=str))
     previous = read_claim(folder)
     if previous is not None:
-        same = previous.get("command") == command and previous.get("identity") == identity
-        if same:
+        recorded = previous.get("identity") or {}
+        if previous.get("command") == command and _same_data(recorded, identity):
+            if recorded != identity:  # an older claim, maybe with a password: record it anew
+                _write(folder, command, identity)
             return
         raise RunFolderError(
             f"{folder} holds a `sqlsynth {previous.get('command')}` run "
@@ -62,5 +64,22 @@ def claim(out: str | Path, command: str, identity: dict[str, Any]) -> None:
             f"({_describe(identity)}) would overwrite it: choose another --out, or delete "
             f"{folder} to start over")
     folder.mkdir(parents=True, exist_ok=True)
+    _write(folder, command, identity)
+
+
+def _same_data(recorded: dict[str, Any], identity: dict[str, Any]) -> bool:
+    """Whether a recorded identity names the same data; claims written before databases were
+    identified (sqlsynth.db.url) hold the ``db`` value as given, a URL with its password."""
+    if recorded == identity:
+        return True
+    db = recorded.get("db")
+    if not isinstance(db, str) or not db or db == identity.get("db"):
+        return False
+    from sqlsynth.db.url import database_identity
+
+    return {**recorded, "db": database_identity(db)} == identity
+
+
+def _write(folder: Path, command: str, identity: dict[str, Any]) -> None:
     body = {"command": command, "identity": identity}
     write_bytes_atomic(folder / RUN_FILE, (json.dumps(body, indent=1) + "\n").encode("utf-8"))

@@ -14,6 +14,7 @@ from sqlsynth.pipelines.finish import close_run
 from sqlsynth.storage.final import FINAL_FILE, final_row, write_final
 
 ConfigMaker = Callable[..., RunConfig]
+BUNDLED = "bundled examples"  # the run folder's name for the databases shipped in the package
 
 
 def cmd_init(args: argparse.Namespace, make_config: ConfigMaker) -> int:
@@ -104,7 +105,11 @@ def _databases_with_data(cfg: RunConfig) -> Any:
 
 
 def _data_identity(cfg: RunConfig) -> dict[str, Any]:
-    return {"db": cfg.db or "bundled examples", "db_ids": sorted(cfg.db_ids)}
+    """What makes a run over other data another run; a database URL without its password."""
+    from sqlsynth.db.url import database_identity
+
+    return {"db": database_identity(cfg.db) if cfg.db else BUNDLED,
+            "db_ids": sorted(cfg.db_ids)}
 
 
 def _run_one_shard(pipeline_cls: Any, cfg: RunConfig) -> None:

@@ -14,15 +14,17 @@ from sqlsynth.eval.report import render_report
 
 
 def _database_manager(cfg: Any) -> Any:
-    from sqlsynth.db import DatabaseManager
+    from dataclasses import fields
+
+    from sqlsynth.config import RunConfig
+    from sqlsynth.factory import make_database_manager
 
     if not cfg.db:
         raise ValueError("eval needs --db (a SQLite file/directory or a server URL)")
-    return DatabaseManager.from_path_or_url(cfg.db, timeout=cfg.query_timeout,
-                                            max_rows=cfg.max_rows,
-                                            allowed_functions=getattr(cfg, "allowed_functions", ()),
-                                            allow_privileged_account=getattr(
-                                                cfg, "allow_privileged_account", False))
+    # settings given as any object with RunConfig's names (library callers); the gold file,
+    # not the run's db_ids, says which databases are scored
+    given = {f.name: getattr(cfg, f.name) for f in fields(RunConfig) if hasattr(cfg, f.name)}
+    return make_database_manager(RunConfig(**{**given, "db_ids": []}))
 
 
 def convention_help() -> str:

@@ -37,18 +37,11 @@ from sqlsynth.db.schema import (
     render_inserts,
     render_schema_with_examples,
 )
+from sqlsynth.db.url import db_type_of, is_url, parse_database_url
 from sqlsynth.db.worker import Reply, Request
 from sqlsynth.db.worker_pool import Killed, WaitedOut, WorkerError, WorkerPool
 from sqlsynth.db.worker_pool import prestart as prestart_workers
 
-_DB_TYPES = {
-    "sqlite": "sqlite",
-    "mysql": "mysql",
-    "mariadb": "mysql",
-    "postgres": "postgres",
-    "postgresql": "postgres",
-    "pg": "postgres",
-}
 SAMPLE_SCAN_ROWS = 200  # sample values are picked among the first rows holding a value
 SAMPLE_TIMEOUT = 5.0
 INTROSPECT_TIMEOUT = 120.0  # reading the catalog of one database, at most
@@ -91,7 +84,7 @@ class DatabaseManager:
         allow_privileged_account: bool = False,
         worker_memory_limit: int | None = None,
     ) -> None:
-        key = _DB_TYPES.get(str(db_type).lower())
+        key = db_type_of(db_type)
         if key is None:
             raise ValueError(f"db_type must be sqlite, mysql or postgres, got {db_type!r}")
         self.db_type = key
@@ -144,15 +137,13 @@ class DatabaseManager:
     # -- construction ----------------------------------------------------------------------
     @classmethod
     def from_url(cls, url: str, **kw: Any) -> DatabaseManager:
-        from sqlsynth.db.url import parse_database_url
-
         db_type, config = parse_database_url(url)
         return cls(db_type, config, **kw)
 
     @classmethod
     def from_path_or_url(cls, target: str | Path, **kw: Any) -> DatabaseManager:
         text = str(target)
-        if "://" in text:
+        if is_url(text):
             return cls.from_url(text, **kw)
         return cls("sqlite", {"root_path": text}, **kw)
 

@@ -24,9 +24,10 @@ from sqlsynth.storage.formats import read_numbered_rows, strict_json
 def _database_manager(target: Any) -> Any:
     if not isinstance(target, (str, os.PathLike)):
         return target  # already a DatabaseManager (or compatible)
-    from sqlsynth.db import DatabaseManager
+    from sqlsynth.config import RunConfig
+    from sqlsynth.factory import make_database_manager
 
-    return DatabaseManager.from_path_or_url(str(target))
+    return make_database_manager(RunConfig(db=str(target)))
 
 
 def _default_llm() -> Any:

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlsynth.config import RunConfig
+from sqlsynth.db.url import database_identity
+from sqlsynth.errors import redact_secrets
 from sqlsynth.storage.final import write_final
 
 
@@ -84,20 +86,6 @@ def _models(pipeline: Any) -> list[Any]:
     return list(seen.values())
 
 
-def redact_url(target: str) -> str:
-    """A database URL or endpoint without its password; a path as an absolute path."""
-    if "://" not in target:
-        return str(Path(target).resolve()) if target else target
-    try:
-        from sqlalchemy.engine import make_url
-
-        url = make_url(target)
-        return url.render_as_string(hide_password=True) if url.password else target
-    except Exception:  # noqa: BLE001 - not a URL sqlalchemy knows: keep only scheme and host
-        scheme, _, rest = target.partition("://")
-        return f"{scheme}://{rest.rpartition('@')[2]}"
-
-
 def run_record(pipeline: Any, started: float | None = None) -> dict[str, Any]:
     """What ran (pipeline, database, models, seed) and the LLM usage this process paid for."""
     cfg = pipeline.config
@@ -114,12 +102,12 @@ def run_record(pipeline: Any, started: float | None = None) -> dict[str, Any]:
         "pipeline": type(pipeline).__name__,
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started or now)),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
-        "db": redact_url(str(db)),
+        "db": database_identity(db),
         "db_ids": list(cfg.db_ids or []),
         "dialect": str(getattr(getattr(pipeline, "database_manager", None), "dialect", "")
                        or "sqlite"),
         "input": str(Path(cfg.input).resolve()) if cfg.input else "",
-        "base_url": redact_url(cfg.base_url) if cfg.base_url else "local",
+        "base_url": redact_secrets(cfg.base_url) if cfg.base_url else "local",
         "model": str(getattr(chat, "model", "")) if chat is not None else "",
         "embedding_model": str(getattr(embed, "model", "")) if embed is not None else "",
         "seed": cfg.seed,

@@ -103,3 +103,42 @@ def test_block_comment_parsing():
     comments, table_comment = parse_column_comments(ddl)
     assert comments == {"id": "order number", "status": "O = open, S = shipped", "total": "in EUR"}
     assert table_comment == "one row per order"
+
+
+@pytest.mark.parametrize(
+    ("target", "shown"),
+    [
+        ("postgresql://me:secret@127.0.0.1:5432/db", "postgresql://me:***@127.0.0.1:5432/db"),
+        ("mysql://me:p%40w@h:3307/?databases=a,b", "mysql://me:***@h:3307/?databases=a%2Cb"),
+        ("mysql://me@host/", "mysql://me@host/"),
+        ("sqlite:///data/dbs", "sqlite:///data/dbs"),
+    ],
+)
+def test_masked_url_hides_only_the_password(target, shown):
+    from sqlsynth.db.url import masked_url
+
+    assert masked_url(target) == shown
+
+
+def test_database_identity_is_a_url_without_password_or_an_absolute_path(tmp_path):
+    from sqlsynth.db.url import database_identity
+
+    assert "secret" not in database_identity("postgresql://me:secret@127.0.0.1/db")
+    assert database_identity("postgresql://me:secret@127.0.0.1/db") == \
+        database_identity("postgresql://me:other@127.0.0.1/db")
+    assert database_identity("postgresql://me@127.0.0.1/db") != \
+        database_identity("postgresql://me@127.0.0.1/other")
+    assert database_identity(str(tmp_path)) == str(tmp_path.resolve())
+
+
+def test_a_bad_url_is_reported_without_its_password():
+    with pytest.raises(ValueError) as info:
+        parse_database_url("postgresql://me:secret@host:notaport/db")
+    assert "secret" not in str(info.value)
+
+
+def test_engine_aliases_are_one_table():
+    from sqlsynth.db.url import db_type_of
+
+    assert [db_type_of(n) for n in ("sqlite", "MariaDB", "mysql+pymysql", "pg", "oracle")] == \
+        ["sqlite", "mysql", "mysql", "postgres", None]

@@ -43,13 +43,6 @@ def test_usage_adds_up_over_runs_and_passwords_are_not_recorded(tmp_path: Path) 
     assert run.rows == [] and run.funnel() == []
 
 
-def test_redact_url_hides_the_password() -> None:
-    from sqlsynth.pipelines.finish import redact_url
-
-    assert "secret" not in redact_url("postgresql://me:secret@127.0.0.1:5432/db")
-    assert redact_url("mysql://me@host/") == "mysql://me@host/"
-
-
 def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="run folder not found"):
         RunFolder.load(tmp_path / "nope")
