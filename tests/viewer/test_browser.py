@@ -27,6 +27,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
 if not os.path.exists(CHROMIUM):
     pytest.skip("Debian's chromium is not installed (scripts/install_browser.sh)",
                 allow_module_level=True)
@@ -80,8 +81,9 @@ def viewer(run_dir: Path) -> Iterator[str]:
 
 
 def _wait_count(page, n: int) -> None:
-    page.wait_for_function(
-        f"document.querySelector('#row-count').textContent.endsWith('of {n}')", timeout=20_000)
+    # expect() polls through Playwright's selector engine: the app's CSP forbids the string
+    # evaluation that wait_for_function(str) needs
+    expect(page.locator("#row-count")).to_have_text(re.compile(f"of {n}$"), timeout=20_000)
 
 
 def test_viewer_filters_marks_and_export(page, viewer: str, run_dir: Path, artifacts: Path,
@@ -126,10 +128,10 @@ def test_viewer_filters_marks_and_export(page, viewer: str, run_dir: Path, artif
     page.check("#f-desc")
     want = sorted((r["sql_component_difficulty"] for r in run.rows), key=order.index,
                   reverse=True)[:50]
-    page.wait_for_function(
-        "document.querySelector('#row-table tbody tr td:nth-child(4)').textContent === "
-        f"'{want[0]}' && document.querySelector('#row-table tbody tr:last-child "
-        f"td:nth-child(4)').textContent === '{want[-1]}'", timeout=20_000)
+    expect(page.locator("#row-table tbody tr td:nth-child(4)").first).to_have_text(
+        want[0], timeout=20_000)
+    expect(page.locator("#row-table tbody tr:last-child td:nth-child(4)")).to_have_text(
+        want[-1], timeout=20_000)
     assert page.locator("#row-table tbody tr td:nth-child(4)").all_inner_texts() == want
     page.select_option("#f-sort", "file")
     page.uncheck("#f-desc")
@@ -156,8 +158,7 @@ def test_viewer_filters_marks_and_export(page, viewer: str, run_dir: Path, artif
     reason = run.rejects[-1]["reason"]
     count = sum(r["reason"] == reason for r in run.rejects)
     page.select_option("#f-reason", reason)
-    page.wait_for_function(f"document.querySelector('#reject-count').textContent === "
-                           f"'{count} rejected rows'")
+    expect(page.locator("#reject-count")).to_have_text(f"{count} rejected rows")
     summaries = page.locator("#reject-groups details.group summary").all_inner_texts()
     assert summaries and all(f"— {reason} (" in t for t in summaries)
     page.click("#tab-overview")
