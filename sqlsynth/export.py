@@ -4,7 +4,8 @@ Formats: ``jsonl`` and ``json`` (plain), ``parquet`` (pyarrow, imported only her
 folder that ``datasets.load_from_disk`` and ``datasets.load_dataset`` both read, with a dataset
 card; ``push_to_hub`` uploads it),
 ``llamafactory-alpaca`` and ``llamafactory-sharegpt`` (records plus a ``dataset_info.json``
-entry, so LLaMA-Factory can train on the folder as it is). Reading rows back is the storage
+entry, so LLaMA-Factory can train on the folder as it is), ``rl`` (RL prompts in verl's or TRL's
+layout, parquet and JSONL: :mod:`sqlsynth.training.rl`). Reading rows back is the storage
 layer's job, not this module's.
 
 Rows that cannot be written (not an object, a value JSON cannot hold, or, for LLaMA-Factory, no
@@ -25,7 +26,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 EXPORT_FORMATS = ("jsonl", "json", "parquet", "hf", "llamafactory-alpaca",
-                  "llamafactory-sharegpt")
+                  "llamafactory-sharegpt", "rl")
 LLAMAFACTORY_FORMATS = ("llamafactory-alpaca", "llamafactory-sharegpt")
 DEFAULT_DATASET_NAME = "sqlsynth_text2sql"
 
@@ -79,6 +80,8 @@ def export_rows(
     provenance: Mapping[str, Any] | None = None,
     license: str = "unknown",
     quality_fields: bool = True,
+    rl: Any = None,
+    database_manager: Any = None,
 ) -> ExportSummary:
     """Write ``rows`` to ``out_path`` in ``fmt``; see the module docstring for the formats.
 
@@ -90,6 +93,9 @@ def export_rows(
     ``sqlsynth.viewer.provenance``) and ``license`` go into the hf card.
     ``quality_fields=False`` leaves out the verification metadata (``QUALITY_FIELDS``:
     judge verdict, vote, round-trip agreement, checks passed, original SQL).
+    ``rl`` (a ``sqlsynth.training.rl.RLOptions``) sets the RL layout and pass-rate band;
+    ``out_path`` is then a folder receiving ``<dataset_name>.parquet`` and ``.jsonl``. With a
+    ``database_manager`` each RL record carries its gold result's fingerprint.
     """
     if fmt not in EXPORT_FORMATS:
         choices = ", ".join(EXPORT_FORMATS)
@@ -105,7 +111,9 @@ def export_rows(
         rows = ({k: v for k, v in r.items() if k not in QUALITY_FIELDS}
                 if isinstance(r, Mapping) else r for r in rows)
     plain = _plain_rows(rows, summary)
-    if fmt in LLAMAFACTORY_FORMATS:
+    if fmt == "rl":
+        _write_rl(plain, out, dataset_name, rl, database_manager, summary)
+    elif fmt in LLAMAFACTORY_FORMATS:
         records = _llamafactory_records(plain, fmt, prompt_key, output_key, summary)
         _write_llamafactory(records, out, fmt, dataset_name, summary)
     elif fmt == "jsonl":
@@ -119,10 +127,29 @@ def export_rows(
         summary.paths.append(out)
     else:
         _write_hf(out, [r for _, r in plain], dataset_name, summary, provenance, license)
-    if fmt not in LLAMAFACTORY_FORMATS:
+    if fmt not in (*LLAMAFACTORY_FORMATS, "rl"):
         summary.written = len(plain)
     summary.skipped_rows.sort()
     return summary
+
+
+def _write_rl(plain: list[tuple[int, dict[str, Any]]], out: Path, dataset_name: str | None,
+              options: Any, manager: Any, summary: ExportSummary) -> None:
+    """RL records as ``<name>.parquet`` and ``<name>.jsonl`` in the folder ``out``."""
+    from sqlsynth.training.rl import RLOptions, gold_fingerprints, rl_records
+
+    options = options or RLOptions()
+    fingerprint = gold_fingerprints(manager) if manager is not None else None
+    if fingerprint is None:
+        summary.notes.append("no database given: the records carry no gold result fingerprint")
+    records = rl_records(plain, options, summary.skip, fingerprint)
+    name = dataset_name or f"{DEFAULT_DATASET_NAME}_rl_{options.layout}"
+    folder = out.parent if out.suffix in (".parquet", ".jsonl") else out
+    stem = out.stem if out.suffix in (".parquet", ".jsonl") else name
+    _write_parquet(folder / f"{stem}.parquet", records, summary)
+    _write_jsonl(folder / f"{stem}.jsonl", records)
+    summary.paths += [folder / f"{stem}.parquet", folder / f"{stem}.jsonl"]
+    summary.written = len(records)
 
 
 def _names_folder(out_path: str | os.PathLike[str]) -> bool:

@@ -1,7 +1,8 @@
 """The rows ``refine`` starts from, as users have them: ours, Spider's or BIRD's files.
 
 Spider names the SQL ``query``, BIRD ``SQL`` (with ``evidence``); other files use their own
-names, which ``--map SOURCE=TARGET`` maps. Rows are checked here, before any LLM call: a
+names, which ``--map SOURCE=TARGET`` maps (the source field is then left out of the rows, since
+the pipeline may rewrite the value; Spider's ``query`` stays, kept equal to the row's SQL). Rows are checked here, before any LLM call: a
 missing field is named with its file and line, and a file whose rows all name databases that
 are not there is an error rather than a run with 0 rows.
 """
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlsynth.errors import InputFormatError
+from sqlsynth.source_fields import SQL_ALIASES
 from sqlsynth.storage.atomic import write_bytes_atomic
 
 #: the fields the refine pipeline reads
@@ -22,6 +24,13 @@ REQUIRED_FIELDS = ("db_id", "SQL")
 #: other names a field has in public datasets (Spider: query; lower-case variants)
 ALIASES = {"SQL": ("query", "sql"), "db_id": ("database", "db")}
 PREPARED_FILE = "refine_input.jsonl"
+
+
+def _stays(source: str, target: str) -> bool:
+    """Whether a mapped source field stays beside its target: the database's other names do
+    (the database never changes), and so does a public alias of the SQL (Spider's ``query``),
+    which final rows keep equal to the SQL (``sqlsynth.source_fields``)."""
+    return target == "db_id" or (target == "SQL" and source in SQL_ALIASES)
 
 
 def parse_field_map(items: list[str]) -> dict[str, str]:
@@ -69,13 +78,18 @@ def prepare_refine_input(path: Path, out: Path, databases: list[str],
     if not rows:
         raise InputFormatError(path, "no rows to refine")
     mapping = dict(field_map or {}) or _auto_map(rows)
-    notes = [f"reading field {src!r} as {dst!r}" for src, dst in mapping.items()]
+    notes = [f"reading field {src!r} as {dst!r}" + ("" if _stays(src, dst) else
+                                                    f" (the output names it {dst!r} only)")
+             for src, dst in mapping.items()]
     prepared: list[dict[str, Any]] = []
     for line, row in rows:
         new = dict(row)
         for src, dst in mapping.items():
             if src in row:
                 new[dst] = row[src]
+                if not _stays(src, dst):
+                    # another name of a value the pipeline may rewrite would go stale
+                    new.pop(src)
         for key in REQUIRED_FIELDS:
             value = new.get(key)
             if not isinstance(value, str) or not value.strip():

@@ -279,6 +279,14 @@ def test_refine_reads_a_spider_file_as_it_is(tmp_path: Path,
     assert "reading field 'query' as 'SQL'" in capsys.readouterr().err
     final = read_rows(out / "final.jsonl")
     assert final and all(r["SQL"] for r in final)
+    # Spider's own keys never contradict the refined row (issue 21)
+    for row in final:
+        assert row.get("query", row["SQL"]) == row["SQL"]
+        if row.get("sql_variation_type"):
+            assert not {"query_toks", "sql", "question_toks"} & set(row)
+    exported = tmp_path / "export.jsonl"
+    assert main(["export", "--input", str(out), "--format", "jsonl", "--out", str(exported)]) == 0
+    assert all(r.get("query", r["SQL"]) == r["SQL"] for r in read_rows(exported))
 
 
 def test_refine_field_mapping_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -290,7 +298,34 @@ def test_refine_field_mapping_option(tmp_path: Path, capsys: pytest.CaptureFixtu
         args = _generate_args(tmp_path / "r2", server)
         assert main(["refine", "--input", str(source), "--variations", "1",
                      "--map", "gold_sql=SQL", *args]) == 0
-    assert read_rows(tmp_path / "r2" / "final.jsonl")
+    final = read_rows(tmp_path / "r2" / "final.jsonl")
+    # the mapped field is read as SQL and not left beside it to go stale
+    assert final and not any("gold_sql" in r for r in final)
+    assert "the output names it 'SQL' only" in capsys.readouterr().err
+
+
+def test_exporting_zero_rows_warns_and_exits_3(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "final.jsonl").write_text("")
+    code = main(["export", "--input", str(run), "--format", "jsonl",
+                 "--out", str(tmp_path / "x.jsonl")])
+    assert code == ExitCode.NO_RESULT
+    assert "exported 0 rows" in capsys.readouterr().err
+
+
+def test_generate_with_stderr_into_a_closed_pipe_exits_0_with_its_report(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    with ScriptedOpenAIServer(PipelineResponder()) as server:
+        command = " ".join(_cli("generate", "--num", "2", *_generate_args(out, server)))
+        proc = subprocess.run(["bash", "-o", "pipefail", "-c", f"{command} 2>&1 | head -2"],
+                              check=False, capture_output=True, text=True, timeout=300,
+                              env={**os.environ, "SQLSYNTH_PROGRESS": "0",
+                                   "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert (out / "report.html").is_file() and read_rows(out / "final.jsonl")
 
 
 def test_refine_rows_that_all_name_unknown_databases_is_an_error(

@@ -17,10 +17,12 @@ _EXCEPTION_GROUPS: Any = getattr(builtins, "BaseExceptionGroup", ())
 
 
 class _PipeSafeStream:
-    """stdout that stops writing, silently, once its reader has gone (``| head``).
+    """stdout or stderr that stops writing, silently, once its reader has gone (``| head``,
+    ``2>&1 | head``).
 
-    The command goes on (a run still writes ``final.jsonl``); later writes go nowhere, and
-    the descriptor is pointed at /dev/null so the interpreter's last flush cannot fail.
+    The command goes on (a run still writes ``final.jsonl`` and ``report.html``, and exits
+    with its own code); later writes go nowhere, and the descriptor is pointed at /dev/null so
+    the interpreter's last flush cannot fail.
     """
 
     def __init__(self, stream: Any) -> None:
@@ -88,8 +90,9 @@ def main(argv: list[str] | None = None) -> int:
 
     handler = getattr(commands, f"cmd_{args.command}")
     start = time.perf_counter()
-    stdout = sys.stdout
+    stdout, stderr = sys.stdout, sys.stderr
     sys.stdout = _PipeSafeStream(stdout)  # type: ignore[assignment]
+    sys.stderr = _PipeSafeStream(stderr)  # type: ignore[assignment]
     previous_sigint = None
     if threading.current_thread() is threading.main_thread():
         _on_interrupt.seen = False  # type: ignore[attr-defined]
@@ -119,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout = stdout
         if args.command in {"generate", "refine", "demo"} and not args.quiet:
             print(f"wall time: {time.perf_counter() - start:.1f} s", file=sys.stderr)
+        sys.stderr.flush()
+        sys.stderr = stderr
 
 
 def _internal_error(exc: BaseException) -> int:

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlsynth.config import CONFIG_FILE_NAME, RunConfig
 from sqlsynth.pipelines.finish import close_run
-from sqlsynth.storage.final import FINAL_FILE, order_fields, write_final
+from sqlsynth.storage.final import FINAL_FILE, final_row, write_final
 
 ConfigMaker = Callable[..., RunConfig]
 
@@ -168,7 +168,7 @@ def _rows_for_export(path: Path) -> list[dict[str, Any]]:
         if not candidate.exists():
             raise FileNotFoundError(f"{path} has no {FINAL_FILE}; run generate/refine first")
         path = candidate
-    return [order_fields(r) for r in read_rows(path)]
+    return [final_row(r) for r in read_rows(path)]
 
 
 def cmd_export(args: argparse.Namespace, make_config: ConfigMaker) -> int:
@@ -187,19 +187,54 @@ def cmd_export(args: argparse.Namespace, make_config: ConfigMaker) -> int:
         if dropped:
             print(f"left out {dropped} rows marked 'reject' in review")
         provenance = provenance_of(source, rows)
-    summary = export_rows(rows, args.out, args.format, provenance=provenance,
-                          license=getattr(args, "license", None) or "unknown",
-                          quality_fields=not getattr(args, "drop_quality_fields", False))
+    rl, manager = (_rl_settings(args, source) if args.format == "rl" else (None, None))
+    try:
+        summary = export_rows(rows, args.out, args.format, provenance=provenance,
+                              license=getattr(args, "license", None) or "unknown",
+                              quality_fields=not getattr(args, "drop_quality_fields", False),
+                              rl=rl, database_manager=manager)
+    finally:
+        if manager is not None:
+            manager.close()
     where = ", ".join(str(p) for p in summary.paths) or args.out
     print(f"exported {summary.written} rows to {where} ({args.format})")
     if summary.skipped:
         print(f"skipped {summary.skipped}: {summary.reasons}")
     for note in summary.notes:
         print(f"note: {note}")
+    if not summary.written:
+        from sqlsynth.errors import ExitCode
+
+        why = f" ({len(rows)} rows read, every one skipped)" if rows else \
+            f" ({source} holds no rows)"
+        print(f"warning: exported 0 rows{why}; nothing to train on", file=sys.stderr)
+        return ExitCode.NO_RESULT
     if getattr(args, "push_to_hub", None):
         url = push_to_hub(args.out, args.push_to_hub, private=args.private)
         print(f"pushed {args.out} to {url}")
     return 0
+
+
+def _rl_settings(args: argparse.Namespace, source: Path) -> tuple[Any, Any]:
+    """The RL export's options and the database its gold SQL runs on (None: none known)."""
+    from sqlsynth.db import DatabaseManager
+    from sqlsynth.training.rl import RLOptions, database_template
+
+    band = getattr(args, "pass_rate_between", None)
+    if band is not None and not 0.0 <= band[0] <= band[1] <= 1.0:
+        raise ValueError(f"--pass-rate-between needs 0 <= LOW <= HIGH <= 1, got {band[0]} "
+                         f"{band[1]}")
+    db = getattr(args, "db", None)
+    if db is None and source.is_dir():
+        from sqlsynth.viewer.run_folder import RunFolder
+
+        db = RunFolder.load(source).database()
+    manager = DatabaseManager.from_path_or_url(db) if db and "***" not in db else None
+    options = RLOptions(layout=getattr(args, "layout", "verl"),
+                        pass_rate_between=tuple(band) if band else None,
+                        database=database_template(db),
+                        dialect=manager.dialect if manager is not None else "sqlite")
+    return options, manager
 
 
 def cmd_view(args: argparse.Namespace, make_config: ConfigMaker) -> int:

@@ -202,9 +202,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--format",
         required=True,
-        choices=["jsonl", "json", "parquet", "hf", "llamafactory-alpaca", "llamafactory-sharegpt"],
-        help="output format",
+        choices=["jsonl", "json", "parquet", "hf", "llamafactory-alpaca", "llamafactory-sharegpt",
+                 "rl"],
+        help="output format (rl: RL prompts for verl/TRL with sqlsynth.reward, parquet + jsonl)",
     )
+    p.add_argument("--layout", choices=["verl", "trl"], default="verl",
+                   help="rl: the trainer's column layout (default: verl)")
+    p.add_argument("--pass-rate-between", dest="pass_rate_between", nargs=2, type=float,
+                   metavar=("LOW", "HIGH"), help="rl: keep rows whose solver pass rate "
+                   "(the execution classifier's) is in [LOW, HIGH], e.g. 0.1 0.9")
+    p.add_argument("--db", help="rl: the database the gold SQL runs on for its result "
+                   "fingerprint (default: the one the run recorded)")
     p.add_argument("--out", required=True, help="file or folder to write")
     p.add_argument("--keep-review", dest="keep_review", action="store_true",
                    help="add the reviewer's mark ({status, note}) to each marked row; rows "

@@ -27,6 +27,8 @@ from typing import Any
 
 from sqlsynth.db.engines.base import Engine, RunLimits, row_size
 from sqlsynth.db.guard import GuardDecision, check_read_only_cached, stored_form
+from sqlsynth.db.memory import MIN_WORKER_MEMORY
+from sqlsynth.db.memory import worker_memory_limit as worker_memory_limit_for
 from sqlsynth.db.result import ExecResult, ExecStatus
 from sqlsynth.db.schema import (
     Schema,
@@ -110,13 +112,14 @@ class DatabaseManager:
         self._executor: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
         self._worker_pool: WorkerPool | None = None
-        # a worker may use this much address space (RLIMIT_AS): room for a driver's buffers
-        # of a huge value (libpq doubles its buffer) next to its Python copy; what it cannot
-        # hold fails there, never in the main process
+        # a worker may use this much address space (RLIMIT_AS), chosen so that all workers
+        # at their cap fit in the machine's memory (sqlsynth.db.memory); what a worker
+        # cannot hold fails there, never in the main process
         self.worker_memory_limit = (
             int(worker_memory_limit)
             if worker_memory_limit is not None
-            else max(8 * 2**30, 64 * self.max_result_bytes)
+            else worker_memory_limit_for(
+                self._max_workers, floor=max(MIN_WORKER_MEMORY, 16 * self.max_result_bytes))
         )
         self._schemas: dict[str, Schema] = {}
         self._schema_locks: dict[str, threading.Lock] = {}

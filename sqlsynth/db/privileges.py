@@ -43,6 +43,8 @@ MYSQL_WRITE_PRIVILEGES = frozenset(
     }
 )
 PG_SERVER_ROLES = ("pg_write_server_files", "pg_read_server_files", "pg_execute_server_program")
+# signal (cancel, terminate) backends of every non-superuser role, not only the account's own
+PG_SIGNAL_ROLES = ("pg_signal_backend",)
 
 _GRANT_ON = re.compile(r"^\s*GRANT\s+(?P<privs>.+?)\s+ON\s+(?P<target>.+?)\s+TO\s", re.IGNORECASE | re.DOTALL)
 
@@ -106,7 +108,10 @@ def judge_postgres_role(
     if superuser:
         report.dangerous.append("superuser (reads/writes server files, runs programs)")
     for role in server_roles:
-        report.dangerous.append(f"member of {role}")
+        if role in PG_SIGNAL_ROLES:
+            report.dangerous.append(f"member of {role} (terminates other roles' sessions)")
+        else:
+            report.dangerous.append(f"member of {role}")
     if createrole:
         report.writes.append("CREATEROLE")
     report.writes.extend(writable)
@@ -132,6 +137,17 @@ def postgres_read_only_statements(databases: Sequence[str]) -> list[str]:
     out.append(f"--   (in each database) GRANT USAGE ON SCHEMA public TO {role};")
     out.append(f"--   GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role};")
     return out
+
+
+def postgres_definer_statements() -> list[str]:
+    """What takes SECURITY DEFINER functions out of the account's reach."""
+    return [
+        "-- (in each database) for each SECURITY DEFINER function listed above:",
+        f"--   REVOKE EXECUTE ON FUNCTION <function> FROM PUBLIC, {READ_ONLY_ACCOUNT};",
+        "--   or ALTER FUNCTION <function> SECURITY INVOKER;",
+        "-- and run sqlsynth as an account that is used by nothing else (a role may end its "
+        "own other sessions with pg_terminate_backend):",
+    ]
 
 
 def enforce(

@@ -90,7 +90,8 @@ class _Sessions:
             self.drop(db_id)
 
 
-def _limit_memory(limit: int | None) -> None:
+def limit_memory(limit: int | None) -> None:
+    """Cap this process's address space at `limit` bytes (a worker's, never the caller's)."""
     if not limit:
         return
     try:
@@ -106,7 +107,8 @@ def _limit_memory(limit: int | None) -> None:
 def serve(conn: Any, engine: Engine, memory_limit: int | None) -> None:
     """The worker's loop: one request in, one reply out, then clean up; EOF ends it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
-    _limit_memory(memory_limit)
+    limit_memory(memory_limit)
+    engine.prepare_worker(memory_limit)
     # the main process judged the account before the first worker started (the pickled engine
     # says so); a worker started before discovery judges it itself
     sessions = _Sessions(engine)
@@ -203,13 +205,25 @@ def _run(engine: Engine, sessions: _Sessions, req: Request) -> tuple[Reply, Any]
         return Reply(result=ExecResult.failure(
             ExecStatus.RUNTIME_ERROR, f"connection failed: {exc}", type(exc).__name__,
             time.monotonic() - start), transient=True), _nothing
+    if req.guard:
+        try:
+            reason = engine.vet(conn, sql or "")
+        except Exception as exc:  # noqa: BLE001 - what cannot be checked does not run
+            sessions.drop(req.db_id)
+            reason = f"cannot resolve what the statement reaches ({type(exc).__name__}: {exc})"
+        if reason:
+            return Reply(result=ExecResult.failure(
+                ExecStatus.FORBIDDEN, reason, "GuardRejected", time.monotonic() - start),
+                forbidden=True), _nothing
     handle_ = PooledConnection(conn)
     engine.engine_side_timeout = req.engine_side_timeout
     result = engine.run(
         handle_, sql or "", RunLimits(remaining, req.max_rows, req.max_bytes), explain=req.explain
     )
     if result.error_class == "MemoryError":
-        result = dataclasses.replace(result, status=ExecStatus.TOO_LARGE)
+        result = dataclasses.replace(
+            result, status=ExecStatus.TOO_LARGE,
+            error="the statement needs more memory than a worker may use")
         handle_.discard = True
     result = dataclasses.replace(result, elapsed=time.monotonic() - start)
     reply = Reply(result=result, backends={req.db_id: engine.backend_id(conn)})

@@ -144,9 +144,11 @@ class WorkerPool:
     """At most `size` worker processes, at most `per_db` of them busy on one db_id."""
 
     def __init__(
-        self, engine: Engine, size: int, per_db: int, memory_limit: int | None = None
+        self, engine: Engine, size: int, per_db: int, memory_limit: int | None = None,
+        target: Callable[[Any, Any, int | None], None] | None = None,
     ) -> None:
-        self.engine = engine
+        self.engine = engine  # handed to every worker (with `target`, whatever it needs)
+        self.target = target  # the worker's loop; None: sqlsynth.db.worker.serve
         self.size = max(1, int(size))
         self.per_db = max(1, int(per_db))
         self.memory_limit = memory_limit
@@ -190,7 +192,7 @@ class WorkerPool:
                     self.stats["killed"] += 1
                 return Killed()
             worker.dbs.add(request.db_id)
-            worker.backends.update(reply.backends)
+            worker.backends.update(getattr(reply, "backends", None) or {})
             keep = True
             return reply
         finally:
@@ -236,12 +238,13 @@ class WorkerPool:
     def _spawn(self) -> _Worker:
         from sqlsynth.db.worker import serve
 
+        target = self.target or serve
         ctx = mp_context()
         parent, child = ctx.Pipe(duplex=True)
         forkserver = ctx.get_start_method() == "forkserver" and WorkerProcess is not None
         factory = WorkerProcess if forkserver else ctx.Process
         process = factory(
-            target=serve,
+            target=target,
             args=(child, self.engine, self.memory_limit),
             name="sqlsynth-db-worker",
             daemon=True,
@@ -273,7 +276,7 @@ class WorkerPool:
             worker.conn.close()
         _background(worker.process.join, 10)
         backend = worker.backends.get(db_id) if db_id is not None else None
-        if backend is not None:
+        if backend is not None and hasattr(self.engine, "cancel_backend"):
             _background(_quietly(self.engine.cancel_backend), backend)
 
     def _stop(self, worker: _Worker) -> None:

@@ -1,5 +1,8 @@
 """A run's ``final.jsonl``: the last finished step's rows, in the reference's field order.
 
+Input fields a refined row no longer agrees with (Spider's ``query``/``query_toks``/``sql``/
+``question_toks``, BIRD's ``difficulty``) are rewritten or left out (``final_row``).
+
 Written at the end of every run (and after ``merge``); read by export, the viewer and the
 data card. It lives in storage because it only reads step files and writes one file.
 """
@@ -10,6 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from sqlsynth.source_fields import consistent_source_fields
 from sqlsynth.storage.atomic import write_bytes_atomic
 from sqlsynth.storage.formats import read_rows, strict_json
 
@@ -36,6 +40,12 @@ def order_fields(row: dict[str, Any]) -> dict[str, Any]:
     return ordered
 
 
+def final_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A row as ``final.jsonl`` and exports hold it: dataset fields that no longer agree with
+    its SQL or question left out or rewritten (``sqlsynth.source_fields``), fields ordered."""
+    return order_fields(consistent_source_fields(row))
+
+
 def write_final(out: Path, prefix: str, cache_type: str) -> Path:
     """``final.jsonl``: the last finished step's rows, reference fields first, strict JSON."""
     last = last_step_file(out, prefix, cache_type)
@@ -43,6 +53,6 @@ def write_final(out: Path, prefix: str, cache_type: str) -> Path:
     final = out / FINAL_FILE
     # strict JSON (no NaN/Infinity), through a temporary file the next run removes if killed
     (out / "final.tmp").unlink(missing_ok=True)  # left by versions that wrote it directly
-    body = "".join(strict_json(order_fields(row)) + "\n" for row in rows)
+    body = "".join(strict_json(final_row(row)) + "\n" for row in rows)
     write_bytes_atomic(final, body.encode("utf-8"))
     return final

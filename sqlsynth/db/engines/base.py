@@ -119,6 +119,9 @@ class Engine(ABC):
         could not be reset and must be closed."""
         return True
 
+    def prepare_worker(self, memory_limit: int | None) -> None:
+        """Process-wide limits of a new worker process (its address-space cap is set)."""
+
     def backend_id(self, conn: Any) -> int | None:
         """The server's id for this connection (for a server-side cancel), if it has one."""
         return None
@@ -129,6 +132,11 @@ class Engine(ABC):
 
     def server_version(self) -> str:
         return ""
+
+    def vet(self, conn: Any, sql: str) -> str | None:
+        """Ask the server what the guard's rendering `sql` would reach on `conn`'s database;
+        the reason to refuse it (naming the object), or None. Runs before execute and explain."""
+        return None
 
     # -- introspection ---------------------------------------------------------------------
     @abstractmethod

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 
-from sqlsynth.db import privileges
+from sqlsynth.db import pg_reach, privileges
 from sqlsynth.db.engines.base import Engine, RowBudget, configured_databases
 from sqlsynth.db.result import ExecStatus
 from sqlsynth.db.schema import Column, ForeignKey, Table, quote_ident
@@ -47,6 +47,7 @@ class PostgresEngine(Engine):
         self._targets: dict[str, tuple[str, str]] | None = None  # db_id -> (database, schema)
         self._version = ""
         self._account_report = privileges.AccountReport()
+        self._facts: dict[str, tuple[tuple, pg_reach.CatalogFacts]] = {}  # database -> facts
 
     def _options(self, schema: str | None) -> str:
         """libpq startup options: the pinned settings (see the module docstring)."""
@@ -121,7 +122,7 @@ class PostgresEngine(Engine):
             for r in conn.execute(
                 "SELECT rolname FROM pg_roles WHERE rolname = ANY(%s) "
                 "AND pg_has_role(current_user, oid, 'MEMBER') ORDER BY 1",
-                (list(privileges.PG_SERVER_ROLES),),
+                (list(privileges.PG_SERVER_ROLES + privileges.PG_SIGNAL_ROLES),),
             ).fetchall()
         ]
         conn.rollback()
@@ -131,14 +132,27 @@ class PostgresEngine(Engine):
         self._enforce(self._account_report)
         self.account_checked = True
 
-    def _enforce(self, report) -> None:
+    @staticmethod
+    def _definers(conn) -> list[tuple[str, str]]:
+        """SECURITY DEFINER functions this account may EXECUTE that another role owns."""
+        rows = conn.execute(
+            "SELECT p.oid::regprocedure::text, pg_get_userbyid(p.proowner) "
+            "FROM pg_catalog.pg_proc p WHERE p.prosecdef AND p.oid >= 16384 "
+            "AND p.proowner <> (SELECT oid FROM pg_roles WHERE rolname = current_user) "
+            "AND has_function_privilege(p.oid, 'EXECUTE') ORDER BY 1"
+        ).fetchall()
+        conn.rollback()
+        return [(str(f), str(o)) for f, o in rows]
+
+    def _enforce(self, report, *, definer: bool = False) -> None:
         c = self.config
         privileges.enforce(
             report,
             engine=self.engine_name,
             where=f"{c.get('host', 'localhost')}:{c.get('port') or 5432}",
             user=str(c.get("user") or c.get("username") or "postgres"),
-            statements=privileges.postgres_read_only_statements(
+            statements=(privileges.postgres_definer_statements() if definer else [])
+            + privileges.postgres_read_only_statements(
                 sorted({w.partition(".")[0] for w in self.only or []})
             ),
             allow_privileged=self.allow_privileged,
@@ -179,11 +193,15 @@ class PostgresEngine(Engine):
             names = [n for n in names if n != MAINTENANCE_DB]
         targets: dict[str, tuple[str, str]] = {}
         writable: list[str] = []
+        definer: list[str] = []
         for name in names:
             conn = self._raw_connect(name)
             try:
                 if first_check and self._writable(conn):
                     writable.append(f"writes in database {name!r}")
+                if first_check:
+                    definer.extend(f"EXECUTE on SECURITY DEFINER function {f} of {owner} "
+                                   f"(database {name!r})" for f, owner in self._definers(conn))
                 schemas = [
                     r[0]
                     for r in conn.execute(
@@ -202,6 +220,10 @@ class PostgresEngine(Engine):
                     targets[f"{name}.{schema}"] = (name, schema)
         if self.only is not None:  # a named database keeps all its schemas
             targets = {k: v for k, v in targets.items() if k in self.only or v[0] in self.only}
+        if definer:  # runs with another role's rights: the account reaches beyond itself
+            self._enforce(privileges.AccountReport(dangerous=definer[:8] + (
+                [f"... {len(definer) - 8} more"] if len(definer) > 8 else [])),
+                definer=True)
         if writable and not self._account_report.dangerous:  # dangerous: already warned
             self._enforce(privileges.AccountReport(writes=writable))
         return targets
@@ -218,6 +240,20 @@ class PostgresEngine(Engine):
         conn = self._raw_connect(database, schema=schema)
         conn._sqlsynth_schema = schema
         return conn
+
+    def vet(self, conn, sql: str) -> str | None:
+        """Refuse what the statement would reach beyond the built-ins (see pg_reach.py); the
+        catalog facts are read again only when the database's catalog stamp moved."""
+        database = conn.info.dbname
+        try:
+            stamp = tuple(conn.execute(pg_reach.STAMP_SQL).fetchone())
+            cached = self._facts.get(database)
+            if cached is None or cached[0] != stamp:
+                cached = (stamp, pg_reach.load_facts(conn))
+                self._facts[database] = cached
+        finally:
+            conn.rollback()
+        return pg_reach.refusal(sql, cached[1], self.allowed_functions)
 
     def reset(self, conn) -> bool:
         """DISCARD ALL: back to the startup settings, no locks, temporary or prepared objects."""

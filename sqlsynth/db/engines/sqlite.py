@@ -6,7 +6,10 @@ is named by that folder when the folder holds exactly one database file (Spider/
 
 Read-only walls: `mode=ro` URI, `PRAGMA query_only=ON`, extension loading off, and an
 authorizer that allows only reads, a few introspection pragmas and non-dangerous functions.
-Memory wall: no string or blob may grow past the result-size cap (SQLITE_LIMIT_LENGTH).
+Memory walls: no string or blob may grow past the result-size cap (SQLITE_LIMIT_LENGTH);
+each text value is counted against the cap as it is decoded, before its row is built; and
+the worker's SQLite heap is capped (`prepare_worker`), so a row of many large values fails
+while SQLite builds it.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 
 from sqlsynth.db.engines.base import Engine, RowBudget, fetch_into
 from sqlsynth.db.guard import FORBIDDEN_FUNCTIONS
+from sqlsynth.db.memory import MiB, set_sqlite_heap_limit, sqlite_heap_limit
 from sqlsynth.db.result import ExecStatus
 from sqlsynth.db.schema import Column, ForeignKey, Table, quote_ident, sql_string
 
@@ -39,6 +43,7 @@ _READ_PRAGMAS = frozenset(
 )
 _PROGRESS_STEPS = 1000
 _MIN_VALUE_LIMIT = 1 << 20  # strings/blobs up to this size are always allowed mid-query
+_HEAP_VALUE_BOUND = 64 * MiB  # the longest value the heap limit leaves room for, four times
 
 
 def discover(root: Path) -> dict[str, Path]:
@@ -222,9 +227,13 @@ class SQLiteEngine(Engine):
         if hasattr(conn, "enable_load_extension"):
             conn.enable_load_extension(False)
         conn.set_authorizer(_authorizer)
-        conn.text_factory = _decode_text
+        conn._sqlsynth_meter = _TextMeter()
+        conn.text_factory = conn._sqlsynth_meter.decode
         conn._sqlsynth_busy = 0  # busy timeout in ms now set (a locked file waits this long)
         return conn
+
+    def prepare_worker(self, memory_limit: int | None) -> None:
+        set_sqlite_heap_limit(sqlite_heap_limit(memory_limit, _HEAP_VALUE_BOUND))
 
     def _set_busy_timeout(self, conn: sqlite3.Connection, timeout: float) -> None:
         """Wait for a locked file at most the query's own time limit."""
@@ -256,6 +265,9 @@ class SQLiteEngine(Engine):
         # randomblob(1e9), zeroblob(1e9), printf('%.*c', 1e9, 'x') would each allocate a
         # gigabyte before the result-size cap sees it: bound every string/blob SQLite builds.
         conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, max(limits.max_bytes, _MIN_VALUE_LIMIT))
+        meter = getattr(conn, "_sqlsynth_meter", None)
+        if meter is not None:
+            meter.start(limits.max_bytes)
         cur = conn.cursor()
         try:
             cur.execute(f"EXPLAIN QUERY PLAN {sql}" if explain else sql)
@@ -263,9 +275,15 @@ class SQLiteEngine(Engine):
             budget = RowBudget(limits, deadline)
             fetch_into(cur, budget)
             return columns, budget
+        except TextTooLarge:
+            budget = RowBudget(limits, deadline)
+            budget.too_large = True
+            return tuple(d[0] for d in cur.description or ()), budget
         finally:
             cur.close()
             conn.set_progress_handler(None, 0)
+            if meter is not None:
+                meter.start(None)
 
     def interrupt(self, conn) -> None:
         conn.interrupt()
@@ -347,3 +365,26 @@ class _Connection(sqlite3.Connection):
 def _decode_text(raw: bytes) -> str:
     """Databases in the wild hold invalid UTF-8; keep the row instead of failing the query."""
     return raw.decode("utf-8", errors="replace")
+
+
+class TextTooLarge(Exception):
+    """The text values of one result passed the byte cap while being decoded."""
+
+
+class _TextMeter:
+    """The connection's text factory: counts every text value of a statement's result as
+    SQLite hands it over, so a row of many long strings stops before it is built."""
+
+    def __init__(self) -> None:
+        self.limit: int | None = None
+        self.total = 0
+
+    def start(self, limit: int | None) -> None:
+        self.limit, self.total = limit, 0
+
+    def decode(self, raw: bytes) -> str:
+        if self.limit is not None:
+            self.total += len(raw)
+            if self.total > self.limit:
+                raise TextTooLarge
+        return _decode_text(raw)

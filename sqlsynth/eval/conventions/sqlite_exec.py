@@ -1,22 +1,33 @@
 """Running gold and predicted SQL on a SQLite file the way the official scripts do.
 
 The official scripts call ``cursor.execute(sql)`` and ``fetchall()`` on a plain connection; the
-result they compare is the list of Python tuples that yields. This runner does the same, with
-two guards the scripts lack, because predictions are untrusted: the file is opened read-only
-and an authorizer refuses ATTACH/DETACH (which could create or touch other files). A
-statement that would write therefore fails here (the official script would run it inside a
-transaction it never commits and compare its empty result); that is the one documented
-difference. A deadline, when a convention uses one, interrupts the statement through SQLite's
-progress handler and reports a timeout. Memory is bounded too, where the scripts would grow
-without limit (a runaway recursive CTE fetched whole, one value of a gigabyte): a value may
-be at most ``MAX_VALUE_BYTES`` (SQLite's own length limit, so it is never built) and a
-result at most ``MAX_RESULT_BYTES``, counted while rows are fetched; a run over either
-fails with ``too_large``, as a timeout fails. No result of a benchmark's gold comes near them.
+result they compare is the list of Python tuples that yields. This runner does the same, on a
+fresh connection per statement, with guards the scripts lack, because predictions are
+untrusted:
+
+* **Where.** Every statement runs in a sandbox worker process (``sandbox.py``), never in the
+  evaluator's: process-wide SQLite state, one C call that ignores the progress handler
+  (``printf('%.*c', 2e9, 'x')``), memory a statement makes SQLite or Python build — all stay
+  there, and the worker is killed at the deadline plus a grace period.
+* **What.** The file is opened read-only and an authorizer refuses ATTACH/DETACH (which could
+  create or touch other files) and every PRAGMA except the read-only listings
+  (``table_info``, ``index_list`` ...): ``PRAGMA hard_heap_limit=1`` or ``cache_size`` would
+  otherwise change how later statements run. A statement that would write or set a pragma
+  therefore fails here (the official script would run it inside a transaction it never commits
+  and compare its result); that is the one documented difference.
+* **Time.** A deadline, when a convention uses one, interrupts the statement through SQLite's
+  progress handler and reports a timeout; the worker is killed if the statement outlives it.
+* **Memory.** A value may be at most ``MAX_VALUE_BYTES`` (SQLite's own length limit, so it is
+  never built), SQLite's heap in the worker is capped (a row of many large values fails while
+  SQLite builds it), and rows are fetched one at a time with every text value counted as it is
+  decoded and every row as it arrives: past ``MAX_RESULT_BYTES`` the run fails with
+  ``too_large``, as a timeout fails. No result of a benchmark's gold comes near these bounds.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,12 +35,17 @@ from pathlib import Path
 from typing import Any
 
 _DENIED = {sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH}
+#: pragmas that only list what the schema holds (as statements or table-valued functions)
+READ_ONLY_PRAGMAS = frozenset({
+    "table_info", "table_xinfo", "table_list", "index_list", "index_info", "index_xinfo",
+    "foreign_key_list", "database_list", "collation_list", "function_list", "module_list",
+    "pragma_list",
+})
 #: the longest string or blob a statement may build (SQLITE_LIMIT_LENGTH)
 MAX_VALUE_BYTES = 64 * 1024 * 1024
 #: the most a fetched result may hold in memory, counted as Python holds it (a tuple per
 #: row, an object per value)
-MAX_RESULT_BYTES = 512 * 1024 * 1024
-_FETCH_BATCH = 1000
+MAX_RESULT_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -47,8 +63,13 @@ class Run:
         return self.error is None
 
 
-def _authorizer(action: int, *_: Any) -> int:
-    return sqlite3.SQLITE_DENY if action in _DENIED else sqlite3.SQLITE_OK
+def _authorizer(action: int, arg1: str | None, *_: Any) -> int:
+    if action in _DENIED:
+        return sqlite3.SQLITE_DENY
+    if action == sqlite3.SQLITE_PRAGMA:
+        return sqlite3.SQLITE_OK if (arg1 or "").lower() in READ_ONLY_PRAGMAS \
+            else sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK
 
 
 def connect(path: str | Path, text_factory: Callable[[bytes], Any] | None = None
@@ -66,37 +87,49 @@ _ROW_BYTES = 64  # a tuple of a few items
 _VALUE_BYTES = 40  # a small int, float or short str object, and its slot
 
 
-def _size(value: Any) -> int:
-    if isinstance(value, (str, bytes)):
-        return _VALUE_BYTES + len(value)
-    return _VALUE_BYTES
-
-
 class _TooLarge(Exception):
     pass
 
 
-def _fetch_bounded(cursor: sqlite3.Cursor, max_bytes: int) -> list[tuple]:
-    """All rows, counting their bytes as they come; ``_TooLarge`` past ``max_bytes``."""
-    rows: list[tuple] = []
-    total = 0
-    while True:
-        batch = cursor.fetchmany(_FETCH_BATCH)
-        if not batch:
-            return rows
-        for row in batch:
-            total += _ROW_BYTES + sum(_size(v) for v in row)
-        if total > max_bytes:
+class _Meter:
+    """Bytes of one result, counted while SQLite hands over each value and each row."""
+
+    def __init__(self, max_bytes: int, decode: Callable[[bytes], Any]) -> None:
+        self.max_bytes = max_bytes
+        self.decode = decode
+        self.total = 0
+
+    def charge(self, nbytes: int) -> None:
+        self.total += nbytes
+        if self.total > self.max_bytes:
             raise _TooLarge
-        rows.extend(batch)
+
+    def text(self, raw: bytes) -> Any:
+        """The text factory: each text value is counted before the row holding it is built."""
+        self.charge(len(raw))
+        value = self.decode(raw)
+        self.charge(max(0, sys.getsizeof(value) - len(raw)))
+        return value
+
+    def row(self, row: tuple) -> None:
+        size = _ROW_BYTES
+        for v in row:
+            size += _VALUE_BYTES + (len(v) if isinstance(v, bytes) else 0)
+        self.charge(size)
 
 
-def run_sql(path: str | Path, sql: str, *, timeout: float | None = None,
-            text_factory: Callable[[bytes], Any] | None = None,
-            max_bytes: int = MAX_RESULT_BYTES) -> Run:
-    """Execute one statement on a fresh connection (as the scripts do) and fetch all rows."""
+def _strict_utf8(raw: bytes) -> str:
+    """sqlite3's default text handling (``text_factory = str``): invalid UTF-8 fails."""
+    return raw.decode("utf-8")
+
+
+def execute_here(path: str | Path, sql: str, *, timeout: float | None = None,
+                 text_factory: Callable[[bytes], Any] | None = None,
+                 max_bytes: int = MAX_RESULT_BYTES) -> Run:
+    """One statement on a fresh connection in *this* process (a sandbox worker's)."""
+    meter = _Meter(max_bytes, text_factory or _strict_utf8)
     try:
-        conn = connect(path, text_factory)
+        conn = connect(path, meter.text)
     except sqlite3.Error as err:
         return Run(None, f"cannot open {path}: {err}")
     deadline = None if timeout is None else time.monotonic() + timeout
@@ -106,10 +139,18 @@ def run_sql(path: str | Path, sql: str, *, timeout: float | None = None,
     try:
         cursor = conn.execute(sql)
         names = tuple(str(d[0]) for d in cursor.description or ())
-        rows = _fetch_bounded(cursor, max_bytes)
+        rows: list[tuple] = []
+        for row in cursor:  # one row at a time: no batch of huge rows before counting
+            meter.row(row)
+            rows.append(row)
+        if deadline is not None and time.monotonic() > deadline:  # one C call outran it
+            return Run(None, "timeout", timed_out=True, seconds=time.perf_counter() - start)
         return Run(rows, seconds=time.perf_counter() - start, names=names)
     except _TooLarge:
         return Run(None, f"too_large: the result is over {max_bytes // 2**20} MB",
+                   seconds=time.perf_counter() - start)
+    except MemoryError:  # SQLite's heap limit in the worker, or the worker's own cap
+        return Run(None, "too_large: the statement needs more memory than the sandbox allows",
                    seconds=time.perf_counter() - start)
     except sqlite3.OperationalError as err:
         late = deadline is not None and time.monotonic() > deadline
@@ -121,6 +162,19 @@ def run_sql(path: str | Path, sql: str, *, timeout: float | None = None,
         return Run(None, f"{type(err).__name__}: {err}", seconds=time.perf_counter() - start)
     finally:
         conn.close()
+
+
+def run_sql(path: str | Path, sql: str, *, timeout: float | None = None,
+            text_factory: Callable[[bytes], Any] | None = None,
+            max_bytes: int = MAX_RESULT_BYTES) -> Run:
+    """Execute one statement on a fresh connection (as the scripts do) and fetch all rows,
+    in a sandbox worker process (``text_factory`` must be a module-level function)."""
+    if not isinstance(sql, str):
+        raise TypeError(f"sql must be a string, got {type(sql).__name__}")
+    from sqlsynth.eval.conventions.sandbox import run_in_sandbox
+
+    return run_in_sandbox(path, sql, timeout=timeout, text_factory=text_factory,
+                          max_bytes=max_bytes)
 
 
 def ignore_decode_errors(raw: bytes) -> str:

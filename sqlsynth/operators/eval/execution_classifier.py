@@ -11,12 +11,15 @@ from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepConte
 from sqlsynth.operators.eval._labels import check_thresholds, label_for
 from sqlsynth.operators.eval.solvers import PromptSolver, Solver, solver_answers, uses_prompt
 from sqlsynth.operators.helpers import check_row
+from sqlsynth.operators.quality import ratio
 
 if TYPE_CHECKING:
     from sqlsynth.db.protocol import Database
     from sqlsynth.llm.base import ChatModel
 
 GOLD_ERROR = "gold_error"
+#: solver answers returning the gold result / answers asked, e.g. "7/10"
+PASS_RATE = "sql_execution_pass_rate"
 
 
 class SQLExecutionClassifier(Operator):
@@ -45,6 +48,9 @@ class SQLExecutionClassifier(Operator):
         - sql_execution_difficulty (str): the label (``output_difficulty_key``, default
           ``sql_execution_difficulty``); ``gold_error`` when the gold SQL does not run or its
           result is cut at the row cap (no solver call, the row is kept).
+        - sql_execution_pass_rate (str): solver answers returning the gold result / answers
+          asked, e.g. ``7/10`` (``output_pass_rate_key``, default ``sql_execution_pass_rate``):
+          the measurement RL exports select prompts by; absent when the gold cannot be graded.
     Reject reasons:
         - ``missing_field``: a required column is missing or empty.
         - ``unknown_db_id``: no such database.
@@ -61,6 +67,7 @@ class SQLExecutionClassifier(Operator):
         "input_question_key": "question",
         "input_evidence_key": "evidence",
         "output_difficulty_key": "sql_execution_difficulty",
+        "output_pass_rate_key": PASS_RATE,
     }
 
     def __init__(
@@ -127,4 +134,5 @@ class SQLExecutionClassifier(Operator):
         except LLMError as exc:
             return Reject("llm_error", f"{type(exc).__name__}: {exc}")
         correct = sum(1 for sql in candidates if sql and matches[sql])
-        return [{**row, out_key: self.label(correct)}]
+        return [{**row, out_key: self.label(correct),
+                 self.keys["output_pass_rate_key"]: ratio(correct, self.num_generations)}]

@@ -7,7 +7,11 @@ from typing import TYPE_CHECKING, Any
 from sqlsynth.operators.base import Operator, Reject, Row
 from sqlsynth.operators.helpers import SchemaTexts, achat_or_reject, missing_field
 from sqlsynth.prompts.base import chat_messages
+from sqlsynth.prompts.fit import budget_of, fit_schema
 from sqlsynth.prompts.grammars import grammar_of
+
+#: tokens kept for a prompt's instructions and fields besides the schema and the row's texts
+PROMPT_ROOM = 400
 
 if TYPE_CHECKING:
     from sqlsynth.db.protocol import Database
@@ -45,9 +49,16 @@ class GenerateOperator(Operator):
         grammar = grammar_of(self.prompt_template, grammar_attribute)
         if grammar is not None:
             kwargs["grammar"] = grammar
+        messages = chat_messages(self.prompt_template, user_text)
+        budget = budget_of(self.llm_serving)
+        if budget is not None and not budget.fits(messages):
+            # a verdict on this prompt, known before sending: never an endpoint failure
+            return Reject("prompt_too_long",
+                          f"{budget.messages_tokens(messages)} prompt tokens; the model's "
+                          f"context of {budget.window} leaves {budget.limit} for a prompt")
         return await achat_or_reject(
             self.llm_serving,
-            chat_messages(self.prompt_template, user_text),
+            messages,
             n=n,
             temperature=self.temperature,
             max_tokens=self.max_tokens,
@@ -79,6 +90,30 @@ class GenerateOperator(Operator):
         if rejected is not None:
             return rejected
         return self.schema_text("render_schema_with_examples", str(row[db_id_key]))
+
+    def fitted_schema(self, row: Row, db_id_key: str, focus_keys: tuple[str, ...] = ()
+                      ) -> str | Reject:
+        """``checked_schema``, cut to the model's context when the whole one would not fit.
+
+        The tables the row's texts (``focus_keys``: its SQL, question, evidence) name come
+        first, then their foreign-key neighbours, as ``ask`` cuts its prompts
+        (``sqlsynth.prompts.fit``). A prompt that still does not fit is rejected by ``ask``
+        as ``prompt_too_long``.
+        """
+        full = self.checked_schema(row, db_id_key)
+        budget = budget_of(self.llm_serving)
+        if isinstance(full, Reject) or budget is None:
+            return full
+        focus = " ".join(str(row.get(key) or "") for key in focus_keys)
+        room = budget.limit - PROMPT_ROOM - budget.count(focus)
+        if budget.count(full) <= room:
+            return full
+        from sqlsynth.db.schema import render_schema_with_examples
+
+        schema = self.database_manager.get_schema(str(row[db_id_key]))
+        fitted, dropped = fit_schema(schema, focus, lambda candidate: budget.count(
+            render_schema_with_examples(candidate, self.engine_name)) <= room)
+        return render_schema_with_examples(fitted, self.engine_name) if dropped else full
 
     def schema_text(self, method: str, db_id: str, **kwargs: Any) -> str | Reject:
         try:

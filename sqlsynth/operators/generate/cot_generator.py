@@ -38,6 +38,8 @@ class Text2SQLCoTGenerator(GenerateOperator):
         - ``unknown_db_id``: no such database.
         - ``schema_error``: the database's schema cannot be rendered.
         - ``llm_error``: the request failed (``LLMUnavailableError`` stops the run instead).
+        - ``prompt_too_long``: the prompt exceeds the model's context even with the schema
+          cut to the tables the row names (``GenerateOperator.fitted_schema``).
         - ``no_cot_with_sql``: none of the answers has a fenced SQL block.
     Example:
         >>> op = Text2SQLCoTGenerator(llm_serving=llm, database_manager=db, sampling_num=3)
@@ -82,7 +84,9 @@ class Text2SQLCoTGenerator(GenerateOperator):
         ]
 
     async def aprocess_row(self, row: Row, ctx: StepContext) -> RowOutcome:
-        schema = self.checked_schema(row, self.keys["input_db_id_key"])
+        schema = self.fitted_schema(row, self.keys["input_db_id_key"], (
+            self.keys["input_sql_key"], self.keys["input_question_key"],
+            self.keys["input_evidence_key"]))
         if isinstance(schema, Reject):
             return schema
         user = self.prompt_template.build_prompt(

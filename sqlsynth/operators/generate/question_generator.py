@@ -62,6 +62,8 @@ class Text2SQLQuestionGenerator(GenerateOperator):
         - ``unknown_db_id``: no such database.
         - ``schema_error``: the database's schema cannot be rendered.
         - ``llm_error``: the request failed (``LLMUnavailableError`` stops the run instead).
+        - ``prompt_too_long``: the prompt exceeds the model's context even with the schema
+          cut to the tables the row names (``GenerateOperator.fitted_schema``).
         - ``no_parseable_question``: none of the candidates followed the format.
         - ``embedding_error``: the embedding request failed or returned the wrong count.
     Example:
@@ -141,7 +143,7 @@ class Text2SQLQuestionGenerator(GenerateOperator):
         q_key = self.keys["output_question_key"]
         ev_key = self.keys["output_evidence_key"]
         type_key = self.keys["output_question_type_key"]
-        schema = self.checked_schema(row, db_key)
+        schema = self.fitted_schema(row, db_key, (self.keys["input_sql_key"],))
         if isinstance(schema, Reject):
             return schema
         if not is_blank(row.get(q_key)):

@@ -38,6 +38,8 @@ class SQLGenerator(GenerateOperator):
         - ``unknown_db_id``: the seed row's database does not exist.
         - ``schema_error``: the database's CREATE statements or sample rows cannot be rendered.
         - ``llm_error``: the request failed (``LLMUnavailableError`` stops the run instead).
+        - ``prompt_too_long``: the prompt exceeds the model's context even with the schema
+          cut to the tables the row names (``GenerateOperator.fitted_schema``).
         - ``no_sql_block``: the answer holds no fenced SQL block.
         - ``duplicate`` (by the runner): the SQL means the same as an earlier row's of the same
           database; with ``dedup_by_meaning`` (default) queries differing only in literals,

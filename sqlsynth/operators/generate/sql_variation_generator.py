@@ -12,6 +12,7 @@ from sqlsynth.operators.generate.base import GenerateOperator
 from sqlsynth.operators.helpers import clip, draw_llm_seed, normalized_sql
 from sqlsynth.operators.quality import QUALITY_FIELDS
 from sqlsynth.prompts.sql_variation import VARIATION_KINDS, SQLVariationGeneratorPrompt
+from sqlsynth.source_fields import consistent_source_fields
 from sqlsynth.sql import extract_sql, sql_meaning_key
 
 if TYPE_CHECKING:
@@ -49,7 +50,9 @@ class SQLVariationGenerator(GenerateOperator):
 
     The rewrites are requested concurrently, one request per rewrite. Fields that describe the
     original query (question, evidence, difficulties, ...; see ``SQL_BOUND_FIELDS``) are not
-    copied onto rewrites. A rewrite without a fenced SQL block is left out.
+    copied onto rewrites, nor are a public dataset's tokens and parse of the original query
+    (Spider's ``query_toks``, ``sql``, ...; an alias such as ``query`` holds the rewrite; see
+    ``sqlsynth.source_fields``). A rewrite without a fenced SQL block is left out.
 
     Input columns:
         - SQL (str): the query to rewrite (``input_sql_key``, default ``SQL``).
@@ -64,7 +67,8 @@ class SQLVariationGenerator(GenerateOperator):
         - ``missing_field``: ``SQL`` or ``db_id`` is missing or empty.
         - ``unknown_db_id``: no such database.
         - ``schema_error``: the database's schema cannot be rendered.
-        - ``no_variation``: every rewrite failed (``no_sql_block``, ``llm_error``, ...; detail:
+        - ``no_variation``: every rewrite failed (``no_sql_block``, ``llm_error``,
+          ``prompt_too_long`` ...; detail:
           the reasons) and the original is not kept, or ``num_variations=0`` without
           ``keep_original``.
         - ``duplicate`` (by the runner): the SQL means the same as an earlier row's of the same
@@ -131,7 +135,7 @@ class SQLVariationGenerator(GenerateOperator):
         sql_key = self.keys["input_sql_key"]
         db_key = self.keys["input_db_id_key"]
         type_key = self.keys["output_sql_variation_type_key"]
-        schema = self.checked_schema(row, db_key)
+        schema = self.fitted_schema(row, db_key, (sql_key,))
         if isinstance(schema, Reject):
             return schema
         sql = str(row[sql_key])
@@ -150,7 +154,8 @@ class SQLVariationGenerator(GenerateOperator):
             if isinstance(result, Reject):
                 failures.append(f"{kind}: {result.reason}")
             else:
-                out.append({**base, sql_key: result, type_key: kind})
+                out.append(consistent_source_fields({**base, sql_key: result, type_key: kind},
+                                                    sql_key=sql_key, new_sql=True))
         if not out:
             return Reject("no_variation", "; ".join(failures))
         return out

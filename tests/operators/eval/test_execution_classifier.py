@@ -50,7 +50,8 @@ async def test_counts_matching_answers(dbm, ctx, n_same, label):
     solver = ListSolver(candidates)
     op = SQLExecutionClassifier(None, dbm, solver=solver)
     out = await op.aprocess_row(row(), ctx)
-    assert out == [{**row(), "sql_execution_difficulty": label}]
+    assert out == [{**row(), "sql_execution_difficulty": label,
+                    "sql_execution_pass_rate": f"{n_same}/10"}]
     assert solver.calls == [{"db_id": "school", "question": "Who is above grade 3?",
                              "prompt": "P", "n": 10}]
 
