@@ -33,6 +33,7 @@ class RunConfig:
     db_ids: list[str] = field(default_factory=list)
     out: str = "./cache"
     input: str = ""  # refine: the {db_id, SQL} rows
+    field_map: list[str] = field(default_factory=list)  # refine: ["SOURCE=TARGET"] (--map)
     file_name_prefix: str = "sqlsynth"
     cache_type: str = "jsonl"
     seed: int = 42
@@ -216,6 +217,8 @@ KEY_HELP: dict[str, str] = {
     "db_ids": "restrict the run to these database ids (empty = every database found)",
     "out": "run folder: step files, final.jsonl, rejects, LLM cache (one command per folder)",
     "input": "refine: the input rows (JSONL/JSON with db_id and SQL, or Spider/BIRD files)",
+    "field_map": "refine: input fields read as the pipeline's (--map), e.g. [\"gold_sql=SQL\"]; "
+                 "empty = Spider/BIRD names detected",
     "file_name_prefix": "prefix of the step files in the run folder",
     "cache_type": "format of the step files: jsonl, json, csv or parquet",
     "seed": "random seed of sampling and of the LLM requests",

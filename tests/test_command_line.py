@@ -107,10 +107,10 @@ def test_init_scripts_run_as_written(tmp_path: Path) -> None:
         text = config.read_text()
         for key, value in {"base_url": f'"{server.base_url}"', "generate_num": "2",
                            "question_candidates": "2", "cot_samples": "2",
-                           "execution_generations": "2", "out": '"run"'}.items():
+                           "execution_generations": "2"}.items():
             text = "\n".join(f"{key} = {value}" if line.startswith(f"{key} =") else line
                              for line in text.splitlines())
-        config.write_text(text + "\n")
+        config.write_text(text.replace('out = "./cache"', 'out = "run"') + "\n")
         proc = subprocess.run([sys.executable, "text2sql_pipeline_gen.py"], cwd=tmp_path, check=False,
                               capture_output=True, text=True, timeout=300,
                               env={**os.environ, "SQLSYNTH_PROGRESS": "0"})
@@ -444,12 +444,65 @@ def test_a_big_schema_fits_the_local_models_context(tmp_path: Path) -> None:
 
 def test_library_modules_never_import_the_cli_package() -> None:
     """Lower layers never import higher ones: only the cli package (and the test helpers that
-    run it) may name ``sqlsynth.cli``."""
+    run it) may name ``sqlsynth.cli``; the ``init`` templates are user scripts, not library
+    modules, and run as the command does."""
     import re
 
     package = Path(__file__).resolve().parents[1] / "sqlsynth"
     importers = [str(p.relative_to(package)) for p in package.rglob("*.py")
-                 if p.relative_to(package).parts[0] not in ("cli", "testing")
+                 if p.relative_to(package).parts[0] not in ("cli", "testing", "templates")
                  and re.search(r"from sqlsynth\.cli\b|import sqlsynth\.cli\b|"
                                r"from sqlsynth import cli\b", p.read_text(encoding="utf-8"))]
     assert importers == []
+
+
+def _scaffold_for(tmp_path: Path, server: ScriptedOpenAIServer, **values: str) -> None:
+    assert main(["init", "--dir", str(tmp_path)]) == 0
+    config = tmp_path / "sqlsynth.toml"
+    settings = {"base_url": f'"{server.base_url}"', "model": f'"{server.model_name}"',
+                "embedding_model": '"scripted-emb"', "generate_num": "2",
+                "num_variations": "1", "question_candidates": "2", "cot_samples": "2",
+                "execution_generations": "2", **values}
+    lines = [line for line in config.read_text().splitlines()
+             if line.partition(" =")[0] not in settings]
+    config.write_text("\n".join([*lines, *(f"{k} = {v}" for k, v in settings.items())]) + "\n")
+
+
+def _script(tmp_path: Path, name: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, name], cwd=tmp_path, check=False,
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "SQLSYNTH_PROGRESS": "0",
+                               "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+
+
+def test_init_scripts_behave_like_the_commands(tmp_path: Path) -> None:
+    """issue 21: the refine script reads the Spider file `refine` reads, field_map is --map,
+    both run the preflight and keep their own run folders."""
+    source = _spider_rows(tmp_path, sql_key="gold_sql")
+    with ScriptedOpenAIServer(PipelineResponder()) as server:
+        _scaffold_for(tmp_path, server, input=json.dumps(str(source)),
+                      field_map='["gold_sql=SQL"]')
+        gen = _script(tmp_path, "text2sql_pipeline_gen.py")
+        before = (tmp_path / "cache" / "final.jsonl").read_bytes()
+        shared = _script(tmp_path, "text2sql_pipeline_refine.py")  # same out: refused
+        config = tmp_path / "sqlsynth.toml"
+        config.write_text(config.read_text().replace('out = "./cache"', 'out = "cache_refine"'))
+        refine = _script(tmp_path, "text2sql_pipeline_refine.py")
+    assert gen.returncode == 0, gen.stderr[-2000:]
+    assert shared.returncode == 2 and "another --out" in shared.stderr
+    assert (tmp_path / "cache" / "final.jsonl").read_bytes() == before
+    assert refine.returncode == 0, refine.stderr[-2000:]
+    for proc in (gen, refine):
+        assert "endpoint ok: chat" in proc.stderr and "Traceback" not in proc.stderr
+    assert json.loads((tmp_path / "cache_refine" / "sqlsynth_run.json").read_text())[
+        "command"] == "refine"
+    assert read_rows(tmp_path / "cache_refine" / "final.jsonl")
+    assert (tmp_path / "cache_refine" / "report.html").is_file()
+
+
+def test_init_script_errors_are_one_line_with_the_exit_code(tmp_path: Path) -> None:
+    with ScriptedOpenAIServer(PipelineResponder()) as server:
+        _scaffold_for(tmp_path, server)
+    proc = _script(tmp_path, "text2sql_pipeline_gen.py")  # the server is gone: preflight
+    assert proc.returncode == ExitCode.LLM_UNAVAILABLE, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr

@@ -5,7 +5,7 @@ to exit codes; ``commands`` holds one ``cmd_<name>`` per subcommand; ``ask`` and
 what the engine and the evaluator return. Library code never imports this package.
 """
 
-from sqlsynth.cli.app import main
+from sqlsynth.cli.app import main, run_script
 from sqlsynth.cli.parser import build_parser
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "run_script"]

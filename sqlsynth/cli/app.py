@@ -74,7 +74,23 @@ def _on_interrupt(signum: int, frame: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    return _dispatch(build_parser().parse_args(argv))
+
+
+def run_script(pipeline_cls: Any, command: str) -> int:
+    """``sqlsynth generate`` / ``refine`` with the settings of ``sqlsynth.toml`` and the
+    environment, running ``pipeline_cls`` (a subclass the ``init`` scripts edit): the same
+    input reading (Spider/BIRD names, ``field_map``), preflight, run folder claim, summary,
+    ``final.jsonl``, data card, one-line errors and exit codes as the command."""
+    import argparse
+
+    if command not in ("generate", "refine"):
+        raise ValueError(f"run_script: command must be generate or refine, got {command!r}")
+    args = argparse.Namespace(command=command, config=None, quiet=False, verbose=0)
+    return _dispatch(args, pipeline_cls)
+
+
+def _dispatch(args: Any, pipeline_cls: Any = None) -> int:
     from sqlsynth.cli import commands
     from sqlsynth.errors import ExitCode, exit_code_for, is_user_error, redact_secrets
     from sqlsynth.progress import quiet_third_party, set_verbosity
@@ -98,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
         _on_interrupt.seen = False  # type: ignore[attr-defined]
         previous_sigint = signal.signal(signal.SIGINT, _on_interrupt)
     try:
-        return int(handler(args, _config) or 0)
+        extra = {"pipeline_cls": pipeline_cls} if pipeline_cls is not None else {}
+        return int(handler(args, _config, **extra) or 0)
     except KeyboardInterrupt:
         print("interrupted; rerun the same command to resume", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)

@@ -27,7 +27,9 @@ def cmd_init(args: argparse.Namespace, make_config: ConfigMaker) -> int:
 def cmd_schema(args: argparse.Namespace, make_config: ConfigMaker) -> int:
     from sqlsynth.factory import make_database_manager
 
-    db = make_database_manager(make_config(args))
+    cfg = make_config(args)
+    _note_bundled_databases(cfg)
+    db = make_database_manager(cfg)
     render = {
         "create": db.render_create_statements,
         "inserts": db.render_sample_inserts,
@@ -83,10 +85,18 @@ def _checked_endpoints(cfg: RunConfig, *, chat: bool = True, embeddings: bool = 
     return cfg
 
 
+def _note_bundled_databases(cfg: RunConfig) -> None:
+    """One line when no database was named: the run uses the bundled example databases."""
+    if not cfg.db:
+        print("no --db given (nor db in sqlsynth.toml): using the bundled example databases",
+              file=sys.stderr)
+
+
 def _databases_with_data(cfg: RunConfig) -> Any:
     """The database manager, with databases that hold no rows left out (and said so)."""
     from sqlsynth.factory import make_database_manager, skip_empty_databases
 
+    _note_bundled_databases(cfg)
     manager = make_database_manager(cfg)
     for db_id in skip_empty_databases(manager):
         print(f"skipping database {db_id!r}: it has no tables with rows", file=sys.stderr)
@@ -116,22 +126,28 @@ def cmd_merge(args: argparse.Namespace, make_config: ConfigMaker) -> int:
     return 0
 
 
-def cmd_generate(args: argparse.Namespace, make_config: ConfigMaker) -> int:
+def cmd_generate(args: argparse.Namespace, make_config: ConfigMaker,
+                 pipeline_cls: Any = None) -> int:
     from sqlsynth.pipelines import Text2SQLGeneration_APIPipeline
 
+    pipeline_cls = pipeline_cls or Text2SQLGeneration_APIPipeline
     cfg = make_config(args)
     manager = _databases_with_data(cfg)
     cfg = _checked_endpoints(cfg)
-    return _run_pipeline(Text2SQLGeneration_APIPipeline, cfg, command="generate",
+    return _run_pipeline(pipeline_cls, cfg, command="generate",
                          identity=_data_identity(cfg), database_manager=manager)
 
 
-def cmd_refine(args: argparse.Namespace, make_config: ConfigMaker) -> int:
+def cmd_refine(args: argparse.Namespace, make_config: ConfigMaker,
+               pipeline_cls: Any = None) -> int:
     from sqlsynth.pipelines import Text2SQLRefine_APIPipeline
     from sqlsynth.refine_input import parse_field_map, prepare_refine_input
     from sqlsynth.run_folder import claim
 
+    pipeline_cls = pipeline_cls or Text2SQLRefine_APIPipeline
     cfg = make_config(args)
+    if not cfg.input:
+        raise ValueError("refine needs its input rows: --input FILE, or input in sqlsynth.toml")
     source = Path(cfg.input)
     if not source.is_file():
         raise FileNotFoundError(f"refine input not found: {cfg.input}")
@@ -143,17 +159,17 @@ def cmd_refine(args: argparse.Namespace, make_config: ConfigMaker) -> int:
     if not sum(1 for _ in iter_numbered_rows(cfg.input, max_line_bytes=cfg.max_line_bytes)):
         raise InputFormatError(cfg.input, "the refine input has no rows (the file is empty)")
     identity = {**_data_identity(cfg), "input": str(source.resolve())}
-    claim(cfg.out, "refine", {"pipeline": Text2SQLRefine_APIPipeline.__name__, **identity})
+    claim(cfg.out, "refine", {"pipeline": pipeline_cls.__name__, **identity})
     manager = _databases_with_data(cfg)
     prepared, notes = prepare_refine_input(
         source, Path(cfg.out), manager.list_databases(),
-        parse_field_map(getattr(args, "field_map", None) or []),
+        parse_field_map(list(cfg.field_map or [])),
         db_label=cfg.db or "the bundled example databases")
     for note in notes:
         print(f"refine input: {note}", file=sys.stderr)
     cfg = _checked_endpoints(cfg)
     cfg = cfg.merged({"input": str(prepared)})
-    return _run_pipeline(Text2SQLRefine_APIPipeline, cfg, command="refine", identity=identity,
+    return _run_pipeline(pipeline_cls, cfg, command="refine", identity=identity,
                          database_manager=manager)
 
 

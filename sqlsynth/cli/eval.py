@@ -95,6 +95,31 @@ def _convention_options(cfg: Any, flags: Any, gold: str) -> Any:
         else Path(gold).resolve().parent)
 
 
+def _databases_found(pairs: list, options: Any, etype: str, db: str) -> bool:
+    """Whether the gold's databases are there; says which are not (stderr). False when none
+    is: every pair would be scored 0 for a reason that is the setup's, not the predictions'."""
+    needed = sorted({p.db_id for p in pairs})
+    tables = options.tables or {}
+
+    def found(db_id: str) -> bool:
+        if options.db_file(db_id) is not None:
+            return True
+        return etype == "match" and db_id in tables  # EM needs only the schema
+
+    missing = [d for d in needed if not found(d)]
+    if not missing:
+        return True
+    shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+    where = f"under --db {db} (as <db_id>/<db_id>.sqlite)" if db else "in --tables"
+    if len(missing) == len(needed):
+        print(f"eval: error: none of the {len(needed)} databases the gold names is {where}: "
+              f"{shown}", file=sys.stderr)
+        return False
+    print(f"eval: warning: {len(missing)} of {len(needed)} databases the gold names are not "
+          f"{where} ({shown}); their pairs score 0", file=sys.stderr)
+    return True
+
+
 def run_eval(cfg: Any, *, pred: str | None, gold: str, questions: str | None = None,
              json_out: str | None = None, out: str | None = None, flags: Any = None) -> int:
     """Evaluate ``pred`` against ``gold``; with ``questions`` (and no ``pred``) the engine
@@ -125,14 +150,18 @@ def run_eval(cfg: Any, *, pred: str | None, gold: str, questions: str | None = N
     convention = getattr(flags, "convention", None) or "sqlsynth"
     etype = getattr(flags, "etype", None) or "all"
     if convention != "sqlsynth":
-        if not getattr(cfg, "db", None) and convention != "spider2":
-            print("eval: the official conventions need --db (a folder of SQLite files)",
-                  file=sys.stderr)
+        schema_only = etype == "match" and convention in ("spider", "test-suite") \
+            and getattr(flags, "tables", None)
+        if not getattr(cfg, "db", None) and convention != "spider2" and not schema_only:
+            print("eval: the official conventions need --db (a folder of SQLite files; "
+                  "--etype match needs only --tables)", file=sys.stderr)
             return 2
         try:
             options = _convention_options(cfg, flags, gold)
         except (OSError, ValueError, KeyError) as err:
             print(f"eval: --tables: {err}", file=sys.stderr)
+            return 2
+        if convention != "spider2" and not _databases_found(pairs, options, etype, cfg.db):
             return 2
         report = evaluate(pairs, None, etype=etype, convention=convention, options=options)
     else:

@@ -61,9 +61,16 @@ def _add_endpoint_flags(p: argparse.ArgumentParser) -> None:
         "longest input line (JSONL) or field (CSV) accepted, in bytes", "max_line_bytes"))
 
 
-def _add_db_flags(p: argparse.ArgumentParser, required: bool = False) -> None:
-    p.add_argument("--db", required=required, help=_keyed(
-        "SQLite dir/file or a mysql:// / postgresql:// URL", "db", "the bundled examples"))
+def _add_db_flags(p: argparse.ArgumentParser, required: bool = False,
+                  needed_when: str = "") -> None:
+    what = "SQLite dir/file or a mysql:// / postgresql:// URL"
+    if required:
+        text = f"{what} (required; config key db)"
+    elif needed_when:
+        text = f"{what}; needed {needed_when} (default: none; config key db)"
+    else:
+        text = _keyed(what, "db", "the bundled example databases, announced on stderr")
+    p.add_argument("--db", required=required, help=text)
     p.add_argument("--db-id", dest="db_ids", action="append",
                    help=_keyed("use only this database (repeatable)", "db_ids", "all"))
     p.add_argument("--query-timeout", dest="query_timeout", type=float,
@@ -83,7 +90,7 @@ def _add_out_flag(p: argparse.ArgumentParser, command: str, what: str) -> None:
 
 
 _CONFIG_KEYS = {
-    "db", "db_ids", "out", "input", "seed", "base_url", "model", "api_key_env",
+    "db", "db_ids", "out", "input", "field_map", "seed", "base_url", "model", "api_key_env",
     "embedding_model", "embedding_base_url", "local_model_path", "concurrency", "llm_cache",
     "query_timeout", "generate_num", "num_variations", "question_candidates", "cot_samples",
     "execution_generations", "execution_solver", "max_revisions",
@@ -186,7 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "SQL; Spider's 'query' and BIRD's 'SQL'/'evidence' are read as they are")
     p.add_argument("--map", dest="field_map", action="append", metavar="SOURCE=TARGET",
                    help="read input field SOURCE as TARGET (db_id, SQL, question, evidence), "
-                   "e.g. --map query=SQL; repeatable (default: Spider/BIRD names detected)")
+                   "e.g. --map query=SQL; repeatable (default: Spider/BIRD names detected; config key "
+                   "field_map)")
     _add_db_flags(p)
     _add_endpoint_flags(p)
     _add_size_flags(p)
@@ -269,7 +277,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_engine_flags(p)
 
     p = sub.add_parser("eval", help="score predictions by EX and EM, broken down by hardness")
-    _add_db_flags(p, required=True)
+    _add_db_flags(p, needed_when="to execute SQL: not for --etype match with --tables, nor "
+                  "for spider2 with prediction CSVs")
     _add_endpoint_flags(p)
     p.add_argument("--pred", help="predictions (jsonl, or one SQL per line)")
     p.add_argument("--gold", required=True, help="gold (jsonl, or Spider's 'SQL<TAB>db_id' lines)")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import threading
 import time
 import weakref
@@ -50,7 +51,10 @@ _DB_TYPES = {
 }
 SAMPLE_SCAN_ROWS = 200  # sample values are picked among the first rows holding a value
 SAMPLE_TIMEOUT = 5.0
-INTROSPECT_TIMEOUT = 120.0  # reading the catalog of one database
+INTROSPECT_TIMEOUT = 120.0  # reading the catalog of one database, at most
+SCHEMA_BUDGET_FACTOR = 5.0  # a schema (catalog and samples) takes at most 5 query limits ...
+SCHEMA_MIN_BUDGET = 10.0  # ... and never less than this
+_log = logging.getLogger(__name__)
 
 
 def _make_engine(db_type: str, config: dict) -> Engine:
@@ -262,25 +266,39 @@ class DatabaseManager:
                 self._schemas[db_id] = self._load_schema(db_id)
             return self._schemas[db_id]
 
+    def schema_budget(self) -> float:
+        """Seconds reading one database's schema may take in all (catalog and samples): a
+        hostile file of slow views costs this much, never a query limit per column."""
+        return min(INTROSPECT_TIMEOUT, max(SCHEMA_MIN_BUDGET, SCHEMA_BUDGET_FACTOR * self.timeout))
+
     def _load_schema(self, db_id: str) -> Schema:
-        outcome = self.workers.call(
-            Request(op="introspect", db_id=db_id), time.monotonic() + INTROSPECT_TIMEOUT
-        )
+        budget = self.schema_budget()
+        deadline = time.monotonic() + budget
+        outcome = self.workers.call(Request(op="introspect", db_id=db_id), deadline)
         if not isinstance(outcome, Reply):
             raise WorkerError(
                 f"cannot read the schema of {db_id!r} from {self.engine_name}: "
-                f"{type(outcome).__name__.lower()} after {INTROSPECT_TIMEOUT:g}s"
+                f"{type(outcome).__name__.lower()} after {budget:g}s"
             )
         if outcome.error is not None or outcome.tables is None:
             raise WorkerError(f"cannot read the schema of {db_id!r}: {outcome.error}")
         tables = outcome.tables
-        limits = RunLimits(SAMPLE_TIMEOUT, SAMPLE_SCAN_ROWS, self.max_result_bytes)
         if self.sample_values > 0:
+            skipped = 0
             for table in tables:
                 for col in table.columns:
+                    left = deadline - time.monotonic()
+                    if left <= 0.05:
+                        skipped += 1
+                        continue
+                    limits = RunLimits(min(SAMPLE_TIMEOUT, left), SAMPLE_SCAN_ROWS,
+                                       self.max_result_bytes)
                     sql = self.engine.column_samples_sql(table.name, col.name, SAMPLE_SCAN_ROWS)
                     res = self._raw_run(db_id, sql, limits, False)
                     col.samples = _distinct_first((r[0] for r in res.rows), self.sample_values)
+            if skipped:
+                _log.warning("%s: reading samples took the schema's whole time budget of %gs; "
+                             "%d column(s) have no sample values", db_id, budget, skipped)
         return Schema(db_id=db_id, tables=tables, dialect=self.dialect)
 
     def render_create_statements(self, db_id: str) -> str:
@@ -374,6 +392,12 @@ class DatabaseManager:
         explain: bool,
         queued: bool = False,
     ) -> tuple[tuple, Callable[[], ExecResult]]:
+        # checked here, in the caller, on both paths: a non-string never reaches a worker
+        # thread, where it could only fail after the caller started waiting
+        if not isinstance(sql, str):
+            raise TypeError(f"sql must be a string, got {type(sql).__name__}")
+        if not isinstance(db_id, str):
+            raise TypeError(f"db_id must be a string, got {type(db_id).__name__}")
         limits = RunLimits(
             timeout=self.timeout if timeout is None else float(timeout),
             max_rows=self.max_rows if max_rows is None else int(max_rows),
@@ -397,7 +421,7 @@ class DatabaseManager:
                     f"unknown db_id {db_id!r}",
                     elapsed=time.monotonic() - start,
                 )
-            if not isinstance(sql, str) or not sql.strip():
+            if not sql.strip():
                 with self._lock:
                     self.stats["forbidden"] += 1
                 return ExecResult.failure(
@@ -434,11 +458,13 @@ class DatabaseManager:
                 self._inflight.pop(key, None)
             fut.set_exception(exc)
             return
-        with self._lock:
-            self._inflight.pop(key, None)
-            if not isinstance(result, _TransientFailure):
-                self._cache_put(key, result)
-        fut.set_result(result)
+        try:
+            with self._lock:
+                self._inflight.pop(key, None)
+                if not isinstance(result, _TransientFailure):
+                    self._cache_put(key, result)
+        finally:  # every waiter gets its answer, even if keeping it failed
+            fut.set_result(result)
 
     def _cache_put(self, key: tuple, result: ExecResult) -> None:
         """Keep `result`, then drop the least recently used entries past either bound."""

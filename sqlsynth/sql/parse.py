@@ -23,7 +23,9 @@ MAX_NESTING_DEPTH = 24
 MAX_SQL_TOKENS = 5_000
 
 _PARENS = re.compile(r"[()]")
-_TOKENS = re.compile(r"\w+|[^\w\s]")
+# a quoted string or name is one token however long (a 12 KB literal is one value)
+_TOKENS = re.compile(r"'[^']*(?:''[^']*)*'?|\"[^\"]*(?:\"\"[^\"]*)*\"?|`[^`]*(?:``[^`]*)*`?"
+                     r"|\w+|[^\w\s]")
 
 
 class SQLParseError(ValueError):
@@ -48,8 +50,8 @@ def nesting_depth(sql: str) -> int:
 
 
 def token_count(sql: str, limit: int | None = None) -> int:
-    """About how many tokens sqlglot will see (words and single punctuation marks), counted
-    up to `limit` + 1 at most."""
+    """About how many tokens sqlglot will see (quoted strings and names, words, single
+    punctuation marks), counted up to `limit` + 1 at most."""
     count = 0
     for _ in _TOKENS.finditer(sql):
         count += 1

@@ -8,11 +8,13 @@ The steps are sqlsynth's own definition, `Text2SQLGeneration_APIPipeline.steps()
 script never drifts from `sqlsynth generate`. Change them in `steps()` below: set an
 operator's parameters, drop a step, or insert your own (a sqlsynth operator, or one written
 for the reference's `storage.read("dataframe")` / `storage.write(df)` contract).
-`compile()` checks that every step's input columns exist before any LLM call.
+`compile()` checks that every step's input columns exist before any LLM call. The run goes to
+./cache unless `out` is set (the refinement script's is ./cache_refine), and a folder of
+another run is refused.
 """
 
-from sqlsynth import RunConfig, Step, Text2SQLGeneration_APIPipeline, factory
-from sqlsynth.pipelines.finish import close_run
+from sqlsynth import Step, Text2SQLGeneration_APIPipeline
+from sqlsynth.cli import run_script
 
 
 class Text2SQLGenerationPipeline(Text2SQLGeneration_APIPipeline):
@@ -25,10 +27,7 @@ class Text2SQLGenerationPipeline(Text2SQLGeneration_APIPipeline):
 
 
 if __name__ == "__main__":
-    config = RunConfig.load()
-    pipeline = Text2SQLGenerationPipeline(config=config)
-    print(pipeline.compile())
-    try:
-        pipeline.forward(factory.make_executor(config))
-    finally:
-        close_run(pipeline, config)  # the summary, and final.jsonl for `sqlsynth export`
+    # exactly what `sqlsynth generate` does, with this class: settings from sqlsynth.toml and the
+    # environment, the endpoint preflight, its own run folder, the summary, final.jsonl,
+    # report.html, one-line errors and the README's exit codes
+    raise SystemExit(run_script(Text2SQLGenerationPipeline, "generate"))

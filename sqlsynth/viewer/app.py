@@ -17,7 +17,6 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -25,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 
 from sqlsynth.viewer.card import render_card
 from sqlsynth.viewer.highlight import highlight_sql
+from sqlsynth.viewer.local_only import LocalOnly, allowed_hosts
 from sqlsynth.viewer.pricing import load_prices
 from sqlsynth.viewer.review import ReviewMarks
 from sqlsynth.viewer.run_folder import RunFolder, row_key
@@ -97,7 +97,9 @@ def _options(state: ReviewState) -> dict[str, list[str]]:
             "sort": list(SORTS)}
 
 
-def build_app(state: ReviewState) -> Starlette:
+def build_app(state: ReviewState, port: int | None = None) -> Starlette:
+    """The review app; ``port`` is the one it listens on (the Host and Origin it accepts;
+    None, for tests and library use: any port of 127.0.0.1/localhost, and ``testserver``)."""
     def index(request: Request) -> Response:
         return FileResponse(STATIC / "index.html")
 
@@ -212,9 +214,9 @@ def build_app(state: ReviewState) -> Starlette:
         Route("/api/rejects", rejects),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
-    # only local host names: a web page cannot reach the app through a rebinding DNS name
-    middleware = [Middleware(TrustedHostMiddleware,
-                             allowed_hosts=["127.0.0.1", "localhost", "testserver"])]
+    # only local host names on its own port, no other site's requests, bounded bodies, a CSP
+    hosts = allowed_hosts(port, () if port else ("testserver",))
+    middleware = [Middleware(LocalOnly, hosts=hosts)]
     return Starlette(routes=routes, middleware=middleware)
 
 
@@ -245,7 +247,7 @@ def serve(run_dir: str | Path, *, db: str | None = None, port: int = 0,
     if state.db_error:
         print(f"sqlsynth view: SQL results off: {state.db_error}")
     print(f"sqlsynth view: open http://{host}:{bound}/  (Ctrl-C to stop)", flush=True)
-    config = uvicorn.Config(build_app(state), log_level="warning", access_log=False)
+    config = uvicorn.Config(build_app(state, bound), log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     try:
         server.run(sockets=[sock])

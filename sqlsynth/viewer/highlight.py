@@ -11,6 +11,7 @@ import html
 from sqlglot.tokens import Tokenizer, TokenType
 
 _LITERALS = {TokenType.STRING: "s", TokenType.NUMBER: "n", TokenType.NATIONAL_STRING: "s"}
+MAX_HIGHLIGHT_CHARS = 100_000  # longer stored SQL is shown plain
 _NAMES = {TokenType.VAR: "i", TokenType.IDENTIFIER: "i"}
 
 
@@ -26,6 +27,8 @@ def _class_of(token_type: TokenType) -> str | None:
 
 def highlight_sql(sql: str) -> str:
     """``sql`` as escaped HTML with ``<span class="k|s|n|i">`` around tokens."""
+    if len(sql) > MAX_HIGHLIGHT_CHARS:
+        return html.escape(sql)
     try:
         tokens = Tokenizer().tokenize(sql)
     except Exception:  # noqa: BLE001 - unreadable SQL is shown plain, never an error page

@@ -45,7 +45,7 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
             continue
         try:
             value = json.loads(line)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # a line nested too deep is skipped
             continue
         if isinstance(value, dict):
             out.append(value)
@@ -77,7 +77,7 @@ class RunFolder:
             try:
                 data = json.loads(manifest.read_text(encoding="utf-8"))
                 steps = [s for s in data.get("steps", []) if isinstance(s, dict)]
-            except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+            except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, RecursionError):
                 steps = []
         source = folder / FINAL_FILE
         if not source.exists():

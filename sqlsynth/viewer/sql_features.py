@@ -1,7 +1,8 @@
 """Which SQL constructs a query uses (joins, aggregates, nesting, set operations, ...).
 
 Read from the sqlglot tree, so ``count`` in a string literal or a column named ``join_date``
-is not mistaken for a feature. A query sqlglot cannot parse counts under ``unparsed``.
+is not mistaken for a feature. A query sqlglot cannot parse, or too long or deeply nested to
+parse safely (``sqlsynth.sql.parse.check_size``), counts under ``unparsed``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from collections.abc import Iterable
 
 import sqlglot
 from sqlglot import exp
+
+from sqlsynth.sql.parse import SQLTooLargeError, check_size
 
 #: feature name -> what it means, in the order the data card shows them
 FEATURES = {
@@ -32,9 +35,10 @@ FEATURES = {
 
 def sql_features(sql: str, dialect: str = "sqlite") -> set[str]:
     """The :data:`FEATURES` ``sql`` uses; ``{"unparsed"}`` when sqlglot cannot read it."""
-    try:
+    try:  # stored SQL is whatever the file holds: size first, then any parser failure
+        check_size(sql)
         tree = sqlglot.parse_one(sql, read=dialect)
-    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError, ValueError):
+    except (SQLTooLargeError, RecursionError, Exception):  # noqa: BLE001
         return {"unparsed"}
     if tree is None:
         return {"unparsed"}

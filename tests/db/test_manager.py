@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from sqlsynth.db import ExecStatus
+from sqlsynth.db import DatabaseManager, ExecStatus
 from sqlsynth.db.engines.base import RunLimits
 from sqlsynth.db.pool import PooledConnection
 from tests.db import dataset
@@ -250,3 +250,41 @@ def test_concurrency_is_bounded_per_database(make_manager, engine_kind):
     results = manager.execute_many(pairs)
     assert all(r.ok for r in results), results
     assert manager.workers.peak_in_use[DB] == 2
+
+
+@pytest.mark.parametrize("bad", [None, 42, b"SELECT 1", ["SELECT 1"]])
+def test_non_string_sql_is_a_clear_error_on_both_paths(tmp_path, bad) -> None:
+    import asyncio
+    import sqlite3
+
+    conn = sqlite3.connect(tmp_path / "a.sqlite")
+    conn.execute("CREATE TABLE t (a)")
+    conn.close()
+    with DatabaseManager("sqlite", {"root_path": str(tmp_path)}, timeout=2) as db:
+        with pytest.raises(TypeError, match="sql must be a string"):
+            db.execute("a", bad)
+        with pytest.raises(TypeError, match="sql must be a string"):
+            asyncio.run(asyncio.wait_for(db.aexecute("a", bad), 10))
+        with pytest.raises(TypeError, match="sql must be a string"):
+            db.execute_many([("a", bad)])
+        assert db.execute("a", "SELECT 1").rows == ((1,),)
+
+
+def test_reading_a_schema_has_a_total_deadline(tmp_path, monkeypatch) -> None:
+    import sqlite3
+    import time
+
+    import sqlsynth.db.manager as manager_module
+
+    conn = sqlite3.connect(tmp_path / "slow.sqlite")
+    cols = ", ".join(f"x AS c{i}" for i in range(41))
+    conn.execute("CREATE VIEW slow AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL "
+                 f"SELECT x + 1 FROM c) SELECT {cols} FROM c WHERE x < 0")
+    conn.close()
+    monkeypatch.setattr(manager_module, "SCHEMA_MIN_BUDGET", 1.0)
+    with DatabaseManager("sqlite", {"root_path": str(tmp_path)}, timeout=0.5) as db:
+        start = time.monotonic()
+        schema = db.get_schema("slow")
+        took = time.monotonic() - start
+    assert len(schema.tables[0].columns) == 41
+    assert took < db.schema_budget() + 2.5, f"{took:.1f}s for a {db.schema_budget()}s budget"

@@ -332,3 +332,22 @@ def test_python_api_takes_the_sqlite_folder_from_a_manager(root):
     finally:
         manager.close()
     assert report.convention == "test-suite" and report.items[0].exec_match is True
+
+
+def test_official_convention_with_every_database_missing_is_an_error(tmp_path, capsys):
+    """issue 21: not "N gold errors, EX 0.000" and exit 0, but the reason and a non-zero exit."""
+    from sqlsynth.cli import build_parser
+    from sqlsynth.cli.eval import run_eval
+
+    gold = tmp_path / "gold.sql"
+    gold.write_text("SELECT name FROM singer\tconcert_singer\n")
+    pred = tmp_path / "pred.sql"
+    pred.write_text("SELECT name FROM singer\n")
+    empty = tmp_path / "dbs"
+    empty.mkdir()
+    args = build_parser().parse_args(["eval", "--db", str(empty), "--gold", str(gold),
+                                      "--pred", str(pred), "--convention", "spider"])
+    cfg = SimpleNamespace(db=str(empty), query_timeout=5.0, max_rows=100, out=str(tmp_path))
+    assert run_eval(cfg, pred=str(pred), gold=str(gold), flags=args) == 2
+    err = capsys.readouterr().err
+    assert "concert_singer" in err and "none of the 1 databases" in err

@@ -130,6 +130,9 @@ class Engine(ABC):
         """Best effort: stop what server connection `backend_id` runs, from a new connection.
         Called from a helper thread of the main process when a worker was killed."""
 
+    #: killed workers' server sessions that were still there after every escalation
+    unended = 0
+
     def server_version(self) -> str:
         return ""
 
@@ -226,6 +229,30 @@ class Engine(ABC):
 
     @abstractmethod
     def classify_error(self, exc: Exception, *, timed_out: bool) -> ExecStatus: ...
+
+
+def end_statement(
+    run: Any, still_there: Any, steps: list[str], *, wait: float = 2.0, poll: float = 0.05
+) -> bool:
+    """Make sure a server-side statement really ended: run each step of `steps` in turn
+    (cancel the statement, then end its session) until `still_there()` says it is gone,
+    waiting up to `wait` seconds after each. A statement ends when sqlsynth says it ended:
+    one the server keeps running after a cancel (MariaDB's REGEXP_REPLACE ignores KILL QUERY)
+    loses its connection. Returns whether it is gone; logs when it is not."""
+    import logging
+
+    for step in steps:
+        run(step)
+        end = time.monotonic() + wait
+        while time.monotonic() < end:
+            if not still_there():
+                return True
+            time.sleep(poll)
+    gone = not still_there()
+    if not gone:
+        logging.getLogger("sqlsynth.db").warning(
+            "a timed-out statement still runs on the server after %s", " and ".join(steps))
+    return gone
 
 
 def _message(exc: Exception) -> str:

@@ -21,8 +21,14 @@ import math
 import re
 from typing import Any
 
-from sqlsynth.db import privileges
-from sqlsynth.db.engines.base import Engine, RowBudget, configured_databases, fetch_into
+from sqlsynth.db import mysql_reach, privileges
+from sqlsynth.db.engines.base import (
+    Engine,
+    RowBudget,
+    configured_databases,
+    end_statement,
+    fetch_into,
+)
 from sqlsynth.db.result import ExecStatus
 from sqlsynth.db.schema import Column, ForeignKey, Table, quote_ident
 from sqlsynth.errors import DatabaseUnavailableError
@@ -51,6 +57,14 @@ def pinned_sql_mode(server_mode: str) -> str:
     return ",".join(p for p in parts if p in SAFE_SQL_MODES)
 
 
+def _still_running(cur, thread_id: int) -> bool:
+    """Whether server thread `thread_id` still runs a statement (processlist: a thread that
+    ended its statement sleeps or is gone; one still working shows Query or Killed)."""
+    cur.execute("SELECT COMMAND FROM information_schema.PROCESSLIST WHERE ID = %s", (thread_id,))
+    row = cur.fetchone()
+    return row is not None and str(row[0]).lower() != "sleep"
+
+
 class MySQLEngine(Engine):
     db_type = "mysql"
     dialect = "mysql"
@@ -64,6 +78,7 @@ class MySQLEngine(Engine):
         self._flavour: str | None = None
         self._version = ""
         self._sql_mode: str | None = None
+        self._facts: dict[str, tuple[tuple, mysql_reach.RoutineFacts]] = {}  # database -> facts
 
     def _connect_args(self, database: str | None) -> dict:
         c = self.config
@@ -187,6 +202,20 @@ class MySQLEngine(Engine):
             cur.execute("SET SESSION TRANSACTION READ ONLY")
         conn._sqlsynth_limit = None  # last time limit set on this session
 
+    def vet(self, conn, sql: str) -> str | None:
+        """Refuse stored routines and routine-calling views the statement reaches, and on
+        MariaDB the functions it cannot interrupt (see mysql_reach.py)."""
+        with conn.cursor() as cur:
+            cur.execute(mysql_reach.STAMP_SQL)
+            stamp = tuple(cur.fetchone())
+            database = conn.db.decode() if isinstance(conn.db, bytes) else str(conn.db)
+            cached = self._facts.get(database)
+            if cached is None or cached[0] != stamp:
+                cached = (stamp, mysql_reach.load_facts(cur))
+                self._facts[database] = cached
+        return mysql_reach.refusal(sql, cached[1], self.allowed_functions,
+                                   mariadb=self.is_mariadb)
+
     def reset(self, conn) -> bool:
         """COM_RESET_CONNECTION, then the pinned settings again; False: close it instead."""
         try:
@@ -214,7 +243,12 @@ class MySQLEngine(Engine):
         killer = pymysql.connect(**args)
         try:
             with killer.cursor() as cur:
-                cur.execute(f"KILL QUERY {int(backend_id)}")
+                ended = end_statement(
+                    lambda sql: cur.execute(sql),
+                    lambda: _still_running(cur, int(backend_id)),
+                    [f"KILL QUERY {int(backend_id)}", f"KILL CONNECTION {int(backend_id)}"],
+                )
+            self.unended += 0 if ended else 1
         finally:
             killer.close()
 

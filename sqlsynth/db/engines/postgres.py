@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 
 from sqlsynth.db import pg_reach, privileges
-from sqlsynth.db.engines.base import Engine, RowBudget, configured_databases
+from sqlsynth.db.engines.base import Engine, RowBudget, configured_databases, end_statement
 from sqlsynth.db.result import ExecStatus
 from sqlsynth.db.schema import Column, ForeignKey, Table, quote_ident
 from sqlsynth.errors import DatabaseUnavailableError
@@ -284,7 +284,16 @@ class PostgresEngine(Engine):
             password=c.get("password") or None, dbname=self._maintenance_db(),
             connect_timeout=2, autocommit=True,
         ) as conn:
-            conn.execute("SELECT pg_cancel_backend(%s)", (int(backend_id),))
+            pid = int(backend_id)
+            ended = end_statement(
+                lambda sql: conn.execute(sql, (pid,)),
+                lambda: conn.execute(
+                    "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %s "
+                    "AND state = 'active')", (pid,)
+                ).fetchone()[0],
+                ["SELECT pg_cancel_backend(%s)", "SELECT pg_terminate_backend(%s)"],
+            )
+        self.unended += 0 if ended else 1
 
     def _run(self, conn, sql, limits, deadline, explain):
         ms = max(1, math.ceil(limits.timeout * 1000)) if self.engine_side_timeout else 0
