@@ -95,6 +95,7 @@ class RunConfig:
     question_checks: bool = True  # deterministic question/evidence checks before the judge
     roundtrip: bool = True  # round-trip verification by the execution solver
     roundtrip_min_agree: int = 0  # solver answers that must agree; 0 = a quarter of them
+    roundtrip_policy: str = "evidence"  # evidence (reject on a mismatch) | agreement (0.2 rule)
     cot_policy: str = "agree"  # agree | adopt_majority | replace
     dedup_by_meaning: bool = True  # aliases, layout, literals of one template are duplicates
     # degenerate results each pipeline rejects: any of "empty", "all_null", "truncated"
@@ -267,6 +268,9 @@ KEY_HELP: dict[str, str] = {
                  "result from the question",
     "roundtrip_min_agree": "solver answers that must return the row's result (0 = a quarter of "
                            "execution_generations)",
+    "roundtrip_policy": "evidence: reject a row only when the solver's answers converge on "
+                        "another result or the judge's NO is not overruled (hard questions "
+                        "are kept); agreement: reject below roundtrip_min_agree",
     "cot_policy": "reasoning kept: agree (its SQL returns the row's result), adopt_majority, or "
                   "replace (the old behaviour)",
     "dedup_by_meaning": "duplicates by meaning: SQL differing only in aliases, layout or "

@@ -20,7 +20,17 @@ CHECKS_PASSED = "checks_passed"
 #: the row's SQL before the opt-in ``adopt_majority`` vote replaced it
 ORIGINAL_SQL = "original_SQL"
 
-QUALITY_FIELDS = (JUDGE_VERDICT, COT_VOTE, ROUNDTRIP_AGREEMENT, CHECKS_PASSED, ORIGINAL_SQL)
+#: the judge's reason when it said NO and the round trip overruled it
+JUDGE_REASON = "judge_reason"
+#: every verification signal the row collected (judge, round trip, neighbours, reasoning text)
+VERIFICATION_SIGNALS = "verification_signals"
+#: the rule that decided to keep the row, with its numbers
+VERIFICATION_RULE = "verification_rule"
+#: how strongly the row is verified: verified, judge_overruled or hard
+VERIFICATION_LEVEL = "verification_level"
+
+QUALITY_FIELDS = (JUDGE_VERDICT, COT_VOTE, ROUNDTRIP_AGREEMENT, CHECKS_PASSED, ORIGINAL_SQL,
+                  JUDGE_REASON, VERIFICATION_SIGNALS, VERIFICATION_RULE, VERIFICATION_LEVEL)
 
 
 def with_check(row: Row, check: str, **fields: object) -> Row:

@@ -115,6 +115,8 @@ class _Text2SQLPipelineBase:
             llm_serving=self.llm_serving,
             database_manager=db,
             prompt_template=Text2SQLCorrespondenceFilterPrompt(),
+            # with the round trip the judge's NO is one signal: the round trip decides
+            defer_no=bool(cfg.roundtrip),
         )
         self.prompt_generator = Text2SQLPromptGenerator(
             database_manager=db, prompt_template=Text2SQLPromptGeneratorPrompt()
@@ -139,6 +141,7 @@ class _Text2SQLPipelineBase:
             num_generations=cfg.execution_generations,
             min_agree=cfg.roundtrip_min_agree or None,
             solver=solver,
+            policy=cfg.roundtrip_policy,
         ) if cfg.roundtrip else None
         recheck = [op for op in (self.correspondence_filter, self.roundtrip_filter) if op]
         self.cot_voter = Text2SQLCoTVotingGenerator(
@@ -153,9 +156,11 @@ class _Text2SQLPipelineBase:
             llm_serving=self.llm_serving,
             database_manager=db,
             num_generations=cfg.execution_generations,
-            difficulty_thresholds=[2, 5, 9],
+            # shares of the generations: 0-20 % solved is extra, up to 50 % hard, 90 % medium
+            difficulty_thresholds=[0.2, 0.5, 0.9],
             difficulty_labels=["extra", "hard", "medium", "easy"],
             solver=solver,
+            threshold_fractions=True,
         )
 
     def _first_entry(self, cfg: RunConfig) -> str:

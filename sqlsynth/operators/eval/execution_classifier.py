@@ -31,7 +31,10 @@ class SQLExecutionClassifier(Operator):
     c <= t[0] gives labels[0], c <= t[1] gives labels[1], ..., above all gives the last label.
     With the defaults ([2, 5, 9], extra/hard/medium/easy) and 10 generations: 0-2 correct is
     ``extra``, 3-5 ``hard``, 6-9 ``medium``, all 10 ``easy`` - the more often it is solved,
-    the easier. Given the same ``SharedSolver`` as a ``Text2SQLRoundTripFilter`` earlier in the
+    the easier. With ``threshold_fractions=True`` the thresholds are shares of
+    ``num_generations`` instead (the pipelines pass ``[0.2, 0.5, 0.9]``: the same labels at 10
+    generations, and still all four at 20 or 4), so a change of ``--execution-generations``
+    does not turn every row ``easy``. Given the same ``SharedSolver`` as a ``Text2SQLRoundTripFilter`` earlier in the
     pipeline (with as many generations), it reuses that step's answers instead of asking again.
 
     Input columns:
@@ -76,11 +79,16 @@ class SQLExecutionClassifier(Operator):
         difficulty_labels: Sequence[str] = ("extra", "hard", "medium", "easy"),
         *,
         solver: Solver | None = None,
+        threshold_fractions: bool = False,
     ) -> None:
         super().__init__()
         if num_generations < 1:
             raise ValueError(f"num_generations must be >= 1, got {num_generations}")
         check_thresholds(difficulty_thresholds, difficulty_labels)
+        if threshold_fractions and not all(0 <= t <= 1 for t in difficulty_thresholds):
+            raise ValueError("threshold_fractions: difficulty_thresholds must be in [0, 1], got "
+                             f"{list(difficulty_thresholds)}")
+        self.threshold_fractions = bool(threshold_fractions)
         if solver is None and llm_serving is None:
             raise ValueError("SQLExecutionClassifier needs llm_serving or a solver")
         self.llm_serving = llm_serving
@@ -97,6 +105,10 @@ class SQLExecutionClassifier(Operator):
         return keys
 
     def label(self, correct: int) -> str:
+        if self.threshold_fractions:
+            # a small tolerance: 2 of 10 is exactly the threshold 0.2, whatever float rounding
+            counts = [t * self.num_generations + 1e-9 for t in self.difficulty_thresholds]
+            return label_for(correct, counts, self.difficulty_labels)
         return label_for(correct, self.difficulty_thresholds, self.difficulty_labels)
 
     async def aprocess_row(self, row: Row, ctx: StepContext) -> RowOutcome:

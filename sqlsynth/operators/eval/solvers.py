@@ -133,7 +133,20 @@ async def solver_answers(solver: Solver, database_manager: Database, row: dict[s
     row's result) and ``SQLExecutionClassifier`` (how hard the question is). ``LLMError``
     propagates: what a failed request means is the caller's decision.
     """
-    from sqlsynth.db.compare import query_orders_output, results_match
+    answers, results, ordered = await solver_results(solver, database_manager, row, keys,
+                                                     gold_sql=gold_sql, n=n)
+    from sqlsynth.db.compare import results_match
+
+    # results_match never counts an answer cut at the row cap as the same answer
+    return answers, {a: results_match(gold, res, ordered=ordered) for a, res in results.items()}
+
+
+async def solver_results(solver: Solver, database_manager: Database, row: dict[str, Any],
+                         keys: dict[str, str], *, gold_sql: str,
+                         n: int) -> tuple[list[str | None], dict[str, Any], bool]:
+    """The solver's ``n`` answers, each distinct answer's execution result, and whether the
+    row's SQL orders its output (the comparison to use)."""
+    from sqlsynth.db.compare import query_orders_output
     from sqlsynth.operators.helpers import dialect_of
 
     db_id = str(row[keys["input_db_id_key"]])
@@ -147,6 +160,4 @@ async def solver_answers(solver: Solver, database_manager: Database, row: dict[s
     unique = list(dict.fromkeys(a for a in answers if a))
     results = await database_manager.aexecute_many([(db_id, a) for a in unique])
     ordered = query_orders_output(gold_sql, dialect_of(database_manager))
-    # results_match never counts an answer cut at the row cap as the same answer
-    return answers, {a: results_match(gold, res, ordered=ordered)
-                     for a, res in zip(unique, results)}
+    return answers, dict(zip(unique, results)), ordered

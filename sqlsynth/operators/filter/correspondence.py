@@ -27,17 +27,24 @@ class Text2SQLCorrespondenceFilter(Operator):
     derived from the row, so reruns hit the response cache; the template's ``output_grammar``
     constrains the answer to that format where the backend supports it.
 
+    With ``defer_no=True`` (the pipelines set it when the round trip runs) a NO is evidence,
+    not a veto: the row goes on with ``judge_verdict`` ``no`` and the judge's reason in
+    ``judge_reason``, and ``Text2SQLRoundTripFilter`` decides (a round trip that reaches the
+    row's result overrules it; otherwise the row is rejected there as ``judged_inconsistent``).
+
     Input columns:
         - SQL (str): the query (``input_sql_key``, default ``SQL``).
         - question (str): the question (``input_question_key``, default ``question``).
         - db_id (str): the database (``input_db_id_key``, default ``db_id``).
         - evidence (str, optional): the hint (``input_evidence_key``, default ``evidence``).
     Output columns:
-        - judge_verdict (str): ``"yes"`` on kept rows (``output_verdict_key``, default
-          ``judge_verdict``).
+        - judge_verdict (str): ``"yes"`` on kept rows; ``"no"`` on rows passed on by
+          ``defer_no`` (``output_verdict_key``, default ``judge_verdict``).
+        - judge_reason (str): the judge's reason for a deferred NO.
         - checks_passed (list[str]): ``"judge"`` is appended (see ``sqlsynth.operators.quality``).
     Reject reasons:
-        - ``judged_inconsistent``: the judge answered NO (detail: the judge's reason).
+        - ``judged_inconsistent``: the judge answered NO (detail: the judge's reason); with
+          ``defer_no`` the round-trip step rejects instead, unless it overrules the NO.
         - ``unparseable_verdict``: no verdict line (detail: the end of the answer).
         - ``llm_error``: the request failed (``LLMUnavailableError`` stops the run instead).
         - ``missing_field``: ``SQL``, ``question`` or ``db_id`` is missing or empty.
@@ -57,12 +64,13 @@ class Text2SQLCorrespondenceFilter(Operator):
     }
 
     def __init__(self, llm_serving: ChatModel, database_manager: Database, prompt_template: Any = None,
-                 *, max_tokens: int | None = None) -> None:
+                 *, max_tokens: int | None = None, defer_no: bool = False) -> None:
         super().__init__()
         self.llm_serving = llm_serving
         self.database_manager = database_manager
         self.prompt_template = prompt_template or Text2SQLCorrespondenceFilterPrompt()
         self.max_tokens = max_tokens
+        self.defer_no = bool(defer_no)
         self._schemas: dict[str, str] = {}
 
     # not verdict-only: a kept row gains ``judge_verdict`` / ``checks_passed``, and running the
@@ -117,5 +125,9 @@ class Text2SQLCorrespondenceFilter(Operator):
         if verdict is None:
             return Reject("unparseable_verdict", clip(answer[-300:]))
         if not verdict.consistent:
+            if self.defer_no:
+                return [{**row, self.keys["output_verdict_key"]: "no",
+                         "judge_reason": clip(verdict.reason, 500)}]
             return Reject("judged_inconsistent", clip(verdict.reason, 500))
-        return [with_check(row, "judge", **{self.keys["output_verdict_key"]: "yes"})]
+        return [with_check(row, "judge",
+                           **{self.keys["output_verdict_key"]: "yes"})]

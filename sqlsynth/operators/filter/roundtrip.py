@@ -5,12 +5,22 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, ClassVar
 
-from sqlsynth.db.compare import comparable
+from sqlsynth.db.compare import comparable, result_signature
 from sqlsynth.llm.errors import LLMError, LLMUnavailableError
 from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepContext
-from sqlsynth.operators.eval.solvers import PromptSolver, Solver, solver_answers, uses_prompt
+from sqlsynth.operators.eval.solvers import PromptSolver, Solver, solver_results, uses_prompt
+from sqlsynth.operators.filter.decision import (
+    LEVEL_HARD,
+    VERIFICATION_LEVEL,
+    VERIFICATION_RULE,
+    DecisionPolicy,
+    RoundTripEvidence,
+    decide,
+    largest_other_group,
+    with_signals,
+)
 from sqlsynth.operators.helpers import check_row, clip, failed_execution
-from sqlsynth.operators.quality import ROUNDTRIP_AGREEMENT, ratio, with_check
+from sqlsynth.operators.quality import JUDGE_VERDICT, ROUNDTRIP_AGREEMENT, with_check
 
 if TYPE_CHECKING:
     from sqlsynth.db.protocol import Database
@@ -23,18 +33,22 @@ def default_min_agree(num_generations: int) -> int:
 
 
 class Text2SQLRoundTripFilter(Operator):
-    """Keeps rows whose question leads an independent solver back to their SQL's answer.
+    """Decides each row on the evidence of an independent solver and the judge's verdict.
 
     An independent solver answers the row's question and evidence from the schema alone
-    (never seeing the row's SQL) ``num_generations`` times; the row is verified when at least
-    ``min_agree`` of the answers return the same result as the row's SQL (``results_match``,
-    ordered when the row's SQL orders its output). A question written for another query, or
-    no question at all, leads the solver elsewhere, which an LLM judge's yes/no can miss. The
-    solver is the one ``SQLExecutionClassifier`` uses (``PromptSolver`` on the training prompt
-    by default, or the content-aware engine); pass the same ``SharedSolver`` to both and the
-    classifier reuses these answers, so the pipeline pays for them once. ``min_agree`` defaults
-    to a quarter of ``num_generations`` (3 of 10): hard but right questions still pass, while a
-    question for another query almost never reaches the row's result more than once or twice.
+    (never seeing the row's SQL) ``num_generations`` times; each answer is executed and
+    grouped by result (``result_signature``, ordered when the row's SQL orders its output).
+    The rule of ``sqlsynth.operators.filter.decision`` (``policy="evidence"``, the default)
+    then rejects a row only on evidence of a mismatch: the answers converge on another result
+    (a group of at least ``max(converge_min, ceil(converge_share * n))`` answers, larger than
+    the group reaching the row's result), or the judge said NO (``judge_verdict`` ``no``, left
+    by a ``Text2SQLCorrespondenceFilter(defer_no=True)``) and the round trip does not overrule
+    it (at least ``min_agree`` answers reach the row's result, more than any other group).
+    Scattered answers mean a hard question: the row is kept, its agreement recorded, its
+    ``verification_level`` ``hard``. ``policy="agreement"`` is the 0.2 rule (reject below
+    ``min_agree``). The solver is the one ``SQLExecutionClassifier`` uses; pass the same
+    ``SharedSolver`` to both and the classifier reuses these answers. ``min_agree`` defaults to
+    a quarter of ``num_generations`` (3 of 10).
 
     Input columns:
         - SQL (str): the query (``input_sql_key``, default ``SQL``).
@@ -43,13 +57,22 @@ class Text2SQLRoundTripFilter(Operator):
         - evidence (str, optional): the hint (``input_evidence_key``, default ``evidence``).
         - prompt (str): the training prompt, for the prompt solver only (``input_prompt_key``,
           default ``prompt``).
+        - judge_verdict (str, optional): ``no`` when the judge said NO and deferred to this step.
     Output columns:
         - roundtrip_agreement (str): ``"agreeing/asked"``, e.g. ``7/10``
           (``output_agreement_key``, default ``roundtrip_agreement``).
-        - checks_passed (list[str]): ``"roundtrip"`` is appended.
+        - verification_signals (dict): the evidence so far: ``question_checks``, ``judge``,
+          ``roundtrip`` and ``roundtrip_competing`` (the largest group elsewhere, ``k/asked``).
+        - verification_rule (str): the rule that kept the row, with its numbers.
+        - verification_level (str): ``verified``, ``judge_overruled`` or ``hard``.
+        - checks_passed (list[str]): ``"roundtrip"`` is appended when the round trip confirms
+          the row (level ``verified`` or ``judge_overruled``).
     Reject reasons:
-        - ``roundtrip_disagrees``: fewer than ``min_agree`` answers agree (detail: the agreement
-          and the most frequent wrong answer).
+        - ``roundtrip_converges_elsewhere``: the answers agree on another result (detail: the
+          counts and that answer).
+        - ``judged_inconsistent``: the judge's NO, not overruled (detail: the judge's reason
+          and the agreement).
+        - ``roundtrip_disagrees``: (``policy="agreement"``) fewer than ``min_agree`` agree.
         - ``sql_not_comparable``: the row's result is cut at the row cap.
         - ``syntax_error``, ``runtime_error``, ``timeout``, ...: the row's SQL fails.
         - ``llm_error``: the solver's request failed (``LLMUnavailableError`` stops the run).
@@ -70,7 +93,9 @@ class Text2SQLRoundTripFilter(Operator):
     }
 
     def __init__(self, llm_serving: ChatModel, database_manager: Database, num_generations: int = 10,
-                 min_agree: int | None = None, *, solver: Solver | None = None) -> None:
+                 min_agree: int | None = None, *, solver: Solver | None = None,
+                 policy: str = "evidence", converge_min: int = 3,
+                 converge_share: float = 0.25) -> None:
         super().__init__()
         if num_generations < 1:
             raise ValueError(f"num_generations must be >= 1, got {num_generations}")
@@ -83,6 +108,9 @@ class Text2SQLRoundTripFilter(Operator):
         self.database_manager = database_manager
         self.num_generations = int(num_generations)
         self.min_agree = min_agree
+        self.decision_policy = DecisionPolicy(policy=policy, min_agree=min_agree,
+                                              converge_min=converge_min,
+                                              converge_share=converge_share)
         self.solver = solver if solver is not None else PromptSolver(llm_serving)
 
     def required_input_keys(self) -> list[str]:
@@ -105,19 +133,36 @@ class Text2SQLRoundTripFilter(Operator):
         if not comparable(gold):
             return Reject("sql_not_comparable", "the row's result is cut at the row cap")
         try:
-            answers, matches = await solver_answers(self.solver, self.database_manager, row,
-                                                    self.keys, gold=gold, gold_sql=sql,
-                                                    n=self.num_generations)
+            answers, results, ordered = await solver_results(
+                self.solver, self.database_manager, row, self.keys, gold_sql=sql,
+                n=self.num_generations)
         except LLMUnavailableError:
             raise
         except LLMError as exc:
             return Reject("llm_error", f"{type(exc).__name__}: {exc}")
-        agreeing = sum(1 for a in answers if a and matches[a])
-        agreement = ratio(agreeing, self.num_generations)
-        if agreeing < self.min_agree:
-            wrong = [a for a in answers if a and not matches[a]]
-            common = max(dict.fromkeys(wrong), key=wrong.count) if wrong else None
-            return Reject("roundtrip_disagrees",
-                          clip(f"{agreement} solver answers return the row's result (need "
-                               f"{self.min_agree}); most frequent other answer: {common!r}", 600))
-        return [with_check(row, "roundtrip", **{self.keys["output_agreement_key"]: agreement})]
+        row_key = result_signature(gold, ordered=ordered)
+        keys = [result_signature(results[a], ordered=ordered) if a else None for a in answers]
+        agreeing = sum(1 for k in keys if k is not None and k == row_key)
+        competing, competing_sql = largest_other_group(keys, row_key, answers)
+        evidence = RoundTripEvidence(self.num_generations, agreeing, competing, competing_sql)
+        judge = row.get(JUDGE_VERDICT)
+        decision = decide(evidence, judge if judge in ("yes", "no") else None,
+                          self.decision_policy)
+        if not decision.keep:
+            assert decision.reason is not None
+            judge_reason = row.get("judge_reason")
+            extra = f"; judge: {judge_reason}" if decision.reason == "judged_inconsistent" \
+                and judge_reason else ""
+            return Reject(decision.reason,
+                          clip(f"{decision.rule}; most frequent other answer: "
+                               f"{competing_sql!r}{extra}", 600))
+        passed = row.get("checks_passed") if isinstance(row.get("checks_passed"), list) else []
+        earlier = {"question_checks": "passed" if "question_checks" in passed else None,
+                   "judge": judge if judge in ("yes", "no") else None}
+        out = with_signals(row, **{k: v for k, v in earlier.items() if v},
+                           roundtrip=evidence.agreement, roundtrip_competing=evidence.competition)
+        out = {**out, self.keys["output_agreement_key"]: evidence.agreement,
+               VERIFICATION_RULE: decision.rule, VERIFICATION_LEVEL: decision.level}
+        if decision.level == LEVEL_HARD:
+            return [out]
+        return [with_check(out, "roundtrip")]

@@ -40,18 +40,82 @@ def row(sql=GOLD):
 async def test_verified_rows_record_the_agreement(dbm, ctx):
     solver = ListSolver([SAME] * 7 + [WRONG, None, "SELECT nickname FROM customers"])
     op = Text2SQLRoundTripFilter(None, dbm, num_generations=10, solver=solver)
-    out = await op.aprocess_row(row(), ctx)
-    assert out == [{**row(), "roundtrip_agreement": "7/10", "checks_passed": ["roundtrip"]}]
+    [out] = await op.aprocess_row(row(), ctx)
+    assert out["roundtrip_agreement"] == "7/10" and out["checks_passed"] == ["roundtrip"]
+    assert out["verification_level"] == "verified"
+    assert out["verification_signals"] == {"roundtrip": "7/10", "roundtrip_competing": "1/10"}
+    assert out["verification_rule"].startswith("confirmed: 7/10")
 
 
-async def test_too_few_agreeing_answers_reject_with_the_other_answer(dbm, ctx):
+async def test_answers_converging_elsewhere_reject_with_the_other_answer(dbm, ctx):
     solver = ListSolver([SAME, SAME] + [WRONG] * 8)
     out = await Text2SQLRoundTripFilter(None, dbm, num_generations=10, solver=solver) \
         .aprocess_row(row(), ctx)
+    assert isinstance(out, Reject) and out.reason == "roundtrip_converges_elsewhere"
+    assert "8/10" in out.detail and "2/10" in out.detail and WRONG in out.detail
+    # the 0.2 rule stays available
+    op = Text2SQLRoundTripFilter(None, dbm, num_generations=10, solver=solver,
+                                 policy="agreement")
+    out = await op.aprocess_row(row(), ctx)
     assert isinstance(out, Reject) and out.reason == "roundtrip_disagrees"
-    assert "2/10" in out.detail and "need 3" in out.detail and WRONG in out.detail
-    op = Text2SQLRoundTripFilter(None, dbm, num_generations=10, min_agree=2, solver=solver)
+    assert "2/10" in out.detail and "need 3" in out.detail
+    op = Text2SQLRoundTripFilter(None, dbm, num_generations=10, min_agree=2, solver=solver,
+                                 policy="agreement")
     assert (await op.aprocess_row(row(), ctx))[0]["roundtrip_agreement"] == "2/10"
+
+
+# scattered wrong answers, each returning another result: a hard question, not a wrong one
+SCATTERED = ["SELECT name FROM customers WHERE city = 'York'", "SELECT city FROM customers",
+             "SELECT id FROM customers", "SELECT amount FROM orders", "SELECT 1",
+             "SELECT name FROM customers WHERE id = 2", "SELECT id FROM orders",
+             "SELECT COUNT(*) FROM orders", "SELECT MAX(amount) FROM orders",
+             "SELECT name FROM customers ORDER BY name LIMIT 1"]
+
+
+@pytest.mark.parametrize("agreeing", [0, 1, 2])
+async def test_scattered_answers_keep_a_hard_row_and_record_it(dbm, ctx, agreeing):
+    solver = ListSolver([SAME] * agreeing + SCATTERED[:10 - agreeing])
+    [out] = await Text2SQLRoundTripFilter(None, dbm, num_generations=10, solver=solver) \
+        .aprocess_row(row(), ctx)
+    assert out["roundtrip_agreement"] == f"{agreeing}/10"
+    assert out["verification_level"] == "hard" and "roundtrip" not in out.get("checks_passed", [])
+    assert out["verification_rule"].startswith("hard:")
+
+
+@pytest.mark.parametrize(("agreeing", "competing", "kept"), [
+    (0, 3, False), (2, 3, False), (3, 3, True), (1, 2, True), (4, 6, False), (6, 4, True)])
+async def test_a_competing_group_must_be_clear_and_larger(dbm, ctx, agreeing, competing, kept):
+    answers = [SAME] * agreeing + [WRONG] * competing
+    answers += SCATTERED[:10 - len(answers)]
+    out = await Text2SQLRoundTripFilter(None, dbm, num_generations=10,
+                                        solver=ListSolver(answers)).aprocess_row(row(), ctx)
+    assert (not isinstance(out, Reject)) == kept
+
+
+async def test_a_judges_no_is_overruled_only_by_a_confirming_round_trip(dbm, ctx):
+    judged = {**row(), "judge_verdict": "no", "judge_reason": "asks for the city"}
+    op = Text2SQLRoundTripFilter(None, dbm, num_generations=10,
+                                 solver=ListSolver([SAME] * 10))
+    [out] = await op.aprocess_row(judged, ctx)
+    assert out["verification_level"] == "judge_overruled"
+    assert out["verification_signals"]["judge"] == "no"
+    op = Text2SQLRoundTripFilter(None, dbm, num_generations=10,
+                                 solver=ListSolver([SAME] + SCATTERED[:9]))
+    out = await op.aprocess_row(judged, ctx)
+    assert isinstance(out, Reject) and out.reason == "judged_inconsistent"
+    assert "asks for the city" in out.detail and "1/10" in out.detail
+
+
+async def test_the_rule_scales_with_the_number_of_answers(dbm, ctx):
+    # 20 answers: a competing group needs 5 (a quarter), 4 scattered-looking ones are not it
+    answers = [WRONG] * 4 + SCATTERED + SCATTERED[:6]
+    [out] = await Text2SQLRoundTripFilter(None, dbm, num_generations=20,
+                                          solver=ListSolver(answers)).aprocess_row(row(), ctx)
+    assert out["verification_level"] == "hard"
+    answers = [WRONG] * 5 + SCATTERED + SCATTERED[:5]
+    out = await Text2SQLRoundTripFilter(None, dbm, num_generations=20,
+                                        solver=ListSolver(answers)).aprocess_row(row(), ctx)
+    assert isinstance(out, Reject) and out.reason == "roundtrip_converges_elsewhere"
 
 
 @pytest.mark.parametrize(("k", "expected"), [(1, 1), (3, 1), (4, 1), (5, 2), (10, 3), (20, 5)])
