@@ -95,7 +95,9 @@ class RunConfig:
     question_checks: bool = True  # deterministic question/evidence checks before the judge
     roundtrip: bool = True  # round-trip verification by the execution solver
     roundtrip_min_agree: int = 0  # solver answers that must agree; 0 = a quarter of them
-    roundtrip_policy: str = "evidence"  # evidence (reject on a mismatch) | agreement (0.2 rule)
+    # agreement (reject below roundtrip_min_agree) | evidence (reject on a mismatch; opt-in:
+    # keeps the hard rows, but bench/data_quality.py measured 3-6 % defective rows with it)
+    roundtrip_policy: str = "agreement"
     cot_policy: str = "agree"  # agree | adopt_majority | replace
     dedup_by_meaning: bool = True  # aliases, layout, literals of one template are duplicates
     # degenerate results each pipeline rejects: any of "empty", "all_null", "truncated"

@@ -116,7 +116,7 @@ class _Text2SQLPipelineBase:
             database_manager=db,
             prompt_template=Text2SQLCorrespondenceFilterPrompt(),
             # with the round trip the judge's NO is one signal: the round trip decides
-            defer_no=bool(cfg.roundtrip),
+            defer_no=bool(cfg.roundtrip) and cfg.roundtrip_policy == "evidence",
         )
         self.prompt_generator = Text2SQLPromptGenerator(
             database_manager=db, prompt_template=Text2SQLPromptGeneratorPrompt()
