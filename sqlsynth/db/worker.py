@@ -105,6 +105,15 @@ def limit_memory(limit: int | None) -> None:
         pass
 
 
+def _out_of_memory(result: ExecResult) -> bool:
+    """Whether a statement failed for want of memory: Python's MemoryError, or the driver's own
+    (libpq: "out of memory for query result" once the worker's address-space cap is reached).
+    Either way the result is too large for a worker, not an error in the statement."""
+    if result.error_class == "MemoryError":
+        return True
+    return result.status is ExecStatus.RUNTIME_ERROR and "out of memory" in (result.error or "").lower()
+
+
 def requests(conn: Any) -> Iterator[Any]:
     """What a worker is asked, one request at a time, until EOF, a broken pipe or ``None``.
 
@@ -231,7 +240,7 @@ def _run(engine: Engine, sessions: _Sessions, req: Request) -> tuple[Reply, Any]
     result = engine.run(
         handle_, sql or "", RunLimits(remaining, req.max_rows, req.max_bytes), explain=req.explain
     )
-    if result.error_class == "MemoryError":
+    if _out_of_memory(result):
         result = dataclasses.replace(
             result, status=ExecStatus.TOO_LARGE,
             error="the statement needs more memory than a worker may use")
