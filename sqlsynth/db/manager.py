@@ -67,6 +67,10 @@ def _make_engine(db_type: str, config: dict) -> Engine:
 class DatabaseManager:
     """Discovery, schema, safe execution and batch execution over one engine."""
 
+    #: not part of a step's fingerprint: the memory cap is derived from the memory free when
+    #: the manager is made, so it differs between a run and its resume without changing results
+    fingerprint_exclude: frozenset[str] = frozenset({"worker_memory_limit"})
+
     def __init__(
         self,
         db_type: str = "sqlite",

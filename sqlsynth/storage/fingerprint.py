@@ -41,8 +41,11 @@ def _describe_member(value: Any) -> Any:
     if plain is not None or value is None:
         return plain
     summary: dict[str, Any] = {"__class__": type(value).__qualname__}
+    # settings that say how, not what, a member computes (e.g. a memory cap read off the
+    # machine at start) must not make a rerun redo finished steps
+    excluded = getattr(value, "fingerprint_exclude", ())
     for key, attr in sorted(_public_attrs(value).items()):
-        if isinstance(attr, _PLAIN):
+        if isinstance(attr, _PLAIN) and key not in excluded:
             summary[key] = attr
     if callable(getattr(value, "list_databases", None)):
         summary["__databases__"] = _database_identity(value)
