@@ -13,7 +13,13 @@ defect kind at a known rate:
 - ``near_dup``: the SQL of an earlier pair again, with aliases renamed and layout changed
 - ``garbage``: a question that is none (asks back, holds SQL, a fragment, a placeholder, a
   copy of the SQL) or evidence that restates the SQL; the judge approves these (weak judges do)
-- ``solver_noise``: solver answers wrong at the rate (the rest are right)
+- ``cot_same_result``: reasoning whose SQL returns the row's result on this database but means
+  something else (an extra filter every stored row passes: ``col <= <its largest value>``)
+- ``cot_contradicts``: reasoning whose text names another table and value than its SQL uses
+- ``solver_noise``: the solver's skill. ``--solver-model per-question`` (default): each question
+  gets a success rate ``p = u ** (e / (1 - e))`` (``u`` uniform in [0, 1), ``e`` the solver error),
+  so rates spread from 0 to 100 % around a mean of ``1 - e`` and a hard question stays hard for
+  every answer; ``independent``: every answer is wrong at rate ``e`` (hides hard questions)
 
 ``--pipeline refine`` runs the refinement pipeline instead: its input is the first pairs of
 each database, and each rewrite the model writes is the next unused pair's SQL or, when
@@ -26,7 +32,10 @@ returns another result than its SQL, or it repeats a pair already in the file. P
 today's behaviour (the new steps off, the old CoT replacement policy) and the new default:
 per kind injected / reaching the final file / survival; overall final rows, defective final
 rows, recall of clean rows (slots with nothing injected that end as clean final rows) and LLM
-requests (chat + embeddings) per clean final row. Prints figures; asserts nothing.
+requests (chat + embeddings) per clean final row; per difficulty level, precision (clean share
+of the final rows carrying the label) and recall (clean slots kept, by the level their
+question's success rate gives); the share of defective rows per quality-field value.
+Prints figures; asserts nothing.
 
     python bench/data_quality.py --num 40 --rate 0.2
 """
@@ -62,7 +71,9 @@ from sqlsynth.storage.final import write_final
 from sqlsynth.testing import ScriptedOpenAIServer
 
 KINDS = ("wrong_question", "lenient_judge", "drift", "empty_value", "near_dup", "garbage",
-         "solver_noise")
+         "cot_same_result", "cot_contradicts", "solver_noise")
+#: execution-difficulty labels by the share of right solver answers (the pipeline's thresholds)
+LEVELS = ("easy", "medium", "hard", "extra")
 #: kinds that make a slot's row defective when they reach the file (solver noise does not)
 ROW_KINDS = KINDS[:-1]
 
@@ -165,6 +176,46 @@ def alias_variant(sql: str) -> str:
     return tree.sql(dialect="sqlite", pretty=True)
 
 
+def narrate(sql: str) -> str:
+    """Reasoning text a model writes before its SQL: the tables, columns and values it uses."""
+    tree = sqlglot.parse_one(sql, read="sqlite")
+    tables = list(dict.fromkeys(t.name for t in tree.find_all(exp.Table)))
+    columns = list(dict.fromkeys(c.name for c in tree.find_all(exp.Column)))
+    values = [lit.this for lit in tree.find_all(exp.Literal) if lit.is_string]
+    text = f"The data is in the {', '.join(tables)} table{'s' if len(tables) > 1 else ''}."
+    if columns:
+        text += f" The columns needed are {', '.join(columns)}."
+    if values:
+        text += f" Keep the rows with {', '.join(repr(v) for v in values)}."
+    return text
+
+
+def same_result_variant(dbm: DatabaseManager, db: str, sql: str) -> str | None:
+    """``sql`` with an extra filter that every stored row passes (``col <= <largest value>`` on
+    a numeric column of its first table): the same result here, another query in meaning."""
+    tree = sqlglot.parse_one(sql, read="sqlite")
+    select = tree if isinstance(tree, exp.Select) else tree.find(exp.Select)
+    table = select.find(exp.Table) if select else None
+    if select is None or table is None:
+        return None
+    schema = {t.name: t for t in dbm.get_schema(db).tables}
+    spec = schema.get(table.name)
+    for column in (spec.columns if spec else []):
+        kind = str(column.type or "").upper()
+        if not any(k in kind for k in ("INT", "REAL", "NUM", "DEC", "FLOAT")):
+            continue
+        top = dbm.execute(db, f'SELECT MAX("{column.name}"), COUNT(*) - COUNT("{column.name}") '
+                              f'FROM "{table.name}"')
+        if not top.ok or top.rows[0][0] is None or top.rows[0][1]:
+            continue
+        qualifier = table.alias or table.name
+        variant = select.copy().where(f'"{qualifier}"."{column.name}" <= {top.rows[0][0]}')
+        text = variant.sql(dialect="sqlite")
+        if _match(dbm, db, sql, text):
+            return text
+    return None
+
+
 GARBAGE = (
     "Is there a specific question you would like to ask?",
     "Could you please provide more details about what you want to know?",
@@ -187,14 +238,18 @@ class Registry:
     lock: threading.Lock = field(default_factory=threading.Lock)
     next_index: dict[str, int] = field(default_factory=dict)
     by_seed: dict[Any, str] = field(default_factory=dict)
+    #: injected reasoning defects: SQL of the same result but another meaning, contradicting text
+    bad_cot_sql: set[str] = field(default_factory=set)
+    bad_cot_text: set[str] = field(default_factory=set)
 
 
 class DefectModel:
     """The scripted model: a responder for ``ScriptedOpenAIServer``."""
 
     def __init__(self, pools: dict[str, list[Pair]], rates: dict[str, float], dbm: DatabaseManager,
-                 cot_samples: int) -> None:
+                 cot_samples: int, solver_model: str = "per-question") -> None:
         self.pools = pools
+        self.solver_model = solver_model
         self.rates = {k: rates.get(k, 0.0) for k in KINDS}
         self.dbm = dbm
         self.cot_samples = cot_samples
@@ -366,8 +421,25 @@ class DefectModel:
     def reasoning(self, prompt: str, n: int) -> list[str]:
         sql = _FENCED.findall(prompt)[-1].strip()
         info = self.reg.sql.get(sql)
-        answers = [f"Find the table, apply the filters.\n```sql\n{sql}\n```"] * n
-        if info is None or not self.inject("drift", sql):
+        answers = [f"{narrate(sql)}\n```sql\n{sql}\n```"] * n
+        if info is None:
+            return answers
+        if self.inject("cot_same_result", sql):
+            same = same_result_variant(self.dbm, info["pair"].db, sql)
+            if same:
+                with self.reg.lock:
+                    self.reg.bad_cot_sql.add(same)
+                    self._mark(info, "cot_same_result")
+                bad = f"{narrate(same)}\n```sql\n{same}\n```"
+                return [bad] * (n // 2 + 1) + answers[:n - n // 2 - 1]
+        if self.inject("cot_contradicts", sql):
+            text = self._contradicting(info["pair"].db, sql)
+            if text:
+                with self.reg.lock:
+                    self.reg.bad_cot_text.add(text)
+                    self._mark(info, "cot_contradicts")
+                return [f"{text}\n```sql\n{sql}\n```"] * n
+        if not self.inject("drift", sql):
             return answers
         majority = _digest("majority", sql) < 0.5
         drifted = n if majority and n < 3 else (n // 2 + 1 if majority else 1)
@@ -383,13 +455,39 @@ class DefectModel:
             answers = answers[::-1]
         return answers
 
+    def _mark(self, info: dict[str, Any], kind: str) -> None:
+        info["kinds"] = info["kinds"] | {kind}
+        self.reg.slots[info["slot"]]["kinds"] = info["kinds"]
+
+    def _contradicting(self, db: str, sql: str) -> str | None:
+        """Reasoning text that names a table the SQL does not read and a value it does not
+        filter on (the SQL block stays right)."""
+        used = {t.name.lower() for t in sqlglot.parse_one(sql, read="sqlite").find_all(exp.Table)}
+        others = [t for t in self.tables[db] if t.lower() not in used]
+        if not others:
+            return None
+        other = others[int(_digest("contradict", sql) * len(others))]
+        return (f"The answer is in the {other} table: keep the rows whose status is "
+                f"'ZZ-{int(_digest('v', sql) * 1000)}' and count them.")
+
+    def skill(self, asked: Pair) -> float:
+        """The solver's success rate on ``asked`` (per-question model)."""
+        error = self.rates["solver_noise"]
+        if error <= 0:
+            return 1.0
+        if error >= 1:
+            return 0.0
+        return _digest("skill", asked.db, asked.sql) ** (error / (1 - error))
+
     def solve(self, prompt: str, i: int, seed: Any) -> str:
         question = _QUESTION.search(prompt)
         asked = self.reg.questions.get(question.group(1).strip()) if question else None
         if asked is None:
             pool = self.pools[self._db_of(prompt)]
             return f"```sql\n{pool[int(_digest('garbage', prompt, i) * len(pool))].sql}\n```"
-        if self.inject("solver_noise", prompt, i, seed):
+        wrong = self.inject("solver_noise", prompt, i, seed) if self.solver_model == "independent" \
+            else _digest("solver_noise", prompt, i, seed) >= self.skill(asked)
+        if wrong:
             return f"```sql\n{self._other(asked, ('solver', i)).sql}\n```"
         return f"Reasoning done.\n```sql\n{asked.sql}\n```"
 
@@ -431,9 +529,26 @@ def defect_of(row: dict[str, Any], model: DefectModel, dbm: DatabaseManager) -> 
         if "empty_value" in kinds:
             causes.add("empty_value")
         causes = causes or {"other"}
-    if not _match(dbm, db, row["SQL"], extract_sql(row.get("cot_reasoning"))):
+    cot = str(row.get("cot_reasoning") or "")
+    if not _match(dbm, db, row["SQL"], extract_sql(cot)):
         causes.add("drift" if "drift" in kinds else "other")
+    if extract_sql(cot) in model.reg.bad_cot_sql:
+        causes.add("cot_same_result")
+    if any(text in cot for text in model.reg.bad_cot_text):
+        causes.add("cot_contradicts")
     return causes
+
+
+def level_of(share: float) -> str:
+    """The execution-difficulty label of a share of right answers (0.2 / 0.5 / 0.9)."""
+    for bound, label in ((0.2, "extra"), (0.5, "hard"), (0.9, "medium")):
+        if share <= bound:
+            return label
+    return "easy"
+
+
+QUALITY_FIELDS = ("verification_level", "roundtrip_agreement", "cot_vote",
+                  "sql_execution_difficulty")
 
 
 def score(final: list[dict[str, Any]], model: DefectModel, dbm: DatabaseManager,
@@ -460,6 +575,24 @@ def score(final: list[dict[str, Any]], model: DefectModel, dbm: DatabaseManager,
             kept_pairs.add(origin["pair"].sql)
     injected = dict.fromkeys(KINDS, 0)
     clean = [slot for slot in model.reg.slots if not slot["kinds"]]
+    levels: dict[str, dict[str, int]] = {lv: dict.fromkeys(
+        ("rows", "clean_rows", "slots", "slots_kept"), 0) for lv in LEVELS}
+    for row, cause in zip(final, causes):
+        label = str(row.get("sql_execution_difficulty") or "")
+        if label in levels:
+            levels[label]["rows"] += 1
+            levels[label]["clean_rows"] += not cause
+    for slot in clean:
+        true_level = level_of(model.skill(slot["pair"]) if model.solver_model == "per-question"
+                              else 1 - model.rates["solver_noise"])
+        levels[true_level]["slots"] += 1
+        levels[true_level]["slots_kept"] += slot["pair"].sql in kept_pairs
+    calibration: dict[tuple[str, str], list[int]] = {}
+    for row, cause in zip(final, causes):
+        for name in QUALITY_FIELDS:
+            cell = calibration.setdefault((name, str(row.get(name))), [0, 0])
+            cell[0] += 1
+            cell[1] += bool(cause)
     clean_slots_kept = sum(1 for slot in clean if slot["pair"].sql in kept_pairs)
     clean_slots = len(clean)
     if verbose:
@@ -474,18 +607,19 @@ def score(final: list[dict[str, Any]], model: DefectModel, dbm: DatabaseManager,
     return {
         "final": len(final), "defective": defective, "injected": injected, "reaching": reaching,
         "recall": clean_slots_kept / clean_slots if clean_slots else float("nan"),
-        "requests": requests,
+        "requests": requests, "levels": levels, "calibration": calibration,
         "requests_per_clean": requests / clean_final if clean_final else float("inf"),
     }
 
 
 TODAY = {"question_checks": False, "roundtrip": False, "cot_policy": "replace",
          "synthesis_reject_results": [], "refine_reject_results": [], "dedup_by_meaning": False}
+NEW: dict[str, Any] = {"roundtrip_policy": os.environ.get("BENCH_POLICY", "evidence")}
 
 
 def run_once(rates: dict[str, float], behaviour: dict[str, Any], args: argparse.Namespace,
              pools: dict[str, list[Pair]], dbm: DatabaseManager) -> dict[str, Any]:
-    model = DefectModel(pools, rates, dbm, args.cot_samples)
+    model = DefectModel(pools, rates, dbm, args.cot_samples, args.solver_model)
     with tempfile.TemporaryDirectory() as out, ScriptedOpenAIServer(model) as server:
         extra: dict[str, Any] = {}
         if args.pipeline == "refine":
@@ -535,6 +669,21 @@ def _print(title: str, results: dict[str, dict[str, Any]], kinds: tuple[str, ...
         share = r["defective"] / r["final"] if r["final"] else 0
         print(f"| {name} | {r['final']} | {r['defective']} ({share:.1%}) | {r['recall']:.1%} | "
               f"{r['requests']} | {r['requests_per_clean']:.2f} |")
+    print("\n| behaviour | " + " | ".join(f"{lv} precision / recall" for lv in LEVELS) + " |")
+    print("|---|" + "---|" * len(LEVELS))
+    for name, r in results.items():
+        cells = []
+        for lv in LEVELS:
+            c = r["levels"][lv]
+            precision = f"{c['clean_rows'] / c['rows']:.0%} ({c['rows']})" if c["rows"] else "-"
+            recall = f"{c['slots_kept'] / c['slots']:.0%} ({c['slots']})" if c["slots"] else "-"
+            cells.append(f"{precision} / {recall}")
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    new = results["new"]["calibration"]
+    print("\n| quality field = value (new) | rows | defective |")
+    print("|---|---|---|")
+    for (name, value), (rows, bad) in sorted(new.items()):
+        print(f"| {name} = {value} | {rows} | {bad} ({bad / rows:.0%}) |")
 
 
 args_rate = 0.2
@@ -551,6 +700,8 @@ def main() -> None:
     parser.add_argument("--solver-error", type=float, default=None,
                         help="share of wrong solver answers (default: --rate)")
     parser.add_argument("--cot-samples", type=int, default=3)
+    parser.add_argument("--solver-model", choices=["per-question", "independent"],
+                        default="per-question", help="how solver errors are drawn")
     parser.add_argument("--solver-answers", type=int, default=10)
     parser.add_argument("--only", choices=[*KINDS, "all"], help="one scenario only")
     parser.add_argument("--verbose", action="store_true", help="list every defective final row")
@@ -576,7 +727,7 @@ def main() -> None:
                               (args.only == "all" and title.startswith("all"))):
             continue
         results = {name: run_once(rates, behaviour, args, pools, dbm)
-                   for name, behaviour in (("today", TODAY), ("new", {}))}
+                   for name, behaviour in (("today", TODAY), ("new", NEW))}
         _print(title, results, kinds)
     dbm.close()
 

@@ -99,6 +99,8 @@ class RunConfig:
     # keeps the hard rows, but bench/data_quality.py measured 3-6 % defective rows with it)
     roundtrip_policy: str = "agreement"
     cot_policy: str = "agree"  # agree | adopt_majority | replace
+    reasoning_check: bool = True  # the kept reasoning's text must name what its SQL uses
+    neighbour_databases: int = 3  # perturbed copies (SQLite) that reasoning SQL must agree on
     dedup_by_meaning: bool = True  # aliases, layout, literals of one template are duplicates
     # degenerate results each pipeline rejects: any of "empty", "all_null", "truncated"
     synthesis_reject_results: list[str] = field(
@@ -273,6 +275,11 @@ KEY_HELP: dict[str, str] = {
     "roundtrip_policy": "evidence: reject a row only when the solver's answers converge on "
                         "another result or the judge's NO is not overruled (hard questions "
                         "are kept); agreement: reject below roundtrip_min_agree",
+    "reasoning_check": "keep only reasoning whose text names the tables and values its final "
+                       "SQL uses and quotes no other value (a structural check; agree policy)",
+    "neighbour_databases": "perturbed copies of each SQLite database (rows dropped and "
+                           "duplicated, numbers moved) on which a reasoning answer's SQL must "
+                           "still return the row's result (0 = off; server sources: none yet)",
     "cot_policy": "reasoning kept: agree (its SQL returns the row's result), adopt_majority, or "
                   "replace (the old behaviour)",
     "dedup_by_meaning": "duplicates by meaning: SQL differing only in aliases, layout or "

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlsynth import factory
 from sqlsynth.config import RunConfig
+from sqlsynth.db.neighbours import NeighbourDatabases
 from sqlsynth.operators.eval import (
     PromptSolver,
     SharedSolver,
@@ -146,7 +147,9 @@ class _Text2SQLPipelineBase:
         recheck = [op for op in (self.correspondence_filter, self.roundtrip_filter) if op]
         self.cot_voter = Text2SQLCoTVotingGenerator(
             database_manager=db, min_valid_candidates=cfg.min_valid_candidates,
-            policy=cfg.cot_policy,
+            policy=cfg.cot_policy, check_text=cfg.reasoning_check,
+            neighbours=NeighbourDatabases(db, cfg.neighbour_databases)
+            if cfg.neighbour_databases and getattr(db, "db_type", None) == "sqlite" else None,
             recheck=recheck if cfg.cot_policy == "adopt_majority" else (),
         )
         self.component_classifier = SQLComponentClassifier(

@@ -14,6 +14,9 @@ import re
 import time
 from typing import Any
 
+import sqlglot
+from sqlglot import exp
+
 _CREATE = re.compile(r"CREATE TABLE\s+[\"`]?(\w+)[\"`]?\s*\((.*?)\n\)", re.DOTALL | re.IGNORECASE)
 _FENCED_SQL = re.compile(r"```sql\s*(.*?)```", re.DOTALL | re.IGNORECASE)
 _SQL_IN_QUESTION = re.compile(r"\bnumbered ([0-9a-f]+)\b")
@@ -36,6 +39,17 @@ def decoded_sql(prompt: str) -> list[str]:
         except ValueError:
             continue
     return found
+
+
+def _names_in(sql: str) -> str:
+    """The tables and string values ``sql`` uses, as a reasoning text names them."""
+    try:
+        tree = sqlglot.parse_one(sql, read="sqlite")
+    except sqlglot.errors.SqlglotError:
+        return "the tables it names"
+    tables = dict.fromkeys(t.name for t in tree.find_all(exp.Table) if t.name)
+    values = dict.fromkeys(str(lit.this) for lit in tree.find_all(exp.Literal) if lit.is_string)
+    return ", ".join([*tables, *(f"the value {v}" for v in values)])
 
 
 def _digest(*parts: Any) -> int:
@@ -150,8 +164,9 @@ class PipelineResponder:
         if "Hint, a correct query" in prompt:
             sql = _FENCED_SQL.findall(prompt)[-1].strip()
             return (
-                "First find the table that holds the requested data, then apply the filters "
-                f"and the output columns the question names.\n```sql\n{sql}\n```"
+                f"First find the tables that hold the requested data ({_names_in(sql)}), then "
+                "apply the filters and the output columns the question names."
+                f"\n```sql\n{sql}\n```"
             )
         if prompt.startswith("Task: write a"):
             gold = decoded_sql(prompt)

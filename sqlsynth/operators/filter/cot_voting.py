@@ -8,11 +8,14 @@ from typing import TYPE_CHECKING, ClassVar
 from sqlsynth.db.compare import comparable, query_orders_output, result_signature, results_match
 from sqlsynth.db.result import ExecResult
 from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepContext
+from sqlsynth.operators.filter.decision import with_signals
+from sqlsynth.operators.filter.reasoning_text import reasoning_problem
 from sqlsynth.operators.helpers import clip, dialect_of, failed_execution, unknown_db
 from sqlsynth.operators.quality import COT_VOTE, ORIGINAL_SQL, ratio, with_check
 from sqlsynth.sql import extract_sql, sql_meaning_key
 
 if TYPE_CHECKING:
+    from sqlsynth.db.neighbours import NeighbourDatabases
     from sqlsynth.db.protocol import Database
 
 #: ``agree``: keep reasoning whose SQL returns the row's result (default); ``adopt_majority``:
@@ -42,6 +45,18 @@ class Text2SQLCoTVotingGenerator(Operator):
       correspondence judge, the round-trip filter) against the adopted SQL.
     - ``replace``: the old behaviour, the majority's SQL replaces the row's with no check.
 
+    With ``neighbours`` (a ``NeighbourDatabases``; ``agree`` only) an agreeing answer whose SQL
+    differs in meaning key from the row's must also return the row's result on the database's
+    neighbours (perturbed copies): a query that agrees by accident on the real data (an extra
+    filter every stored row passes) is not kept; ``verification_signals["neighbours"]`` records
+    the checked answers that held.
+
+    With ``check_text=True`` (``agree`` only; the pipelines turn it on) an agreeing answer is
+    kept only when its text agrees with its own SQL (``reasoning_text.reasoning_problem``: the
+    prose names the tables and values the SQL uses and quotes no other value); another
+    agreeing answer may be kept instead, and ``verification_signals["reasoning_text"]`` records
+    how many passed.
+
     Input columns:
         - cot_responses (list[str]): the reasoning answers (``input_cot_responses_key``, default
           ``cot_responses``); dropped from the row.
@@ -60,6 +75,10 @@ class Text2SQLCoTVotingGenerator(Operator):
     Reject reasons:
         - ``cot_disagrees_with_sql``: (``agree``) no agreeing answer; the detail shows what the
           majority answered.
+        - ``cot_differs_on_neighbours``: (``neighbours``) answers agree on the real data only;
+          a neighbour database tells their SQL apart from the row's.
+        - ``cot_text_contradicts_sql``: (``check_text``) answers agree, but the text of each
+          contradicts its SQL; the detail says how.
         - ``adopted_sql_<reason>``: (``adopt_majority``) a ``recheck`` operator rejected the
           adopted SQL with ``<reason>``; ``adopted_sql_dropped`` when it returned no row.
         - ``too_few_valid_candidates``: fewer than ``min_valid_candidates`` answers run to a
@@ -84,7 +103,9 @@ class Text2SQLCoTVotingGenerator(Operator):
     }
 
     def __init__(self, database_manager: Database, *, min_valid_candidates: int = 1,
-                 policy: str = "agree", recheck: Sequence[Operator] = ()) -> None:
+                 policy: str = "agree", recheck: Sequence[Operator] = (),
+                 check_text: bool = False,
+                 neighbours: NeighbourDatabases | None = None) -> None:
         super().__init__()
         if min_valid_candidates < 1:
             raise ValueError(f"min_valid_candidates must be >= 1, got {min_valid_candidates}")
@@ -94,6 +115,8 @@ class Text2SQLCoTVotingGenerator(Operator):
         self.min_valid_candidates = int(min_valid_candidates)
         self.policy = policy
         self.recheck = list(recheck)
+        self.check_text = bool(check_text)
+        self.neighbours = neighbours
 
     def required_input_keys(self) -> list[str]:
         keys = [self.keys["input_cot_responses_key"], self.keys["input_db_id_key"]]
@@ -105,6 +128,8 @@ class Text2SQLCoTVotingGenerator(Operator):
         await super().aclose()
         for op in self.recheck:
             await op.aclose()
+        if self.neighbours is not None:
+            self.neighbours.close()
 
     async def aprocess_row(self, row: Row, ctx: StepContext) -> RowOutcome:
         responses_key = self.keys["input_cot_responses_key"]
@@ -163,9 +188,38 @@ class Text2SQLCoTVotingGenerator(Operator):
                      f"({size} of {valid}) answered {candidates[majority]!r}; row SQL: "
                      f"{gold_sql!r}", 600),
             )
+        votes = len(agreeing)
+        if self.neighbours is not None:
+            own = sql_meaning_key(gold_sql, dialect)
+            differ = [i for i in agreeing if sql_meaning_key(candidates[i], dialect) != own]
+            held = []
+            for i in differ:
+                same = await self.neighbours.asame_meaning(db_id, gold_sql, candidates[i],
+                                                           ordered=ordered)
+                if same is False:
+                    agreeing = [j for j in agreeing if j != i]
+                else:
+                    held.append(i)
+            if not agreeing:
+                return Reject("cot_differs_on_neighbours",
+                              clip(f"{votes} of {valid} answers return the row's result here, "
+                                   f"but a neighbour database tells their SQL apart from the "
+                                   f"row's: {candidates[differ[0]]!r}", 600))
+            if differ:
+                base = with_signals(base, neighbours=ratio(len(held), len(differ)))
+        if self.check_text:
+            problems = {i: reasoning_problem(responses[i], dialect) for i in agreeing}
+            coherent = [i for i in agreeing if problems[i] is None]
+            if not coherent:
+                return Reject("cot_text_contradicts_sql",
+                              clip(f"{len(agreeing)} of {valid} answers return the row's result "
+                                   f"but their text contradicts their SQL: "
+                                   f"{problems[agreeing[0]]}", 600))
+            base = with_signals(base, reasoning_text=ratio(len(coherent), len(agreeing)))
+            agreeing = coherent
         chosen = choose_among_agreeing(candidates, agreeing, dialect)
         base[self.keys["output_cot_key"]] = responses[chosen]
-        base[self.keys["output_vote_key"]] = ratio(len(agreeing), valid)
+        base[self.keys["output_vote_key"]] = ratio(votes, valid)
         return [with_check(base, "cot_agrees_with_sql")]
 
     def _stored(self, sql: str | None) -> str | None:

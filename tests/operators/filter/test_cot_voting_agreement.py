@@ -119,3 +119,30 @@ def test_unknown_policy_is_an_error(dbm):
 def test_agree_policy_needs_the_row_sql(dbm):
     assert Text2SQLCoTVotingGenerator(dbm).required_input_keys() == \
         ["cot_responses", "db_id", "SQL"]
+
+
+async def test_reasoning_whose_text_contradicts_its_sql_is_not_kept(dbm, ctx):
+    responses = [answer(LEEDS, "Look in the orders table."),
+                 answer(LEEDS_ALIAS, "Customers living in Leeds.")]
+    op = Text2SQLCoTVotingGenerator(dbm, check_text=True)
+    out = await op.aprocess_row(row(responses), ctx)
+    assert out[0]["cot_reasoning"] == responses[1]
+    assert out[0]["verification_signals"] == {"reasoning_text": "1/2"}
+    alone = await op.aprocess_row(row(responses[:1]), ctx)
+    assert isinstance(alone, Reject) and alone.reason == "cot_text_contradicts_sql"
+
+
+async def test_reasoning_sql_that_agrees_only_on_this_database_is_not_kept(dbm, ctx):
+    from sqlsynth.db.neighbours import NeighbourDatabases
+
+    bounded = "SELECT name FROM customers WHERE city = 'Leeds' AND id <= 3"
+    neighbours = NeighbourDatabases(dbm)
+    op = Text2SQLCoTVotingGenerator(dbm, neighbours=neighbours)
+    try:
+        out = await op.aprocess_row(row([answer(bounded), answer(LEEDS_ALIAS)]), ctx)
+        assert out[0]["cot_reasoning"] == answer(LEEDS_ALIAS)
+        assert out[0]["verification_signals"] == {"neighbours": "0/1"}  # the alias: same key
+        alone = await op.aprocess_row(row([answer(bounded)]), ctx)
+        assert isinstance(alone, Reject) and alone.reason == "cot_differs_on_neighbours"
+    finally:
+        await op.aclose()
