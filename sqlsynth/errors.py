@@ -97,8 +97,10 @@ class MissingDependencyError(ImportError):
     def __init__(self, what: str, package: str, extra: str) -> None:
         self.package = package
         self.extra = extra
-        super().__init__(f"{what} needs the optional package {package!r}: "
-                         f"pip install 'sqlsynth[{extra}]'")
+        from sqlsynth.extras import install_hint
+
+        super().__init__(f"{what} needs the optional package {package!r} (extra {extra!r}): "
+                         f"{install_hint(extra)}")
 
 
 _URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s'\"]*:)[^\s'\"/]*@")

@@ -25,6 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
 
+from sqlsynth.errors import MissingDependencyError
+from sqlsynth.extras import install_hint
+
 EXPORT_FORMATS = ("jsonl", "json", "parquet", "hf", "llamafactory-alpaca",
                   "llamafactory-sharegpt", "rl")
 LLAMAFACTORY_FORMATS = ("llamafactory-alpaca", "llamafactory-sharegpt")
@@ -329,8 +332,7 @@ def _write_hf(folder: Path, rows: list[dict[str, Any]], dataset_name: str | None
     except ImportError:
         table = None
         summary.notes.append("pyarrow is not installed: the card lists no features and the "
-                             "folder does not load with load_from_disk (pip install "
-                             "'sqlsynth[hf]')")
+                             f"folder does not load with load_from_disk ({install_hint('hf')})")
     data_rows = [{k: (_dumps(v) if k in mixed and v is not None else v) for k, v in r.items()}
                  for r in rows]
     data = folder / "data" / "train.jsonl"
@@ -419,7 +421,7 @@ def _save_to_disk(folder: Path, table: Any, summary: ExportSummary) -> bool:
         import datasets
     except ImportError:
         summary.notes.append("datasets is not installed: the folder loads with load_dataset but "
-                             "not load_from_disk (pip install 'sqlsynth[hf]')")
+                             f"not load_from_disk ({install_hint('hf')})")
         return False
     import shutil
 
@@ -452,8 +454,7 @@ def push_to_hub(folder: str | os.PathLike[str], repo_id: str, *, private: bool =
     try:
         from huggingface_hub import HfApi
     except ImportError:
-        raise ImportError("--push-to-hub needs huggingface_hub: pip install 'sqlsynth[hf]'"
-                          ) from None
+        raise MissingDependencyError("--push-to-hub", "huggingface_hub", "hf") from None
     api = HfApi(token=token)
     repo = api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
     api.upload_folder(folder_path=str(path), repo_id=repo_id, repo_type="dataset",

