@@ -209,11 +209,12 @@ def cmd_export(args: argparse.Namespace, make_config: ConfigMaker) -> int:
             print(f"left out {dropped} rows marked 'reject' in review")
         provenance = provenance_of(source, rows)
     rl, manager = (_rl_settings(args, source) if args.format == "rl" else (None, None))
+    dpo = _dpo_settings(args) if args.format == "dpo" else None
     try:
         summary = export_rows(rows, args.out, args.format, provenance=provenance,
                               license=getattr(args, "license", None) or "unknown",
                               quality_fields=not getattr(args, "drop_quality_fields", False),
-                              rl=rl, database_manager=manager)
+                              rl=rl, database_manager=manager, dpo=dpo)
     finally:
         if manager is not None:
             manager.close()
@@ -236,6 +237,15 @@ def cmd_export(args: argparse.Namespace, make_config: ConfigMaker) -> int:
     return 0
 
 
+def _dpo_settings(args: argparse.Namespace) -> Any:
+    from sqlsynth.training.dpo import DPO_LAYOUTS, DPOOptions
+
+    layout = getattr(args, "layout", None) or "trl"
+    if layout not in DPO_LAYOUTS:
+        raise ValueError(f"--format dpo takes --layout {', '.join(DPO_LAYOUTS)}, not {layout}")
+    return DPOOptions(layout=layout, pairs_per_row=getattr(args, "pairs_per_row", 1))
+
+
 def _rl_settings(args: argparse.Namespace, source: Path) -> tuple[Any, Any]:
     """The RL export's options and the database its gold SQL runs on (None: none known)."""
     from sqlsynth.db import DatabaseManager
@@ -251,7 +261,10 @@ def _rl_settings(args: argparse.Namespace, source: Path) -> tuple[Any, Any]:
 
         db = RunFolder.load(source).database()
     manager = DatabaseManager.from_path_or_url(db) if db and "***" not in db else None
-    options = RLOptions(layout=getattr(args, "layout", "verl"),
+    layout = getattr(args, "layout", None) or "verl"
+    if layout not in ("verl", "trl"):
+        raise ValueError(f"--format rl takes --layout verl or trl, not {layout}")
+    options = RLOptions(layout=layout,
                         pass_rate_between=tuple(band) if band else None,
                         database=database_template(db),
                         dialect=manager.dialect if manager is not None else "sqlite")

@@ -211,11 +211,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--format",
         required=True,
         choices=["jsonl", "json", "parquet", "hf", "llamafactory-alpaca", "llamafactory-sharegpt",
-                 "rl"],
-        help="output format (rl: RL prompts for verl/TRL with sqlsynth.reward, parquet + jsonl)",
+                 "rl", "dpo"],
+        help="output format (rl: RL prompts for verl/TRL with sqlsynth.reward, parquet + jsonl; "
+        "dpo: preference pairs from the execution-graded reasoning answers)",
     )
-    p.add_argument("--layout", choices=["verl", "trl"], default="verl",
-                   help="rl: the trainer's column layout (default: verl)")
+    p.add_argument("--layout", choices=["verl", "trl", "llamafactory-alpaca",
+                                        "llamafactory-sharegpt"],
+                   help="rl: the trainer's column layout, verl (default) or trl; dpo: trl "
+                   "(default: parquet + jsonl), llamafactory-alpaca or llamafactory-sharegpt")
+    p.add_argument("--pairs-per-row", dest="pairs_per_row", type=int, default=1, metavar="N",
+                   help="dpo: up to N pairs per row, one per distinct failing answer (default 1)")
     p.add_argument("--pass-rate-between", dest="pass_rate_between", nargs=2, type=float,
                    metavar=("LOW", "HIGH"), help="rl: keep rows whose solver pass rate "
                    "(the execution classifier's) is in [LOW, HIGH], e.g. 0.1 0.9")
