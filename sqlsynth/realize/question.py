@@ -108,7 +108,7 @@ class _Realizer:
 
     # -- statements -------------------------------------------------------------------------
     def question(self, tree: exp.Expression) -> str:
-        if tree.args.get("with"):
+        if tree.args.get("with_") or tree.args.get("with"):
             raise NotRealizable("WITH (common table expressions)")
         if isinstance(tree, exp.SetOperation):
             return self.set_question(tree)
@@ -593,7 +593,7 @@ def _subquery_select(node: exp.Expression) -> exp.Select:
 
 
 def _check_select(select: exp.Select) -> None:
-    if select.args.get("with"):
+    if select.args.get("with_") or select.args.get("with"):
         raise NotRealizable("WITH (common table expressions)")
     if select.find(exp.Window):
         raise NotRealizable("window function")

@@ -63,7 +63,7 @@ class _Steps:
     def query(self, node: exp.Expression, part: str = "") -> None:
         if isinstance(node, exp.Subquery):
             node = node.this
-        with_ = node.args.get("with")
+        with_ = node.args.get("with_") or node.args.get("with")
         if with_ is not None:
             for cte in with_.expressions:
                 self.lines.append(f"First define {cte.alias} as: {self.sql(cte.this)}.")

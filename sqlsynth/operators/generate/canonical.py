@@ -125,7 +125,8 @@ class CanonicalCoTGenerator(_CanonicalOperator):
         - question (str): the question (``input_question_key``, default ``question``; required
           so the row is a complete example, not read).
         - db_id (str): the database (``input_db_id_key``, default ``db_id``).
-        - evidence (str, optional): accepted like ``Text2SQLCoTGenerator``'s; not read.
+        - evidence (str, optional): accepted like ``Text2SQLCoTGenerator``'s
+          (``input_evidence_key``, default ``evidence``); not read.
     Output columns:
         - cot_responses (list[str]): the one reasoning (``output_cot_responses_key``, default
           ``cot_responses``).
