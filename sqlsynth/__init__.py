@@ -27,6 +27,7 @@ _EXPORTS: dict[str, str] = {
     "FileStorage": "sqlsynth.storage",
     # operators
     "SQLGenerator": "sqlsynth.operators.generate",
+    "SQLSampler": "sqlsynth.operators.generate",
     "SQLVariationGenerator": "sqlsynth.operators.generate",
     "Text2SQLQuestionGenerator": "sqlsynth.operators.generate",
     "Text2SQLPromptGenerator": "sqlsynth.operators.generate",

@@ -1,13 +1,16 @@
-"""The five generation operators: SQL, SQL variations, questions, training prompts, CoT."""
+"""The generation operators: SQL (LLM or sampled), SQL variations, questions, training prompts,
+CoT."""
 
 from sqlsynth.operators.generate.cot_generator import Text2SQLCoTGenerator
 from sqlsynth.operators.generate.prompt_generator import Text2SQLPromptGenerator
 from sqlsynth.operators.generate.question_generator import Text2SQLQuestionGenerator
 from sqlsynth.operators.generate.sql_generator import SQLGenerator
+from sqlsynth.operators.generate.sql_sampler import SQLSampler
 from sqlsynth.operators.generate.sql_variation_generator import SQLVariationGenerator
 
 __all__ = [
     "SQLGenerator",
+    "SQLSampler",
     "SQLVariationGenerator",
     "Text2SQLCoTGenerator",
     "Text2SQLPromptGenerator",
