@@ -74,11 +74,12 @@ class CanonicalCoTGenerator(Operator):
     ``Text2SQLCoTVotingGenerator`` checks it by execution like any model's answer.
 
     Input columns:
-        - SQL (str), question (str), db_id (str), canonical (dict).
+        - SQL (str), question (str), db_id (str), canonical (dict); evidence (str, optional:
+          the reasoning already states what the evidence explains).
     Output columns:
         - cot_responses (list[str]): the one canonical answer (``output_cot_responses_key``);
-          cot_source (str): ``"canonical"``. ``output_cot_key`` is accepted as the reference
-          passes it (the voter fills it).
+          cot_source (str): ``"canonical"``. ``output_cot_key`` (default cot_reasoning) is
+          accepted as the reference passes it; the voter fills it.
     Reject reasons:
         - ``not_realizable``: the row has no canonical texts.
     Example:
