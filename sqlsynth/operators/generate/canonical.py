@@ -74,8 +74,10 @@ class CanonicalCoTGenerator(Operator):
     ``Text2SQLCoTVotingGenerator`` checks it by execution like any model's answer.
 
     Input columns:
-        - SQL (str), question (str), db_id (str), canonical (dict); evidence (str, optional:
-          the reasoning already states what the evidence explains).
+        - SQL (str): the query (``input_sql_key``); question (str) (``input_question_key``);
+          db_id (str) (``input_db_id_key``); canonical (dict): written by ``SQLSampler``;
+          evidence (str, optional, ``input_evidence_key``: the reasoning already states what
+          the evidence explains).
     Output columns:
         - cot_responses (list[str]): the one canonical answer (``output_cot_responses_key``);
           cot_source (str): ``"canonical"``. ``output_cot_key`` (default cot_reasoning) is
