@@ -28,6 +28,8 @@ _EXPORTS: dict[str, str] = {
     # operators
     "SQLGenerator": "sqlsynth.operators.generate",
     "SQLSampler": "sqlsynth.operators.generate",
+    "CanonicalQuestionGenerator": "sqlsynth.operators.generate",
+    "CanonicalCoTGenerator": "sqlsynth.operators.generate",
     "SQLVariationGenerator": "sqlsynth.operators.generate",
     "Text2SQLQuestionGenerator": "sqlsynth.operators.generate",
     "Text2SQLPromptGenerator": "sqlsynth.operators.generate",

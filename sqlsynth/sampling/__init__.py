@@ -1,27 +1,23 @@
-"""SQL sampled from a database's own schema graph and stored values (no LLM).
+"""SQL sampled from a database's own schema graph and stored values, with canonical texts.
 
-``sample_queries`` for plain callers; the ``SQLSampler`` operator
-(``sqlsynth.operators.generate``) for pipelines.
+The no-key path of synthesis: no model writes the SQL; the schema's foreign keys give the
+joins, the stored values give the filters, and Spider's hardness grader steers the mix.
 """
 
+from sqlsynth.sampling.builder import Built, Plan, QueryBuilder
 from sqlsynth.sampling.features import FEATURES, features_of, sql_features
-from sqlsynth.sampling.mix import level_plan, normalize_mix, parse_hardness_mix
+from sqlsynth.sampling.graph import ColumnRef, Edge, SchemaGraph
 from sqlsynth.sampling.sampler import (
-    QuerySampler,
+    DatabaseSampler,
     SampledQuery,
-    asample_queries,
+    draw_plan,
+    level_schedule,
     sample_queries,
 )
+from sqlsynth.sampling.values import StoredValues
 
 __all__ = [
-    "FEATURES",
-    "QuerySampler",
-    "SampledQuery",
-    "asample_queries",
-    "features_of",
-    "level_plan",
-    "normalize_mix",
-    "parse_hardness_mix",
-    "sample_queries",
-    "sql_features",
+    "FEATURES", "Built", "ColumnRef", "DatabaseSampler", "Edge", "Plan", "QueryBuilder",
+    "SampledQuery", "SchemaGraph", "StoredValues", "draw_plan", "features_of", "level_schedule",
+    "sample_queries", "sql_features",
 ]

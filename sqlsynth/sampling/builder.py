@@ -1,429 +1,548 @@
-"""Random SELECT trees over one schema graph, shaped by a wanted Spider hardness level.
+"""One sampled query: its SQL, its canonical question and evidence, and its reasoning.
 
-The builder draws a recipe (how many tables, which filters, grouping, nesting, a set
-operation) from priors that make the wanted level likely, then fills it with columns of the
-right role and values the database stores. It does not compute the level itself: the sampler
-renders each tree, measures it with ``sqlsynth.sql.hardness`` and keeps the ones that match.
-Filter values come from one "anchor" row of the filtered table, so a conjunction of filters on
-that table keeps at least that row.
+The three are written together, clause by clause, from one plan (the way Overnight pairs each
+grammar rule with a canonical phrase), so the question states exactly what the SQL computes:
+every table, column and value the SQL uses is named in the question or, for a value whose
+meaning the schema documents, explained in the evidence. Plain English, correct by
+construction; a paraphrase step may make it natural later.
+
+A plan (``Plan``) is drawn from a random generator; ``QueryBuilder.build`` fills it with the
+database's own tables, foreign keys and stored values, or returns None when the database
+offers nothing that fits (no numeric column for an average, no child table for EXISTS, ...).
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlglot import exp
-
-from sqlsynth.sampling.graph import ColumnInfo, JoinEdge, SchemaGraph
-from sqlsynth.sampling.render import column, literal, table
+from sqlsynth.db.schema import quote_ident
+from sqlsynth.sampling.graph import ColumnRef, Edge, SchemaGraph
+from sqlsynth.sampling.names import humanize, plural, relation_name, singular
 from sqlsynth.sampling.values import StoredValues
 
-SIMPLE_CONDITIONS = ("eq", "cmp", "between", "in_list", "is_null")
-NESTED_CONDITIONS = ("sub_in", "sub_not_in", "exists", "scalar", "correlated")
-SET_OPERATIONS = (exp.Union, exp.Intersect, exp.Except)
+SELECT_KINDS = ("column", "columns", "count", "aggregate", "distinct", "group", "case")
+SUBQUERY_KINDS = ("scalar", "in", "not_in", "exists", "not_exists")
+SET_OPERATIONS = ("UNION", "INTERSECT", "EXCEPT")
+_AGGREGATES = {"MAX": "highest", "MIN": "lowest", "AVG": "average", "SUM": "total"}
+_COMPARISONS = {"=": "is", "!=": "is not", ">": "is greater than", "<": "is less than",
+                ">=": "is at least", "<=": "is at most"}
 
 
-class Unbuildable(Exception):
-    """This recipe does not fit this schema (no such column or join); draw another."""
+@dataclass(frozen=True)
+class Plan:
+    """The shape of one query; the builder fills in tables, columns and values."""
 
-
-@dataclass
-class Recipe:
-    tables: int = 1
-    columns: int = 1
-    aggregates: int = 0
-    case: bool = False
-    distinct: bool = False
-    conditions: list[str] = field(default_factory=list)
-    use_or: bool = False
-    group: bool = False
+    select: str = "column"
+    join: bool = False
+    conditions: int = 0
+    connector: str = "AND"
+    subquery: str | None = None
+    set_operation: str | None = None
+    order: str | None = None  # ASC | DESC
+    limit: int | None = None
     having: bool = False
-    order: bool = False
-    limit: bool = False
-    set_operation: bool = False
-
-
-def draw_recipe(level: str, rng: random.Random) -> Recipe:
-    """Priors per level, following Spider's counts (see ``sqlsynth.sql.hardness``)."""
-    r = Recipe()
-    if level == "easy":
-        shape = rng.choice(("column", "aggregate", "distinct", "order", "case", "column"))
-        r.columns, r.aggregates = (0, 1) if shape in ("aggregate", "case") else (1, 0)
-        r.case = shape == "case"
-        r.distinct = shape == "distinct"
-        r.order = shape == "order"
-        if shape in ("column", "aggregate", "case") and rng.random() < 0.8:
-            r.conditions = [rng.choice(SIMPLE_CONDITIONS)]
-    elif level == "medium":
-        shape = rng.choice(("join", "group", "like", "two_filters", "top", "case"))
-        r.tables = 2 if shape == "join" or rng.random() < 0.25 else 1
-        r.columns = rng.choice((1, 2))
-        if shape == "join":
-            r.conditions = [rng.choice(SIMPLE_CONDITIONS)] if rng.random() < 0.7 else []
-        elif shape == "group":
-            r.group, r.aggregates, r.columns = True, 1, 1
-        elif shape == "like":
-            r.conditions = ["like"]
-        elif shape == "two_filters":
-            r.conditions = rng.sample(SIMPLE_CONDITIONS, 2)
-            r.use_or = rng.random() < 0.2
-        elif shape == "top":
-            r.order, r.limit, r.columns = True, True, 1
-        else:
-            r.case, r.columns = True, 1
-    elif level == "hard":
-        shape = rng.choice(("nested", "nested", "set", "busy", "group"))
-        if shape == "nested":
-            r.conditions = [rng.choice(NESTED_CONDITIONS)]
-        elif shape == "set":
-            r.set_operation = True
-            r.conditions = [rng.choice(SIMPLE_CONDITIONS)]
-        elif shape == "busy":
-            r.tables = 2
-            r.columns = rng.choice((1, 2))
-            r.conditions = [rng.choice(SIMPLE_CONDITIONS + ("like",))]
-            r.order = True
-        else:
-            r.group, r.having, r.aggregates, r.order = True, True, 1, True
-            r.tables = rng.choice((1, 2))
-    else:
-        shape = rng.choice(("nested_join", "nested_group", "set_join", "many", "two_nested"))
-        r.tables = 2 if shape in ("nested_join", "set_join", "many") else 1
-        r.columns = rng.choice((1, 2))
-        if shape == "nested_join":
-            r.conditions = [rng.choice(NESTED_CONDITIONS), rng.choice(SIMPLE_CONDITIONS)]
-        elif shape == "nested_group":
-            r.group, r.aggregates = True, 1
-            r.conditions = [rng.choice(NESTED_CONDITIONS)]
-            r.order, r.limit = rng.random() < 0.5, rng.random() < 0.5
-        elif shape == "set_join":
-            r.set_operation = True
-            r.conditions = [rng.choice(SIMPLE_CONDITIONS)]
-        elif shape == "many":
-            r.tables = rng.choice((2, 3))
-            r.conditions = rng.sample(SIMPLE_CONDITIONS + ("like",), 2)
-            r.group, r.aggregates, r.order, r.limit = True, 1, True, True
-        else:
-            r.conditions = rng.sample(NESTED_CONDITIONS, 2)
-    return r
 
 
 @dataclass
-class Source:
-    """The FROM clause: tables with aliases (T1, T2, ... when more than one or nested)."""
+class Built:
+    """A filled plan: the SQL with its question, evidence, reasoning steps and features."""
 
-    items: list[tuple[str, str | None]]
-    edges: list[tuple[JoinEdge, int, int]]
+    sql: str
+    question: str
+    evidence: str
+    reasoning: str
+    features: tuple[str, ...]
+
+
+@dataclass
+class _Condition:
+    sql: str
+    text: str
+    evidence: str | None = None
+    features: tuple[str, ...] = ()
+    step: str = ""
+
+
+@dataclass
+class _Scope:
+    """The FROM clause being built: the base table and, optionally, one joined parent."""
+
+    base: str
+    alias: str | None
+    edge: Edge | None = None
+    joined_alias: str | None = None
+    features: set[str] = field(default_factory=set)
 
 
 class QueryBuilder:
-    """Builds one tree per call to ``build``; all randomness from the ``rng`` given."""
+    """Fills plans for one database: ``await builder.build(plan, rng)``."""
 
-    def __init__(self, graph: SchemaGraph, values: StoredValues, dialect: str,
-                 rng: random.Random) -> None:
+    def __init__(self, graph: SchemaGraph, values: StoredValues, db_id: str, dialect: str
+                 ) -> None:
         self.graph = graph
         self.values = values
+        self.db_id = db_id
         self.dialect = dialect
-        self.rng = rng
-        self.anchors: dict[str, dict[str, object]] = {}
-        self.aliases = 0
 
-    # ------------------------------------------------------------------ pieces
+    # ---------------------------------------------------------------- names and SQL pieces
+    def q(self, name: str) -> str:
+        return quote_ident(name, self.dialect)
 
-    def _alias(self) -> str:
-        self.aliases += 1
-        return f"T{self.aliases}"
+    def col_sql(self, col: ColumnRef, alias: str | None) -> str:
+        return f"{alias}.{self.q(col.column)}" if alias else self.q(col.column)
 
-    def _col(self, source: Source, index: int, name: str) -> exp.Column:
-        return column(name, source.items[index][1], self.dialect)
+    def table_words(self, table: str) -> str:
+        return humanize(table)
 
-    def _anchor(self, table_name: str) -> dict[str, object]:
-        if table_name not in self.anchors:
-            rows = self.values.rows(self.graph.db_id, table_name)
-            self.anchors[table_name] = self.rng.choice(rows) if rows else {}
-        return self.anchors[table_name]
+    def entity(self, table: str) -> str:
+        return plural(self.table_words(table))
 
-    def _pick(self, options: list, what: str):
-        if not options:
-            raise Unbuildable(what)
-        return self.rng.choice(options)
+    @staticmethod
+    def relation(scope: _Scope) -> str:
+        edge = scope.edge
+        assert edge is not None
+        return relation_name(edge.via, edge.target, "_".join(edge.target_columns))
 
-    def source(self, tables: int, aliased: bool) -> Source:
-        usable = [t for t in self.graph.tables
-                  if self.values.rows(self.graph.db_id, t) and self.graph.columns[t]]
-        if tables > 1:
-            usable = [t for t in usable if self.graph.edges_of(t)]
-        start = self._pick(usable, "no table with rows")
-        items: list[tuple[str, str | None]] = [(start, None)]
-        edges: list[tuple[JoinEdge, int, int]] = []
-        while len(items) < tables:
-            used = {t.lower() for t, _ in items}
-            options = [(edge, i) for i, (t, _) in enumerate(items) for edge in self.graph.edges_of(t)
-                       if edge.other.lower() not in used or
-                       (edge.is_self and sum(n.lower() == t.lower() for n, _ in items) == 1)]
-            if not options:
-                raise Unbuildable("no join path of that length")
-            edge, i = self.rng.choice(options)
-            items.append((edge.other, None))
-            edges.append((edge, i, len(items) - 1))
-        if aliased or tables > 1:
-            items = [(t, self._alias()) for t, _ in items]
-        return Source(items, edges)
+    def literal(self, value: Any) -> str:
+        if isinstance(value, str):
+            return "'" + value.replace("'", "''") + "'"
+        return repr(value) if isinstance(value, float) else str(value)
 
-    def from_(self, source: Source, select: exp.Select) -> exp.Select:
-        first, alias = source.items[0]
-        select = select.from_(table(first, alias, self.dialect))
-        for edge, i, j in source.edges:
-            on = exp.and_(*(exp.EQ(this=self._col(source, i, a), expression=self._col(source, j, b))
-                            for a, b in edge.pairs))
-            name, alias = source.items[j]
-            select = select.join(table(name, alias, self.dialect), on=on)
-        return select
+    @staticmethod
+    def spoken(value: Any) -> str:
+        return f"'{value}'" if isinstance(value, str) else (
+            f"{value:g}" if isinstance(value, float) else str(value))
 
-    def _columns(self, source: Source, test) -> list[tuple[int, ColumnInfo]]:
-        return [(i, c) for i, (t, _) in enumerate(source.items) for c in self.graph.columns[t]
-                if test(c)]
+    # ---------------------------------------------------------------- the parts of a query
+    def scope_for(self, plan: Plan, rng: random.Random) -> _Scope | None:
+        tables = [t for t in self.graph.tables if self.graph.columns(t)]
+        if plan.join:
+            parents = [(t, e) for t in tables for e in self.graph.edges.get(t, [])
+                       if e.many_to_one and self.graph.columns(e.target, "text", "number")]
+            if not parents:
+                return None
+            base, edge = rng.choice(parents)
+            scope = _Scope(base, "T1", edge, "T2", {"join"})
+            if edge.self_join:
+                scope.features.add("self_join")
+            return scope
+        if not tables:
+            return None
+        base = rng.choice(tables)
+        alias = "T1" if plan.subquery in ("exists", "not_exists") else None
+        return _Scope(base, alias)
 
-    def shown_column(self, source: Source) -> tuple[int, ColumnInfo]:
-        named = self._columns(source, lambda c: c.role == "text" and not c.is_key)
-        return self._pick(named or self._columns(source, lambda c: c.role != "other"),
-                          "no column to show")
+    def from_sql(self, scope: _Scope) -> str:
+        base = self.q(scope.base)
+        if scope.edge is None:
+            return f"{base} AS {scope.alias}" if scope.alias else base
+        on = " AND ".join(
+            f"{scope.alias}.{self.q(s)} = {scope.joined_alias}.{self.q(t)}"
+            for s, t in zip(scope.edge.source_columns, scope.edge.target_columns))
+        return (f"{base} AS {scope.alias} JOIN {self.q(scope.edge.target)} AS "
+                f"{scope.joined_alias} ON {on}")
 
-    def aggregate(self, source: Source) -> exp.Expression:
-        kind = self.rng.choice(("count", "count", "sum", "avg", "min", "max", "count_distinct"))
+    def join_step(self, scope: _Scope) -> str:
+        if scope.edge is None:
+            return ""
+        pairs = ", ".join(f"{scope.alias}.{s} = {scope.joined_alias}.{t}" for s, t in
+                          zip(scope.edge.source_columns, scope.edge.target_columns))
+        return (f"Each {singular(self.table_words(scope.base))} refers to its "
+                f"{self.relation(scope)} in table "
+                f"{scope.edge.target}: join on {pairs}.")
+
+    def scope_columns(self, scope: _Scope, *roles: str) -> list[tuple[ColumnRef, str | None]]:
+        """Columns usable in this scope with the alias that reaches them."""
+        found = [(c, scope.alias) for c in self.graph.columns(scope.base, *roles)]
+        if scope.edge is not None:
+            found += [(c, scope.joined_alias) for c in self.graph.columns(scope.edge.target,
+                                                                          *roles)]
+        return found
+
+    def words(self, col: ColumnRef, alias: str | None, scope: _Scope) -> str:
+        """A column's name in the question, prefixed by its relation when it is joined."""
+        words = humanize(col.column)
+        if scope.edge is not None and alias == scope.joined_alias:
+            relation = self.relation(scope)
+            if not words.startswith(relation.split()[-1]) or scope.edge.self_join:
+                words = f"{relation}'s {words}"
+        return words
+
+    async def condition(self, col: ColumnRef, alias: str | None, scope: _Scope,
+                        rng: random.Random) -> _Condition | None:
+        """One filter on a stored value of ``col``, phrased as the SQL means it."""
+        ref, words = self.col_sql(col, alias), self.words(col, alias, scope)
+        evidence = _explained(col, words)
+        if col.nullable and rng.random() < 0.12 and await self.values.has_nulls(self.db_id, col):
+            if rng.random() < 0.5:
+                return _Condition(f"{ref} IS NULL", f"{words} is missing",
+                                  _join(evidence, f"a missing {words} is NULL"), ("is_null",),
+                                  f"Keep rows where {ref} IS NULL.")
+            return _Condition(f"{ref} IS NOT NULL", f"{words} is recorded",
+                              _join(evidence, f"a recorded {words} is not NULL"), ("is_null",),
+                              f"Keep rows where {ref} IS NOT NULL.")
+        values = await self.values.values(self.db_id, col)
+        if not values:
+            return None
+        value = rng.choice(values)
+        numeric = isinstance(value, (int, float))
+        roll = rng.random()
+        if numeric or col.role == "date":
+            if roll < 0.2 and len(values) >= 3:
+                low, high = sorted(rng.sample(values, 2))
+                return _Condition(
+                    f"{ref} BETWEEN {self.literal(low)} AND {self.literal(high)}",
+                    f"{words} is between {self.spoken(low)} and {self.spoken(high)}",
+                    _join(evidence, "between includes both ends"), ("between",),
+                    f"Keep rows where {ref} is between {self.literal(low)} and "
+                    f"{self.literal(high)}.")
+            op = rng.choice(["=", ">", "<", ">=", "<="]) if numeric or roll < 0.6 else "="
+        elif roll < 0.2:
+            word = _like_word(value)
+            if word:
+                return _Condition(f"{ref} LIKE {self.literal('%' + word + '%')}",
+                                  f"{words} contains '{word}'", evidence, ("like",),
+                                  f"Keep rows where {ref} contains '{word}' (LIKE).")
+            op = "="
+        elif roll < 0.35 and len(values) >= 2:
+            picked = sorted(rng.sample(values, 2), key=str)
+            listed = ", ".join(self.literal(v) for v in picked)
+            return _Condition(f"{ref} IN ({listed})",
+                              f"{words} is {self.spoken(picked[0])} or {self.spoken(picked[1])}",
+                              evidence, ("in_list",), f"Keep rows where {ref} IN ({listed}).")
+        else:
+            op = "!=" if roll > 0.92 else "="
+        return _Condition(f"{ref} {op} {self.literal(value)}",
+                          f"{words} {_COMPARISONS[op]} {self.spoken(value)}", evidence, (),
+                          f"Keep rows where {ref} {op} {self.literal(value)}.")
+
+    async def conditions(self, plan: Plan, scope: _Scope, rng: random.Random
+                         ) -> list[_Condition] | None:
+        candidates = self.scope_columns(scope, "text", "number", "date")
+        if plan.conditions and not candidates:
+            return None
+        chosen: list[_Condition] = []
+        used: set[str] = set()
+        joined = [(c, a) for c, a in candidates if scope.edge and a == scope.joined_alias]
+        for attempt in range(plan.conditions * 4):
+            if len(chosen) == plan.conditions:
+                break
+            # the first filter of a join reads the joined table, so the join has a purpose
+            pool = joined if joined and not chosen and attempt < 3 else candidates
+            col, alias = rng.choice(pool)
+            if col.column in used and len(candidates) > plan.conditions:
+                continue
+            cond = await self.condition(col, alias, scope, rng)
+            if cond is not None:
+                chosen.append(cond)
+                used.add(col.column)
+        return chosen if len(chosen) == plan.conditions else None
+
+    async def subquery(self, kind: str, scope: _Scope, rng: random.Random
+                       ) -> _Condition | None:
+        base_words = self.entity(scope.base)
+        if kind == "scalar":
+            numbers = self.graph.columns(scope.base, "number")
+            if not numbers:
+                return None
+            col = rng.choice(numbers)
+            ref, words = self.col_sql(col, scope.alias), humanize(col.column)
+            op = rng.choice([">", "<"])
+            relation = "greater" if op == ">" else "less"
+            return _Condition(
+                f"{ref} {op} (SELECT AVG({self.q(col.column)}) FROM {self.q(scope.base)})",
+                f"{words} is {relation} than the average {words} of all {base_words}",
+                None, ("scalar_subquery",),
+                f"Compare {ref} with the average over the whole {scope.base} table, "
+                f"computed in a subquery.")
+        children = [e for e in self.graph.edges.get(scope.base, [])
+                    if not e.many_to_one and not e.self_join]
+        if not children:
+            return None
+        edge = rng.choice(children)
+        child_scope = _Scope(edge.target, "S")
+        inner = [c for c in self.graph.columns(edge.target, "text", "number", "date")]
+        if not inner:
+            return None
+        cond = await self.condition(rng.choice(inner), "S", child_scope, rng)
+        if cond is None:
+            return None
+        child = singular(self.table_words(edge.target))
+        negated = kind in ("not_in", "not_exists")
+        text = (f"have no {child} whose {cond.text}" if negated
+                else f"have at least one {child} whose {cond.text}")
+        if kind in ("in", "not_in") and len(edge.source_columns) == 1:
+            key = self.col_sql(_key(scope.base, edge.source_columns[0]), scope.alias)
+            fk = f"S.{self.q(edge.target_columns[0])}"
+            guard = f"{fk} IS NOT NULL AND " if negated else ""
+            sql = (f"{key} {'NOT IN' if negated else 'IN'} (SELECT {fk} FROM "
+                   f"{self.q(edge.target)} AS S WHERE {guard}{cond.sql})")
+            feature = "subquery_not_in" if negated else "subquery_in"
+        else:
+            if scope.alias is None:
+                return None
+            link = " AND ".join(f"S.{self.q(t)} = {scope.alias}.{self.q(s)}"
+                                for s, t in zip(edge.source_columns, edge.target_columns))
+            sql = (f"{'NOT ' if negated else ''}EXISTS (SELECT 1 FROM {self.q(edge.target)} "
+                   f"AS S WHERE {link} AND {cond.sql})")
+            feature = "exists"
+        return _Condition(sql, text, cond.evidence, (feature, "correlated")
+                          if feature == "exists" else (feature,),
+                          f"Look up the {edge.target} rows of each {singular(base_words)} "
+                          f"in a subquery ({'none' if negated else 'at least one'} must match: "
+                          f"{cond.sql}).")
+
+    async def select_part(self, plan: Plan, scope: _Scope, rng: random.Random
+                          ) -> tuple[list[str], str, list[str], set[str], str | None] | None:
+        """(SELECT items, their words, reasoning steps, features, GROUP BY) for ``plan``."""
+        kind = plan.select
+        entity = self.entity(scope.base)
+        label = self.graph.label_column(scope.base)
+        readable = self.scope_columns(scope, "text", "number", "date")
         if kind == "count":
-            return exp.Count(this=exp.Star())
-        if kind == "count_distinct":
-            i, c = self._pick(self._columns(source, lambda c: c.categorical), "no category")
-            return exp.Count(this=exp.Distinct(expressions=[self._col(source, i, c.name)]))
-        test = (lambda c: c.aggregatable) if kind in ("sum", "avg") else (lambda c: c.comparable)
-        i, c = self._pick(self._columns(source, test), f"nothing to {kind}")
-        node = {"sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max": exp.Max}[kind]
-        return node(this=self._col(source, i, c.name))
-
-    def case_item(self, source: Source, counted: bool) -> exp.Expression:
-        i, c = self._pick(self._columns(source, lambda c: c.comparable), "nothing to compare")
-        value = self._anchor(source.items[i][0]).get(c.name)
-        lit = literal(value) if value is not None else None
-        if lit is None:
-            raise Unbuildable("no stored value")
-        cond = exp.GTE(this=self._col(source, i, c.name), expression=lit)
-        if counted:
-            case = exp.Case(ifs=[exp.If(this=cond, true=exp.Literal.number(1))],
-                            default=exp.Literal.number(0))
-            return exp.Sum(this=case)
-        return exp.Case(ifs=[exp.If(this=cond, true=exp.Literal.string("high"))],
-                        default=exp.Literal.string("low"))
-
-    def condition(self, kind: str, source: Source, index: int | None = None) -> exp.Expression:
-        if kind in NESTED_CONDITIONS:
-            return self.nested_condition(kind, source)
-        tests = {
-            "eq": lambda c: c.role in ("text", "bool", "number", "date") and not c.is_key,
-            "cmp": lambda c: c.comparable, "between": lambda c: c.comparable,
-            "in_list": lambda c: c.role in ("text", "number") and not c.is_key,
-            "like": lambda c: c.role == "text" and not c.is_key,
-            "is_null": lambda c: c.nullable and c.role != "other",
-        }
-        options = self._columns(source, tests[kind])
-        if index is not None:
-            options = [o for o in options if o[0] == index]
-        i, c = self._pick(options, f"no column for {kind}")
-        col = self._col(source, i, c.name)
-        table_name = source.items[i][0]
-        anchor = self._anchor(table_name).get(c.name)
-        if kind == "is_null":
-            test = exp.Is(this=col, expression=exp.Null())
-            return test if anchor is None else exp.Not(this=test)
-        lit = literal(anchor) if anchor is not None else None
-        if lit is None:
-            raise Unbuildable("no stored value")
-        if kind == "eq":
-            return exp.EQ(this=col, expression=lit)
-        if kind == "like":
-            assert isinstance(anchor, str)
-            words = [w for w in anchor.replace("%", " ").replace("_", " ").split() if len(w) >= 3]
-            if not words:
-                raise Unbuildable("no word to match")
-            word = self.rng.choice(words)
-            pattern = self.rng.choice((f"%{word}%", f"{word}%")) if anchor.startswith(word) \
-                else f"%{word}%"
-            return exp.Like(this=col, expression=exp.Literal.string(pattern))
-        stored = [v for v in self.values.values(self.graph.db_id, table_name, c.name)
-                  if type(v) is type(anchor) and literal(v) is not None]
-        if kind == "in_list":
-            others = [v for v in stored if v != anchor]
-            chosen = [anchor, *self.rng.sample(others, min(len(others), self.rng.choice((1, 2))))]
-            if len(chosen) < 2:
-                raise Unbuildable("one value only")
-            return exp.In(this=col, expressions=[literal(v) for v in chosen])
-        below = [v for v in stored if _lt(v, anchor)]
-        above = [v for v in stored if _lt(anchor, v)]
-        if kind == "between":
-            lo = self.rng.choice(below) if below else anchor
-            hi = self.rng.choice(above) if above else anchor
-            return exp.Between(this=col, low=literal(lo), high=literal(hi))
-        op = self.rng.choice((">", "<", ">=", "<="))
-        if op == ">" and below:
-            return exp.GT(this=col, expression=literal(self.rng.choice(below)))
-        if op == "<" and above:
-            return exp.LT(this=col, expression=literal(self.rng.choice(above)))
-        node = exp.GTE if op in (">", ">=") else exp.LTE
-        return node(this=col, expression=lit)
-
-    def nested_condition(self, kind: str, source: Source) -> exp.Expression:
-        if kind in ("scalar", "correlated"):
-            i, c = self._pick(self._columns(source, lambda c: c.aggregatable), "no number")
-            table_name = source.items[i][0]
-            inner_alias = self._alias() if kind == "correlated" else None
-            inner = exp.select(exp.Avg(this=column(c.name, inner_alias, self.dialect))).from_(
-                table(table_name, inner_alias, self.dialect))
-            if kind == "correlated":
-                key = set(self.graph.primary_keys.get(table_name, []))
-                groups = [g for g in self.graph.columns[table_name]
-                          if g.categorical or (g.is_key and g.name not in key)]
-                g = self._pick(groups, "nothing to correlate on")
-                inner = inner.where(exp.EQ(this=column(g.name, inner_alias, self.dialect),
-                                           expression=self._col(source, i, g.name)))
-            node = self.rng.choice((exp.GT, exp.LT))
-            return node(this=self._col(source, i, c.name), expression=exp.Subquery(this=inner))
-        links = [(i, e) for i, (t, _) in enumerate(source.items) for e in self.graph.edges_of(t)
-                 if len(e.pairs) == 1]
-        if kind == "exists":
-            i, edge = self._pick(links, "no foreign key to test")
-            mine, theirs = edge.pairs[0]
-            inner_alias = self._alias()
-            inner = exp.select(exp.Literal.number(1)).from_(
-                table(edge.other, inner_alias, self.dialect)).where(
-                exp.EQ(this=column(theirs, inner_alias, self.dialect),
-                       expression=self._col(source, i, mine)))
-            inner = self._inner_filter(inner, edge.other, inner_alias)
-            test = exp.Exists(this=inner)
-            return exp.Not(this=test) if self.rng.random() < 0.3 else test
-        if links:
-            i, edge = self.rng.choice(links)
-            mine, theirs = edge.pairs[0]
-            other = edge.other
-        else:  # no foreign key: the same table's own column, filtered differently
-            i, c = self._pick(self._columns(source, lambda c: c.role in ("text", "number")),
-                              "nothing to nest")
-            mine = theirs = c.name
-            other = source.items[i][0]
-        inner = exp.select(column(theirs, None, self.dialect)).from_(
-            table(other, None, self.dialect))
-        inner = self._inner_filter(inner, other, None)
-        theirs_info = self.graph.column(other, theirs)
-        if kind == "sub_not_in" and (theirs_info is None or theirs_info.nullable):
-            # NOT IN over a NULL is never true: leave NULLs out of the subquery
-            inner = inner.where(exp.Not(this=exp.Is(this=column(theirs, None, self.dialect),
-                                                    expression=exp.Null())))
-        test = exp.In(this=self._col(source, i, mine), query=exp.Subquery(this=inner))
-        return exp.Not(this=test) if kind == "sub_not_in" else test
-
-    def _inner_filter(self, inner: exp.Select, table_name: str, alias: str | None) -> exp.Select:
-        sub = Source([(table_name, alias)], [])
-        saved, self.anchors = self.anchors, {}
-        try:
-            return inner.where(self.condition(self.rng.choice(("eq", "cmp", "in_list")), sub))
-        except Unbuildable:
-            return inner
-        finally:
-            self.anchors = saved
-
-    # ------------------------------------------------------------------ whole queries
-
-    def build(self, recipe: Recipe) -> exp.Expression:
-        if recipe.set_operation:
-            return self._set_operation(recipe)
-        nested = any(k in ("exists", "correlated") for k in recipe.conditions)
-        source = self.source(recipe.tables, aliased=nested)
-        return self._select(recipe, source)
-
-    def _select(self, recipe: Recipe, source: Source) -> exp.Select:
-        items: list[exp.Expression] = []
-        group_keys: list[exp.Expression] = []
-        if recipe.group:
-            i, c = self._pick(self._columns(source, lambda c: c.categorical), "no category")
-            key = self._col(source, i, c.name)
-            group_keys.append(key)
-            items.append(key.copy())
-        else:
-            for _ in range(recipe.columns):
-                i, c = self.shown_column(source)
-                node = self._col(source, i, c.name)
-                if all(node != e for e in items):
-                    items.append(node)
-        aggregates = [self.aggregate(source) for _ in range(recipe.aggregates)]
-        if recipe.case:
-            if recipe.columns == 0 or recipe.group:
-                aggregates.append(self.case_item(source, counted=True))
+            return ["COUNT(*)"], f"the number of {entity}", ["Count the rows."], \
+                {"aggregate"}, None
+        if kind == "aggregate":
+            numbers = self.scope_columns(scope, "number")
+            if not numbers:
+                return None
+            col, alias = rng.choice(numbers)
+            fn = rng.choice(list(_AGGREGATES))
+            return ([f"{fn}({self.col_sql(col, alias)})"],
+                    f"the {_AGGREGATES[fn]} {self.words(col, alias, scope)}",
+                    [f"Compute {fn} of {self.col_sql(col, alias)}."], {"aggregate"}, None)
+        if kind in ("column", "distinct"):
+            pool = [(label, scope.alias)] if label and kind == "column" and rng.random() < 0.5 \
+                else readable
+            if not pool:
+                return None
+            col, alias = rng.choice(pool)
+            ref, words = self.col_sql(col, alias), self.words(col, alias, scope)
+            if kind == "distinct":
+                return [f"DISTINCT {ref}"], f"the different {words} values", \
+                    [f"Return each distinct {ref} once."], {"distinct"}, None
+            return [ref], f"the {words}", [f"Return {ref}."], set(), None
+        if kind == "columns":
+            if len(readable) < 2:
+                return None
+            picked = rng.sample(readable, 2)
+            refs = [self.col_sql(c, a) for c, a in picked]
+            words = " and the ".join(self.words(c, a, scope) for c, a in picked)
+            return refs, f"the {words}", [f"Return {', '.join(refs)}."], set(), None
+        if kind == "group":
+            keys = [(c, a) for c, a in self.scope_columns(scope, "text")]
+            if not keys:
+                return None
+            col, alias = rng.choice(keys)
+            ref, words = self.col_sql(col, alias), self.words(col, alias, scope)
+            numbers = self.scope_columns(scope, "number")
+            if numbers and rng.random() < 0.4:
+                ncol, nalias = rng.choice(numbers)
+                fn = rng.choice(list(_AGGREGATES))
+                measure = f"{fn}({self.col_sql(ncol, nalias)})"
+                measure_words = f"the {_AGGREGATES[fn]} {self.words(ncol, nalias, scope)}"
             else:
-                items.append(self.case_item(source, counted=False))
-        if aggregates and not recipe.group:
-            items = []  # aggregates without GROUP BY stand alone
-        items += aggregates
-        if not items:
-            raise Unbuildable("nothing selected")
-        select = self.from_(source, exp.select(*items))
-        if recipe.distinct and not aggregates:
-            select = select.distinct()
-        anchor_index = self.rng.randrange(len(source.items))
-        conditions = [self.condition(k, source, None if k in NESTED_CONDITIONS else anchor_index)
-                      for k in recipe.conditions]
-        if conditions:
-            joined = exp.or_(*conditions) if recipe.use_or else exp.and_(*conditions)
-            select = select.where(joined)
-        if group_keys:
-            select = select.group_by(*group_keys)
-            if recipe.having:
-                threshold = self.rng.choice((1, 2, 3))
-                select = select.having(exp.GT(this=exp.Count(this=exp.Star()),
-                                              expression=exp.Literal.number(threshold)))
-        if recipe.order:
-            select = self._order(select, source, recipe, items, aggregates)
-        if recipe.limit:
-            if not select.args.get("order"):
-                select = self._order(select, source, recipe, items, aggregates)
-            select = select.limit(self.rng.choice((1, 3, 5, 10)))
-        return select
+                measure, measure_words = "COUNT(*)", f"the number of {entity}"
+            return ([ref, measure], f"each {words} and {measure_words}",
+                    [f"Group the rows by {ref}.", f"For each group compute {measure}."],
+                    {"group_by", "aggregate"}, ref)
+        if kind == "case":
+            numbers = self.scope_columns(scope, "number")
+            if not numbers or label is None:
+                return None
+            ncol, nalias = rng.choice(numbers)
+            values = await self.values.values(self.db_id, ncol)
+            if not values:
+                return None
+            threshold = values[(len(values) - 1) // 2]
+            nref, nwords = self.col_sql(ncol, nalias), self.words(ncol, nalias, scope)
+            case = (f"CASE WHEN {nref} > {self.literal(threshold)} THEN 'yes' ELSE 'no' END")
+            words = (f"the {self.words(label, scope.alias, scope)} and whether the {nwords} "
+                     f"is above {self.spoken(threshold)}")
+            step = f"Return the label and {case}."
+            return [self.col_sql(label, scope.alias), case], words, [step], {"case"}, None
+        return None
 
-    def _order(self, select: exp.Select, source: Source, recipe: Recipe,
-               items: list[exp.Expression], aggregates: list[exp.Expression]) -> exp.Select:
-        if recipe.group and aggregates:
-            key = aggregates[0].copy()
-        elif aggregates:
-            return select  # one row: nothing to order
-        elif recipe.distinct:
-            key = items[0].copy()
+    async def build(self, plan: Plan, rng: random.Random) -> Built | None:
+        """The filled plan, or None when this database has nothing that fits it."""
+        if plan.set_operation:
+            return await self.build_set_operation(plan, rng)
+        scope = self.scope_for(plan, rng)
+        if scope is None:
+            return None
+        select = await self.select_part(plan, scope, rng)
+        if select is None:
+            return None
+        items, select_words, select_steps, features, group = select
+        features |= scope.features
+        evidence: list[str] = []
+        if "case" in features:
+            evidence.append("'yes' means above the threshold, 'no' means not above it "
+                            "(including a missing value)")
+        conds = await self.conditions(plan, scope, rng)
+        if conds is None:
+            return None
+        if plan.subquery:
+            sub = await self.subquery(plan.subquery, scope, rng)
+            if sub is None:
+                return None
+            conds.append(sub)
+        connector = plan.connector if len(conds) > 1 and not plan.subquery else "AND"
+        if connector == "OR":
+            features.add("or")
+        for cond in conds:
+            features.update(cond.features)
+            if cond.evidence:
+                evidence.append(cond.evidence)
+        sql = f"SELECT {', '.join(items)} FROM {self.from_sql(scope)}"
+        steps = [f"The rows come from table {scope.base}."]
+        if scope.edge is not None:
+            steps.append(self.join_step(scope))
+        if conds:
+            sql += " WHERE " + f" {connector} ".join(c.sql for c in conds)
+            steps += [c.step for c in conds]
+            if len(conds) > 1:
+                steps.append(f"Combine the conditions with {connector}.")
+        where_words = _where_words(conds, connector)
+        having_words = order_words = ""
+        if group:
+            sql += f" GROUP BY {group}"
+            steps += select_steps
+            if plan.having:
+                count = rng.choice([1, 2, 3])
+                sql += f" HAVING COUNT(*) > {count}"
+                having_words = f", only for groups with more than {count} {self.entity(scope.base)}"
+                steps.append(f"Keep groups with HAVING COUNT(*) > {count}.")
+                features.add("having")
         else:
-            options = self._columns(source, lambda c: c.comparable or c.categorical)
-            i, c = self._pick(options, "nothing to order by")
-            key = self._col(source, i, c.name)
-        desc = self.rng.random() < 0.6
-        # the engine's own NULL placement, so sqlglot writes no NULLS FIRST / LAST clause
-        nulls_first = desc if self.dialect == "postgres" else not desc
-        return select.order_by(exp.Ordered(this=key, desc=desc, nulls_first=nulls_first))
+            steps += select_steps
+        limit_words = ""
+        if plan.order:
+            key, key_words = self.order_key(items, scope, group, rng)
+            if key is None:
+                return None
+            sql += f" ORDER BY {key} {plan.order}"
+            direction = "highest" if plan.order == "DESC" else "lowest"
+            features.add("order_by")
+            if plan.limit:
+                sql += f" LIMIT {plan.limit}"
+                features.add("limit")
+                limit_words = (f", keeping only the {'first' if plan.limit > 1 else 'one'}"
+                               f"{' ' + str(plan.limit) if plan.limit > 1 else ''} with the "
+                               f"{direction} {key_words}")
+                steps.append(f"Sort by {key} {plan.order} and keep {plan.limit} row(s).")
+            else:
+                order_words = f", sorted by {key_words} from {direction} to " \
+                              f"{'lowest' if direction == 'highest' else 'highest'}"
+                steps.append(f"Sort by {key} {plan.order}.")
+        if scope.edge is not None and f"{scope.joined_alias}." not in sql.split(" FROM ")[0] \
+                + " ".join(c.sql for c in conds):
+            return None  # a join the question cannot name: its table would go unmentioned
+        entity = self.entity(scope.base)
+        if plan.select == "count" and not group:
+            question = f"How many {entity} are there{where_words}{limit_words}?"
+        elif group:
+            key_words, _, measure_words = select_words.removeprefix("each ").partition(" and ")
+            question = (f"For each {key_words} of the {entity}{where_words}, what is "
+                        f"{measure_words}{having_words}{order_words}{limit_words}?")
+        else:
+            question = (f"What {'are' if _plural_words(select_words) else 'is'} {select_words} "
+                        f"of the {entity}{where_words}{having_words}{order_words}{limit_words}?")
+        return _built(sql, question, evidence, steps, features)
 
-    def _set_operation(self, recipe: Recipe) -> exp.Expression:
-        source = self.source(recipe.tables, aliased=False)
-        i, c = self.shown_column(source)
-        shown = self._col(source, i, c.name)
-        first = self.from_(source, exp.select(shown))
-        index = i
-        left = first.where(self.condition(recipe.conditions[0], source, index)) \
-            if recipe.conditions else first
-        self.anchors = {}  # the other side filters on another stored row
-        kind = self.rng.choice(("eq", "cmp", "in_list", "between"))
-        right = self.from_(source, exp.select(shown.copy())).where(
-            self.condition(kind, source, index))
-        node = self.rng.choice(SET_OPERATIONS)
-        return node(this=left, expression=right, distinct=True)
+    def order_key(self, items: list[str], scope: _Scope, group: str | None,
+                  rng: random.Random) -> tuple[str | None, str]:
+        if group:
+            measure = items[-1]
+            return measure, (f"number of {self.entity(scope.base)}" if measure == "COUNT(*)"
+                             else "value")
+        numbers = self.scope_columns(scope, "number", "date")
+        if not numbers or items[0].startswith(("COUNT(", "MAX(", "MIN(", "AVG(", "SUM(")):
+            return None, ""
+        col, alias = rng.choice(numbers)
+        return self.col_sql(col, alias), self.words(col, alias, scope)
+
+    async def build_set_operation(self, plan: Plan, rng: random.Random) -> Built | None:
+        scope = self.scope_for(Plan(), rng)
+        if scope is None:
+            return None
+        readable = self.scope_columns(scope, "text", "number")
+        if not readable:
+            return None
+        col, _ = rng.choice(readable)
+        ref, words = self.col_sql(col, None), humanize(col.column)
+        first = await self.conditions(Plan(conditions=1), scope, rng)
+        second = await self.conditions(Plan(conditions=1), scope, rng)
+        if not first or not second or first[0].sql == second[0].sql:
+            return None
+        entity = self.entity(scope.base)
+        op = plan.set_operation or "UNION"
+        part = f"SELECT {ref} FROM {self.q(scope.base)} WHERE "
+        sql = f"{part}{first[0].sql} {op} {part}{second[0].sql}"
+        a, b = first[0].text, second[0].text
+        if op == "UNION":
+            question = (f"Which {words} values belong to {entity} whose {a}, or to "
+                        f"{entity} whose {b}?")
+        elif op == "INTERSECT":
+            question = (f"Which {words} values belong both to some {singular(entity)} whose "
+                        f"{a} and to some {singular(entity)} whose {b}?")
+        else:
+            question = (f"Which {words} values belong to {entity} whose {a} but to no "
+                        f"{singular(entity)} whose {b}?")
+        evidence = [e for e in (first[0].evidence, second[0].evidence) if e]
+        evidence.append("each value is listed once")
+        steps = [f"The rows come from table {scope.base}.",
+                 f"First set: {ref} where {first[0].sql}.",
+                 f"Second set: {ref} where {second[0].sql}.",
+                 f"Combine the two sets with {op}."]
+        features = {"set_operation", *first[0].features, *second[0].features}
+        return _built(sql, question, evidence, steps, features)
 
 
-def _lt(a: object, b: object) -> bool:
-    try:
-        return bool(a < b)  # type: ignore[operator]
-    except TypeError:
-        return False
+def _built(sql: str, question: str, evidence: list[str], steps: list[str],
+           features: set[str]) -> Built:
+    seen: list[str] = []
+    for item in evidence:
+        if item not in seen:
+            seen.append(item)
+    numbered = "\n".join(f"{i}. {step}" for i, step in enumerate(steps, 1))
+    reasoning = f"{numbered}\n\nThe final query:\n```sql\n{sql}\n```"
+    return Built(sql, question, "; ".join(seen), reasoning, tuple(sorted(features)))
 
+
+def _where_words(conds: list[_Condition], connector: str) -> str:
+    if not conds:
+        return ""
+    joined = f" {connector.lower()} ".join(
+        c.text if c.text.startswith("have ") else f"whose {c.text}" for c in conds)
+    lead = " that " if conds[0].text.startswith("have ") else " "
+    return f"{lead}{joined}"
+
+
+def _plural_words(words: str) -> bool:
+    """A list of rows reads "what are"; one aggregate value reads "what is"."""
+    return not words.startswith(tuple(f"the {w} " for w in _AGGREGATES.values()))
+
+
+def _explained(col: ColumnRef, words: str) -> str | None:
+    """Evidence from the schema's own comment on a coded column (flags, units, formats)."""
+    comment = (col.comment or "").strip()
+    if not comment or len(comment) > 120:
+        return None
+    return f"{words} means {comment}"
+
+
+def _join(*parts: str | None) -> str | None:
+    kept = [p for p in parts if p]
+    return "; ".join(kept) if kept else None
+
+
+def _like_word(value: Any) -> str | None:
+    words = [w for w in str(value).replace(",", " ").split() if len(w) >= 3 and w.isalnum()]
+    return words[0] if words else None
+
+
+def _key(table: str, column: str) -> ColumnRef:
+    return ColumnRef(table, column, "", "key")

@@ -1,138 +1,174 @@
-"""Sample SQL of a wanted hardness from one database: build, measure, execute, keep.
+"""Sampling SQL of a wanted Spider hardness from one database, deterministically.
 
-Each candidate is built by ``QueryBuilder``, rendered in the database's dialect, labelled with
-Spider's hardness (``sqlsynth.sql.hardness``, the function ``SQLComponentClassifier`` uses) and
-kept only at the wanted level; then it runs through the database manager (guard and sandboxed
-execution). A candidate whose result has rows is taken at once; one that runs but returns
-nothing (or only NULLs, or too many rows) is kept only as the last resort, because the
-pipeline's ``SQLExecutionFilter`` drops such results downstream.
+Plans are drawn with level-specific odds (subqueries and set operations for hard and extra,
+single-table lookups for easy), filled from the database (``QueryBuilder``), rendered by
+sqlglot in the database's dialect, graded by the same Spider hardness function the
+``SQLComponentClassifier`` uses, and executed through the guarded ``DatabaseManager``. A
+candidate is kept only when its level is the wanted one and it returns rows; after
+``MAX_ATTEMPTS`` the closest executable candidate is kept with its true level, so a database
+too small for "extra" still yields rows and says what they are.
 """
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sqlsynth.db.protocol import Database
-from sqlsynth.db.result import ExecResult
-from sqlsynth.sampling.builder import QueryBuilder, Unbuildable, draw_recipe
-from sqlsynth.sampling.features import features_of
-from sqlsynth.sampling.graph import SchemaGraph, build_graph
-from sqlsynth.sampling.mix import level_plan
-from sqlsynth.sampling.render import render
+import sqlglot
+
+from sqlsynth.sampling.builder import SET_OPERATIONS, Built, Plan, QueryBuilder
+from sqlsynth.sampling.graph import SchemaGraph
 from sqlsynth.sampling.values import StoredValues
-from sqlsynth.sql import SQLParseError, sql_meaning_key
-from sqlsynth.sql.hardness import spider_hardness
+from sqlsynth.sql.hardness import HARDNESS_LEVELS, spider_hardness
 
-#: candidates built per query before giving up on its level (building one costs ~1 ms)
-MAX_BUILDS = 120
-#: candidates executed per query before settling for a result without rows
-MAX_EXECUTIONS = 6
+if TYPE_CHECKING:
+    from sqlsynth.db.protocol import Database
+
+#: candidates tried for one slot before settling for the closest level
+MAX_ATTEMPTS = 60
 
 
 @dataclass(frozen=True)
 class SampledQuery:
-    """One sampled statement: it passed the guard and executed on its database."""
+    """A sampled statement that passed the guard and returned rows, with its canonical texts."""
 
     sql: str
     hardness: str
     features: tuple[str, ...]
+    question: str = ""
+    evidence: str = ""
+    reasoning: str = ""
 
 
-def _useful(result: ExecResult) -> bool:
-    return bool(result.rows) and not result.truncated and any(
-        v is not None for row in result.rows for v in row)
+def level_schedule(num: int, mix: Mapping[str, float] | None = None) -> list[str]:
+    """``num`` levels in the proportions of ``mix`` (even by default), interleaved.
+
+    Largest-remainder apportionment, then round-robin order, so any prefix of a run is as
+    close to the mix as it can be and the mix is met exactly over the whole run.
+    """
+    weights = {level: float((mix or {}).get(level, 0 if mix else 1)) for level in HARDNESS_LEVELS}
+    unknown = sorted(set(mix or {}) - set(HARDNESS_LEVELS))
+    if unknown or any(w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
+        raise ValueError(f"hardness_mix needs non-negative weights over {HARDNESS_LEVELS}, "
+                         f"got {dict(mix or {})}")
+    total = sum(weights.values())
+    exact = {level: num * w / total for level, w in weights.items()}
+    counts = {level: int(v) for level, v in exact.items()}
+    for level in sorted(exact, key=lambda lv: exact[lv] - counts[lv], reverse=True):
+        if sum(counts.values()) >= num:
+            break
+        counts[level] += 1
+    schedule: list[str] = []
+    while len(schedule) < num:
+        for level in HARDNESS_LEVELS:
+            if counts[level]:
+                schedule.append(level)
+                counts[level] -= 1
+    return schedule
 
 
-class QuerySampler:
-    """Samples queries from the databases of one manager; schema graphs and stored values
-    are read once per database and shared by every query."""
+def draw_plan(level: str, rng: random.Random) -> Plan:
+    """A plan likely (not certain: the grader decides) to land on ``level``."""
+    if level == "easy":
+        return Plan(select=rng.choice(["column", "count", "aggregate", "distinct"]),
+                    conditions=rng.choice([0, 1, 1]))
+    if level == "medium":
+        shape = rng.choice(["join", "group", "columns", "limit", "case"])
+        return Plan(select=rng.choice(["column", "count", "aggregate"]) if shape == "join"
+                    else "group" if shape == "group" else "case" if shape == "case"
+                    else "columns" if shape == "columns" else "column",
+                    join=shape == "join", conditions=1 if shape in ("join", "columns") else 0,
+                    order="DESC" if shape == "limit" else None,
+                    limit=rng.choice([1, 3, 5]) if shape == "limit" else None)
+    if level == "hard":
+        shape = rng.choice(["subquery", "subquery", "set", "join_order"])
+        if shape == "set":
+            return Plan(set_operation=rng.choice(SET_OPERATIONS))
+        if shape == "subquery":
+            return Plan(select=rng.choice(["column", "count"]),
+                        subquery=rng.choice(["scalar", "in", "not_in", "exists", "not_exists"]))
+        return Plan(select="column", join=True, conditions=1,
+                    order=rng.choice(["ASC", "DESC"]), limit=rng.choice([1, 3, 5]))
+    shape = rng.choice(["subquery_join", "group_having", "many", "set_group"])
+    if shape == "subquery_join":
+        return Plan(select=rng.choice(["column", "columns"]), join=True, conditions=1,
+                    subquery=rng.choice(["scalar", "in", "exists", "not_exists"]))
+    if shape == "group_having":
+        return Plan(select="group", join=rng.random() < 0.5, conditions=1, having=True,
+                    order="DESC", limit=rng.choice([1, 3]))
+    if shape == "many":
+        return Plan(select="columns", join=True, conditions=2,
+                    connector=rng.choice(["AND", "OR"]), order="DESC", limit=5)
+    return Plan(select="columns", conditions=2, subquery="scalar")
 
-    def __init__(self, database_manager: Database, *, max_builds: int = MAX_BUILDS,
-                 max_executions: int = MAX_EXECUTIONS) -> None:
+
+class DatabaseSampler:
+    """Samples queries from one database; keeps its graph and stored values between calls."""
+
+    def __init__(self, database_manager: Database, db_id: str) -> None:
         self.database_manager = database_manager
+        self.db_id = db_id
+        self.dialect = getattr(database_manager, "dialect", "sqlite")
+        schema = database_manager.get_schema(db_id)
+        self.graph = SchemaGraph.from_schema(schema)
         self.values = StoredValues(database_manager)
-        self.max_builds = max_builds
-        self.max_executions = max_executions
-        self._graphs: dict[str, SchemaGraph] = {}
+        self.builder = QueryBuilder(self.graph, self.values, db_id, self.dialect)
 
-    @property
-    def dialect(self) -> str:
-        return getattr(self.database_manager, "dialect", "sqlite")
+    def render(self, built: Built) -> Built | None:
+        """The statement as sqlglot writes it in this dialect (None when it cannot)."""
+        try:
+            rendered = sqlglot.parse_one(built.sql, read=self.dialect).sql(dialect=self.dialect)
+        except sqlglot.errors.SqlglotError:
+            return None
+        return Built(rendered, built.question, built.evidence,
+                     built.reasoning.replace(built.sql, rendered), built.features)
 
-    async def graph(self, db_id: str) -> SchemaGraph:
-        if db_id not in self._graphs:
-            schema = await asyncio.to_thread(self.database_manager.get_schema, db_id)
-            self._graphs[db_id] = build_graph(schema)
-        graph = self._graphs[db_id]
-        await self.values.load(graph)
-        return graph
-
-    async def sample_one(self, db_id: str, level: str, rng: random.Random,
-                         avoid: frozenset[str] | set[str] = frozenset()) -> SampledQuery | None:
-        """A query of ``level`` that executed, or None when ``max_builds`` candidates gave
-        none; ``avoid``: meaning keys (``sql_meaning_key``) not to return again."""
-        graph = await self.graph(db_id)
-        dialect = self.dialect
+    async def sample(self, level: str, rng: random.Random) -> SampledQuery | None:
+        """One executable query of ``level``, else the closest executable one, else None."""
         fallback: SampledQuery | None = None
-        tried: set[str] = set()
-        executions = 0
-        for _ in range(self.max_builds):
-            builder = QueryBuilder(graph, self.values, dialect, rng)
-            try:
-                tree = builder.build(draw_recipe(level, rng))
-            except Unbuildable:
+        for _ in range(MAX_ATTEMPTS):
+            built = await self.builder.build(draw_plan(level, rng), rng)
+            built = self.render(built) if built is not None else None
+            if built is None:
                 continue
-            sql = render(tree, dialect)
-            if sql in tried:
+            graded = _graded(built.sql, self.dialect)
+            if graded is None:
                 continue
-            tried.add(sql)
-            try:
-                if spider_hardness(sql, dialect) != level:
-                    continue
-            except SQLParseError:
+            if graded != level and fallback is not None:
                 continue
-            if avoid and sql_meaning_key(sql, dialect) in avoid:
+            result = await self.database_manager.aexecute(self.db_id, built.sql)
+            if not result.ok or not result.rows or result.truncated or all(
+                    v is None for row in result.rows for v in row):
                 continue
-            result = await self.database_manager.aexecute(db_id, sql)
-            executions += 1
-            if result.ok:
-                query = SampledQuery(sql, level, features_of(tree))
-                if _useful(result):
-                    return query
-                fallback = fallback or query
-            if executions >= self.max_executions:
-                break
+            query = SampledQuery(built.sql, graded, built.features, built.question,
+                                 built.evidence, built.reasoning)
+            if graded == level:
+                return query
+            fallback = fallback or query
         return fallback
 
 
-def _rng(*parts: object) -> random.Random:
-    digest = hashlib.sha256("|".join(map(str, parts)).encode()).digest()
-    return random.Random(int.from_bytes(digest[:8], "big"))
+def _graded(sql: str, dialect: str) -> str | None:
+    """Spider's level, or None for SQL outside Spider's grammar (it gets no label)."""
+    try:
+        return spider_hardness(sql, dialect)
+    except Exception:  # noqa: BLE001 - the grader's parser rejects what it cannot count
+        return None
 
 
-async def asample_queries(database_manager: Database, db_id: str, *, num: int, seed: int = 42,
-                          hardness_mix: Mapping[str, float] | None = None,
-                          sampler: QuerySampler | None = None) -> list[SampledQuery]:
-    """``num`` distinct queries (by meaning) over ``db_id`` whose levels follow
-    ``hardness_mix``; fewer when the database cannot give that many of a level."""
-    sampler = sampler or QuerySampler(database_manager)
-    plan = level_plan(num, hardness_mix, _rng("levels", seed, db_id))
+async def sample_queries(database_manager: Database, db_id: str, *, num: int, seed: int = 42,
+                         hardness_mix: Mapping[str, float] | None = None
+                         ) -> list[SampledQuery]:
+    """``num`` sampled queries of one database in the requested hardness mix (distinct SQL)."""
+    sampler = DatabaseSampler(database_manager, db_id)
+    found: list[SampledQuery] = []
     seen: set[str] = set()
-    out: list[SampledQuery] = []
-    for index, level in enumerate(plan):
-        query = await sampler.sample_one(db_id, level, _rng("query", seed, db_id, index), seen)
-        if query is not None:
-            seen.add(sql_meaning_key(query.sql, sampler.dialect))
-            out.append(query)
-    return out
-
-
-def sample_queries(database_manager: Database, db_id: str, *, num: int, seed: int = 42,
-                   hardness_mix: Mapping[str, float] | None = None) -> list[SampledQuery]:
-    """``asample_queries`` for callers without an event loop (examples, bench, refine)."""
-    return asyncio.run(asample_queries(database_manager, db_id, num=num, seed=seed,
-                                       hardness_mix=hardness_mix))
+    for slot, level in enumerate(level_schedule(num, hardness_mix)):
+        rng = random.Random(f"{seed}:{db_id}:{slot}")
+        query = await sampler.sample(level, rng)
+        if query is not None and query.sql not in seen:
+            seen.add(query.sql)
+            found.append(query)
+    return found

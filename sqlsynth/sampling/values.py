@@ -1,77 +1,98 @@
-"""Values the database stores, read once per table through the guarded executor.
+"""Values the database really stores, fetched through the guarded executor and cached.
 
-Filters built from stored values make queries whose results are rarely empty; values taken
-from one row of a table satisfy any conjunction of equalities on that table. Rows are read in
-primary-key order where there is one, so a run and its rerun see the same values.
+Filters written from stored values select rows, so sampled SQL rarely comes back empty. The
+probes are ordinary read-only SELECTs sent through the ``DatabaseManager`` (guard, sandbox,
+deadline, row cap) like any other statement; a column whose probe fails offers no values.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Sequence
+import datetime as _dt
+import math
+import re
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
-from sqlglot import exp
+from sqlsynth.db.schema import quote_ident
 
-from sqlsynth.db.protocol import Database
-from sqlsynth.sampling.graph import SchemaGraph
-from sqlsynth.sampling.render import column, render, table
+if TYPE_CHECKING:
+    from sqlsynth.db.protocol import Database
+    from sqlsynth.sampling.graph import ColumnRef
 
-ROWS_PER_TABLE = 64
+#: distinct values kept per column: enough variety, bounded memory and probe time
+VALUES_PER_COLUMN = 40
+#: stored text longer than this makes a poor literal in a question
+MAX_VALUE_CHARS = 60
 
 
 class StoredValues:
-    """Sampled rows per (database, table), fetched on first use and kept for the run."""
+    """Distinct non-null values (sorted, so every engine and run sees the same list) and
+    whether a column holds NULLs, per (database, table, column)."""
 
-    def __init__(self, database_manager: Database, rows_per_table: int = ROWS_PER_TABLE) -> None:
+    def __init__(self, database_manager: Database, *, timeout: float | None = None) -> None:
         self.database_manager = database_manager
-        self.rows_per_table = rows_per_table
-        self._rows: dict[tuple[str, str], list[dict[str, object]]] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        self.timeout = timeout
+        self._values: dict[tuple[str, str, str], list[Any]] = {}
+        self._nulls: dict[tuple[str, str, str], bool] = {}
+        self._counts: dict[tuple[str, str], int] = {}
 
-    def sample_sql(self, graph: SchemaGraph, table_name: str, primary_key: Sequence[str]) -> str:
-        dialect = self.database_manager.dialect
-        names = [c.name for c in graph.columns[table_name]]
-        query = exp.select(*(column(n, None, dialect) for n in names)).from_(
-            table(table_name, None, dialect))
-        if primary_key:
-            query = query.order_by(*(column(k, None, dialect) for k in primary_key))
-        return render(query.limit(self.rows_per_table), dialect)
+    @property
+    def dialect(self) -> str:
+        return getattr(self.database_manager, "dialect", "sqlite")
 
-    async def load(self, graph: SchemaGraph) -> None:
-        """Read every table's sample rows (once per database, however many callers wait)."""
-        lock = self._locks.setdefault(graph.db_id, asyncio.Lock())
-        async with lock:
-            todo = [t for t in graph.tables if (graph.db_id, t) not in self._rows]
-            if not todo:
-                return
-            sqls = [self.sample_sql(graph, t, graph.primary_keys.get(t, [])) for t in todo]
-            results = await asyncio.gather(
-                *(self.database_manager.aexecute(graph.db_id, sql) for sql in sqls))
-            for name, res in zip(todo, results):
-                # keyed by the schema's column names (drivers may report other spellings)
-                names = [c.name for c in graph.columns[name]]
-                self._rows[(graph.db_id, name)] = (
-                    [dict(zip(names, r)) for r in res.rows] if res.ok else [])
+    def _ident(self, name: str) -> str:
+        return quote_ident(name, self.dialect, always=True)
 
-    def rows(self, db_id: str, table_name: str) -> list[dict[str, object]]:
-        return self._rows.get((db_id, table_name), [])
+    async def _rows(self, db_id: str, sql: str) -> list[tuple] | None:
+        result = await self.database_manager.aexecute(db_id, sql, timeout=self.timeout,
+                                                      max_rows=VALUES_PER_COLUMN)
+        return list(result.rows) if result.ok else None
 
-    def values(self, db_id: str, table_name: str, column_name: str) -> list[object]:
-        """Distinct non-NULL stored values of one column, in first-seen order."""
-        seen: dict[object, None] = {}
-        for row in self.rows(db_id, table_name):
-            value = row.get(column_name)
-            if value is not None and _hashable(value):
-                seen.setdefault(value, None)
-        return list(seen)
+    async def values(self, db_id: str, col: ColumnRef) -> list[Any]:
+        key = (db_id, col.table, col.column)
+        if key not in self._values:
+            c, t = self._ident(col.column), self._ident(col.table)
+            rows = await self._rows(db_id, f"SELECT DISTINCT {c} FROM {t} WHERE {c} IS NOT NULL "
+                                           f"ORDER BY {c} LIMIT {VALUES_PER_COLUMN}")
+            plain = (_plain(r[0]) for r in rows or ())
+            self._values[key] = [v for v in plain if _usable(v)]
+        return self._values[key]
 
-    def has_nulls(self, db_id: str, table_name: str, column_name: str) -> bool:
-        return any(row.get(column_name) is None for row in self.rows(db_id, table_name))
+    async def has_nulls(self, db_id: str, col: ColumnRef) -> bool:
+        key = (db_id, col.table, col.column)
+        if key not in self._nulls:
+            c, t = self._ident(col.column), self._ident(col.table)
+            rows = await self._rows(db_id, f"SELECT 1 FROM {t} WHERE {c} IS NULL LIMIT 1")
+            self._nulls[key] = bool(rows)
+        return self._nulls[key]
+
+    async def row_count(self, db_id: str, table: str) -> int:
+        key = (db_id, table)
+        if key not in self._counts:
+            rows = await self._rows(db_id, f"SELECT COUNT(*) FROM {self._ident(table)}")
+            self._counts[key] = int(rows[0][0]) if rows and rows[0][0] is not None else 0
+        return self._counts[key]
 
 
-def _hashable(value: object) -> bool:
-    try:
-        hash(value)
-    except TypeError:
+_AWKWARD_TEXT = re.compile(r"[\n\r\t{}\[\]<>$`\"\\]|_{2,}|\.\.\.|\?\?|%")
+
+
+def _plain(value: Any) -> Any:
+    """Driver types as plain literals: PostgreSQL ``numeric`` and dates, MySQL dates."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, (_dt.date, _dt.datetime)):
+        return value.isoformat(sep=" ") if isinstance(value, _dt.datetime) else value.isoformat()
+    return value
+
+
+def _usable(value: Any) -> bool:
+    if isinstance(value, bool):
         return False
-    return True
+    if isinstance(value, (int, float)):
+        return not (isinstance(value, float) and math.isnan(value))
+    if isinstance(value, str):
+        # brackets, dollars and backticks read as template slots or code in a question
+        return (0 < len(value) <= MAX_VALUE_CHARS and value.strip() == value
+                and not _AWKWARD_TEXT.search(value))
+    return False

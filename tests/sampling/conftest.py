@@ -1,6 +1,5 @@
-"""Fixtures of the sampler tests: the bundled example databases, and an awkward schema
-(reserved and quoted names, composite and self-referencing keys, a view, an empty table) on
-each engine."""
+"""Fixtures of the sampler tests: an awkward schema (reserved and quoted names, composite and
+self-referencing keys, a view, an empty table) on each engine."""
 
 from __future__ import annotations
 
@@ -9,7 +8,6 @@ import sqlite3
 import pytest
 
 from sqlsynth.db import DatabaseManager
-from sqlsynth.factory import example_databases
 from tests.db.conftest import ENGINES, mariadb_server, postgres_server  # noqa: F401
 
 AWKWARD = "awk"
@@ -55,13 +53,6 @@ def awkward_statements(dialect: str) -> list[str]:
     out.append(f"CREATE VIEW {q('big orders')} AS SELECT {q('order id')}, {q('select')}, "
                f"{q('Total Amount')} FROM {q('Order')} WHERE {q('Total Amount')} > 30")
     return out
-
-
-@pytest.fixture(scope="session")
-def examples_manager():
-    manager = DatabaseManager.from_path_or_url(example_databases())
-    yield manager
-    manager.close()
 
 
 @pytest.fixture(params=ENGINES)

@@ -1,6 +1,6 @@
-"""The generation operators: SQL (LLM or sampled), SQL variations, questions, training prompts,
-CoT."""
+"""The generation operators: SQL (by a model or sampled), variations, questions, prompts, CoT."""
 
+from sqlsynth.operators.generate.canonical import CanonicalCoTGenerator, CanonicalQuestionGenerator
 from sqlsynth.operators.generate.cot_generator import Text2SQLCoTGenerator
 from sqlsynth.operators.generate.prompt_generator import Text2SQLPromptGenerator
 from sqlsynth.operators.generate.question_generator import Text2SQLQuestionGenerator
@@ -9,6 +9,8 @@ from sqlsynth.operators.generate.sql_sampler import SQLSampler
 from sqlsynth.operators.generate.sql_variation_generator import SQLVariationGenerator
 
 __all__ = [
+    "CanonicalCoTGenerator",
+    "CanonicalQuestionGenerator",
     "SQLGenerator",
     "SQLSampler",
     "SQLVariationGenerator",

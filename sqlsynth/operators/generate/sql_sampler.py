@@ -1,4 +1,5 @@
-"""``SQLSampler``: SELECT queries sampled from each database's schema graph, no LLM."""
+"""``SQLSampler``: SQL written from each database alone, with no model, at a requested mix of
+Spider hardness levels."""
 
 from __future__ import annotations
 
@@ -8,9 +9,7 @@ from collections.abc import Hashable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepContext
-from sqlsynth.sampling.features import FEATURES
-from sqlsynth.sampling.mix import level_plan, normalize_mix
-from sqlsynth.sampling.sampler import QuerySampler
+from sqlsynth.sampling.sampler import DatabaseSampler, level_schedule
 from sqlsynth.sql import sql_meaning_key, sql_template
 from sqlsynth.sql.hardness import HARDNESS_LEVELS
 
@@ -19,40 +18,38 @@ if TYPE_CHECKING:
 
 _log = logging.getLogger(__name__)
 
+#: the row column that carries the canonical texts written with the SQL
+CANONICAL_KEY = "canonical"
+
 
 class SQLSampler(Operator):
-    """Source step: samples ``generate_num`` SELECT queries per database from its schema.
+    """Source step: ``generate_num`` sampled SELECT queries per selected database.
 
-    The grammar path of SQL synthesis (after Overnight and GAZP): joins follow primary and
-    foreign keys (composite keys, self-joins), columns are used as their type and role allow
-    (numbers summed and compared, text matched with LIKE, keys joined but never averaged) and
-    filter values are ones the database stores, read through the guarded executor. Each slot
-    is given a Spider hardness level so that a database's ``generate_num`` slots follow
-    ``hardness_mix`` (dict level -> weight over easy/medium/hard/extra; None = even) exactly;
-    candidates are rendered in the database's dialect, measured with ``sqlsynth.sql.hardness``
-    and kept at their slot's level. Every kept statement passed the guard and executed; one
-    with rows is preferred to one without. Deterministic in (run seed, ``seed``, row).
+    The drop-in for ``SQLGenerator`` when there is no endpoint, or beside it (``sql_source =
+    "mixed"``): joins follow the schema's foreign keys, filters use values the database stores
+    (probed through the guarded executor), and Spider's hardness grader steers each slot to its
+    level of ``hardness_mix`` (even by default; a database too small for a level gives its
+    closest one, labelled truthfully). Each row also carries the canonical question, evidence
+    and reasoning written with the SQL (``canonical``), which ``CanonicalQuestionGenerator``
+    and ``CanonicalCoTGenerator`` use. Pure in (run seed, ``seed``, row): a rerun writes the
+    same SQL.
 
     Input columns:
         - none: a source step; its seed rows are ``{db_id, slot}`` from ``plan_sources``.
     Output columns:
         - SQL (str): the sampled query (``output_sql_key``, default ``SQL``).
         - db_id (str): its database (``output_db_id_key``, default ``db_id``).
-        - sql_complexity_type (str): its Spider hardness, easy/medium/hard/extra
-          (``output_sql_complexity_key``, default ``sql_complexity_type``).
-        - sql_source (str): ``"grammar"``.
-        - sql_features (list[str]): the constructs it uses, names from
-          ``sqlsynth.sampling.FEATURES`` (join, aggregate, subquery_in, set_operation, ...).
+        - sql_complexity_type (str): its Spider hardness, easy / medium / hard / extra
+          (``output_sql_complexity_key``).
+        - sql_source (str): ``"grammar"``; sql_features (list[str]): the constructs it uses;
+          canonical (dict): ``question``, ``evidence``, ``reasoning``.
     Reject reasons:
         - ``unknown_db_id``: the seed row's database does not exist.
         - ``schema_error``: the database's schema cannot be read.
-        - ``no_sql_sampled``: no candidate of the slot's level executed (a schema too small
-          for that level, e.g. one table of one column has no joins or nesting to offer).
-        - ``duplicate`` (by the runner): the SQL means the same as an earlier row's of the same
-          database (``sql_meaning_key``; ``sql_template`` without ``dedup_by_meaning``).
+        - ``no_sampled_sql``: nothing executable with rows could be built for the slot.
+        - ``duplicate`` (by the runner): the same query by meaning as an earlier row.
     Example:
-        >>> op = SQLSampler(database_manager=db, generate_num=20, hardness_mix={"extra": 2,
-        ...                 "hard": 1})
+        >>> op = SQLSampler(database_manager=db, generate_num=20)
         >>> op.run(storage=storage.step(), output_sql_key="SQL", output_db_id_key="db_id")
     """
 
@@ -62,26 +59,20 @@ class SQLSampler(Operator):
         "output_sql_complexity_key": "sql_complexity_type",
     }
 
-    def __init__(
-        self,
-        database_manager: Database,
-        generate_num: int,
-        *,
-        seed: int = 42,
-        hardness_mix: Mapping[str, float] | None = None,
-        dedup_by_meaning: bool = True,
-    ) -> None:
+    def __init__(self, database_manager: Database, generate_num: int, *, seed: int = 42,
+                 hardness_mix: Mapping[str, float] | None = None,
+                 dedup_by_meaning: bool = True) -> None:
         super().__init__()
         if generate_num < 0:
             raise ValueError(f"generate_num must be >= 0, got {generate_num}")
         self.database_manager = database_manager
         self.generate_num = generate_num
         self.seed = seed
-        self.hardness_mix = normalize_mix(hardness_mix)
+        self.hardness_mix = dict(hardness_mix) if hardness_mix else None
+        self.schedule = level_schedule(generate_num, self.hardness_mix)
         self.dedup_by_meaning = dedup_by_meaning
-        self.sampler = QuerySampler(database_manager)
-        self._plans: dict[str, list[str]] = {}
-        #: levels and features of the queries this operator wrote, for the run's log line
+        self._samplers: dict[str, DatabaseSampler] = {}
+        #: levels and features of the queries written, for the run's log line (``report``)
         self.levels: Counter[str] = Counter()
         self.features: Counter[str] = Counter()
 
@@ -89,17 +80,12 @@ class SQLSampler(Operator):
     def dialect(self) -> str:
         return getattr(self.database_manager, "dialect", "sqlite")
 
-    @property
-    def output_columns(self) -> list[str]:
-        return [*super().output_columns, "sql_source", "sql_features"]
-
     def plan_sources(self, ctx: StepContext) -> list[Row]:
         db_ids = self.database_manager.list_databases()
         if not db_ids:
-            config = getattr(self.database_manager, "config", None) or {}
-            where = config.get("root_path") or getattr(self.database_manager, "db_type", "")
-            raise ValueError(f"no databases to sample from in {where}")
-        return [{"db_id": db_id, "slot": slot} for db_id in db_ids for slot in range(self.generate_num)]
+            raise ValueError("no databases to sample SQL from")
+        return [{"db_id": db_id, "slot": slot, "level": self.schedule[slot]}
+                for db_id in db_ids for slot in range(self.generate_num)]
 
     def dedup_key(self, row: Row) -> Hashable | None:
         sql = row.get(self.keys["output_sql_key"])
@@ -108,43 +94,41 @@ class SQLSampler(Operator):
         key = sql_meaning_key if self.dedup_by_meaning else sql_template
         return (row.get(self.keys["output_db_id_key"]), key(sql, self.dialect))
 
-    def slot_level(self, db_id: str, slot: int, ctx: StepContext) -> str:
-        """The level of one slot: the database's slots together follow ``hardness_mix``."""
-        if db_id not in self._plans:
-            rng = ctx.rng_for({"db_id": db_id}, salt=f"seed={self.seed}|levels")
-            self._plans[db_id] = level_plan(self.generate_num, self.hardness_mix, rng)
-        plan = self._plans[db_id]
-        return plan[slot % len(plan)] if plan else HARDNESS_LEVELS[0]
+    def sampler_for(self, db_id: str) -> DatabaseSampler:
+        if db_id not in self._samplers:
+            self._samplers[db_id] = DatabaseSampler(self.database_manager, db_id)
+        return self._samplers[db_id]
 
     async def aprocess_row(self, row: Row, ctx: StepContext) -> RowOutcome:
         db_id = row.get("db_id")
         if not isinstance(db_id, str) or not self.database_manager.database_exists(db_id):
             return Reject("unknown_db_id", f"field 'db_id': no database {db_id!r}")
-        slot = row.get("slot")
-        level = self.slot_level(db_id, slot if isinstance(slot, int) else 0, ctx)
-        rng = ctx.rng_for(row, salt=f"seed={self.seed}")
         try:
-            await self.sampler.graph(db_id)
+            sampler = self.sampler_for(db_id)
         except Exception as exc:  # noqa: BLE001 - a broken database rejects its rows only
             return Reject("schema_error", f"db_id {db_id!r}: {type(exc).__name__}: {exc}")
-        query = await self.sampler.sample_one(db_id, level, rng)
+        level = str(row.get("level") or self.schedule[int(row.get("slot", 0)) % len(self.schedule)])
+        query = await sampler.sample(level, ctx.rng_for(row, salt=f"sampler seed={self.seed}"))
         if query is None:
-            return Reject("no_sql_sampled", f"{db_id}: no {level} query executed in "
-                                            f"{self.sampler.max_builds} candidates")
+            return Reject("no_sampled_sql", f"db_id {db_id!r}: no executable {level} query "
+                                            "with rows after the sampler's attempts")
         self.levels[query.hardness] += 1
         self.features.update(query.features)
-        return [{
+        out: dict[str, Any] = {
             self.keys["output_sql_key"]: query.sql,
             self.keys["output_db_id_key"]: db_id,
             self.keys["output_sql_complexity_key"]: query.hardness,
             "sql_source": "grammar",
             "sql_features": list(query.features),
-        }]
+            CANONICAL_KEY: {"question": query.question, "evidence": query.evidence,
+                            "reasoning": query.reasoning},
+        }
+        return [out]
 
     def report(self) -> dict[str, Any]:
-        """Counts of levels and features over the queries written (before deduplication)."""
-        return {"hardness": {lv: self.levels[lv] for lv in HARDNESS_LEVELS},
-                "features": {f: self.features[f] for f in FEATURES if self.features[f]}}
+        """Levels and features of the queries written (before the runner's deduplication)."""
+        return {"hardness": {level: self.levels[level] for level in HARDNESS_LEVELS},
+                "features": dict(sorted(self.features.items()))}
 
     async def aclose(self) -> None:
         if self.levels:

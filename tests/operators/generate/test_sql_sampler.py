@@ -22,9 +22,8 @@ def test_exported_from_the_package_and_the_top_level():
 def test_plan_sources_and_levels_follow_the_mix(dbm, ctx):
     op = SQLSampler(dbm, generate_num=8, hardness_mix={"easy": 1, "hard": 1})
     rows = op.plan_sources(ctx)
-    assert rows[:2] == [{"db_id": "shop", "slot": 0}, {"db_id": "shop", "slot": 1}]
-    levels = Counter(op.slot_level(r["db_id"], r["slot"], ctx) for r in rows)
-    assert levels == {"easy": 8, "hard": 8}
+    assert [(r["db_id"], r["slot"]) for r in rows[:2]] == [("shop", 0), ("shop", 1)]
+    assert Counter(r["level"] for r in rows) == {"easy": 8, "hard": 8}
 
 
 def test_rows_have_the_contract_columns_and_rejects_have_reasons(dbm, ctx):
@@ -33,11 +32,12 @@ def test_rows_have_the_contract_columns_and_rejects_have_reasons(dbm, ctx):
     rows = [r for o in out if not isinstance(o, Reject) for r in o]
     assert rows, out
     for row in rows:
-        assert set(row) == {"SQL", "db_id", "sql_complexity_type", "sql_source", "sql_features"}
+        assert set(row) == {"SQL", "db_id", "sql_complexity_type", "sql_source", "sql_features",
+                            "canonical"}
         assert row["sql_source"] == "grammar"
-        assert set(row["sql_features"]) <= set(FEATURES)
+        assert set(row["sql_features"]) <= set(FEATURES) | {"or"}
         assert dbm.execute(row["db_id"], row["SQL"]).ok
-    assert all(o.reason == "no_sql_sampled" for o in out if isinstance(o, Reject))
+    assert all(o.reason == "no_sampled_sql" for o in out if isinstance(o, Reject))
     unknown = asyncio.run(op.aprocess_row({"db_id": "nope", "slot": 0}, ctx))
     assert isinstance(unknown, Reject) and unknown.reason == "unknown_db_id"
     assert sum(op.report()["hardness"].values()) == len(rows)
@@ -57,5 +57,5 @@ def test_run_through_storage_is_deterministic(dbm, tmp_path):
 def test_constructor_validates(dbm):
     with pytest.raises(ValueError):
         SQLSampler(dbm, generate_num=-1)
-    with pytest.raises(ValueError, match="unknown level"):
+    with pytest.raises(ValueError, match="hardness_mix"):
         SQLSampler(dbm, generate_num=1, hardness_mix={"trivial": 1})
