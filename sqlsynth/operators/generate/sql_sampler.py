@@ -73,8 +73,8 @@ class SQLSampler(Operator):
         self.dedup_by_meaning = dedup_by_meaning
         self._samplers: dict[str, DatabaseSampler] = {}
         #: levels and features of the queries written, for the run's log line (``report``)
-        self.levels: Counter[str] = Counter()
-        self.features: Counter[str] = Counter()
+        self._levels: Counter[str] = Counter()
+        self._features: Counter[str] = Counter()
 
     @property
     def dialect(self) -> str:
@@ -112,8 +112,8 @@ class SQLSampler(Operator):
         if query is None:
             return Reject("no_sampled_sql", f"db_id {db_id!r}: no executable {level} query "
                                             "with rows after the sampler's attempts")
-        self.levels[query.hardness] += 1
-        self.features.update(query.features)
+        self._levels[query.hardness] += 1
+        self._features.update(query.features)
         out: dict[str, Any] = {
             self.keys["output_sql_key"]: query.sql,
             self.keys["output_db_id_key"]: db_id,
@@ -127,11 +127,11 @@ class SQLSampler(Operator):
 
     def report(self) -> dict[str, Any]:
         """Levels and features of the queries written (before the runner's deduplication)."""
-        return {"hardness": {level: self.levels[level] for level in HARDNESS_LEVELS},
-                "features": dict(sorted(self.features.items()))}
+        return {"hardness": {level: self._levels[level] for level in HARDNESS_LEVELS},
+                "features": dict(sorted(self._features.items()))}
 
     async def aclose(self) -> None:
-        if self.levels:
+        if self._levels:
             report = self.report()
             _log.info("SQLSampler: hardness %s; features %s", report["hardness"],
                       report["features"])

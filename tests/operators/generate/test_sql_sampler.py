@@ -59,3 +59,14 @@ def test_constructor_validates(dbm):
         SQLSampler(dbm, generate_num=-1)
     with pytest.raises(ValueError, match="hardness_mix"):
         SQLSampler(dbm, generate_num=1, hardness_mix={"trivial": 1})
+
+
+def test_counters_stay_out_of_the_resume_fingerprint(dbm, ctx):
+    from sqlsynth.storage.fingerprint import describe_operator
+
+    op = SQLSampler(dbm, generate_num=2, seed=1)
+    before = describe_operator(op)
+    for row in op.plan_sources(ctx):
+        asyncio.run(op.aprocess_row(row, ctx))
+    assert sum(op.report()["hardness"].values()) > 0
+    assert describe_operator(op) == before
