@@ -3,7 +3,9 @@ written from the SQL alone, without a model.
 
 The no-key path has no model that writes good questions or reasoning; a template read off
 the query's tree (``sqlsynth.realize``) is plain but correct by construction, takes about a
-millisecond, and an optional paraphrase step may rewrite it later.
+millisecond, and an optional paraphrase step may rewrite it later. It works on any SQL (a
+model's, a user's, the sampler's). ``SQLSampler`` also writes texts of its own with each query
+(the ``canonical`` column); they are the fallback for the queries the realizer refuses.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepContext
+from sqlsynth.operators.generate.sql_sampler import CANONICAL_KEY
 from sqlsynth.operators.helpers import clip, is_blank, missing_field
 from sqlsynth.realize import NotRealizable, canonical_question, canonical_reasoning
 
@@ -19,6 +22,14 @@ if TYPE_CHECKING:
     from sqlsynth.db.schema import Schema
 
 CANONICAL = "canonical"
+
+
+def sampled_texts(row: Row, sql_key: str) -> dict | None:
+    """The texts ``SQLSampler`` wrote with the row's query (``canonical`` column), if any."""
+    texts = row.get(CANONICAL_KEY)
+    if isinstance(texts, dict) and texts.get("question") and texts.get("reasoning"):
+        return texts
+    return None
 
 
 class _CanonicalOperator(Operator):
@@ -70,7 +81,8 @@ class CanonicalQuestionGenerator(_CanonicalOperator):
         - ``missing_field``: ``SQL`` or ``db_id`` is missing or empty.
         - ``unknown_db_id``: no such database.
         - ``schema_error``: the database's schema cannot be read.
-        - ``not_realizable``: the query uses a construct with no faithful wording (detail: which).
+        - ``not_realizable``: the query uses a construct with no faithful wording (detail: which)
+          and the row has no texts from ``SQLSampler``.
     Example:
         >>> op = CanonicalQuestionGenerator(database_manager=db)
         >>> op.run(storage=storage.step(), input_sql_key="SQL", output_question_key="question")
@@ -106,9 +118,13 @@ class CanonicalQuestionGenerator(_CanonicalOperator):
         sql = str(row[self.keys["input_sql_key"]])
         try:
             canonical = canonical_question(sql, schema, self.dialect)
+            question, evidence = canonical.question, canonical.evidence
         except NotRealizable as err:
-            return Reject("not_realizable", clip(f"{err.reason}; SQL: {sql}"))
-        return [{**row, q_key: canonical.question, ev_key: canonical.evidence, type_key: None,
+            sampled = sampled_texts(row, self.keys["input_sql_key"])
+            if sampled is None:
+                return Reject("not_realizable", clip(f"{err.reason}; SQL: {sql}"))
+            question, evidence = sampled["question"], sampled.get("evidence") or ""
+        return [{**row, q_key: question, ev_key: evidence, type_key: None,
                  "question_source": CANONICAL}]
 
 
@@ -137,7 +153,8 @@ class CanonicalCoTGenerator(_CanonicalOperator):
         - ``missing_field``: ``SQL``, ``question`` or ``db_id`` is missing or empty.
         - ``unknown_db_id``: no such database.
         - ``schema_error``: the database's schema cannot be read.
-        - ``not_realizable``: the SQL is not one query that parses in the database's dialect.
+        - ``not_realizable``: the SQL is not one query that parses in the database's dialect,
+          and the row has no texts from ``SQLSampler``.
     Example:
         >>> op = CanonicalCoTGenerator(database_manager=db)
         >>> op.run(storage=storage.step(), output_cot_responses_key="cot_responses")
@@ -168,6 +185,9 @@ class CanonicalCoTGenerator(_CanonicalOperator):
         try:
             reasoning = canonical_reasoning(sql, schema, self.dialect)
         except NotRealizable as err:
-            return Reject("not_realizable", clip(f"{err.reason}; SQL: {sql}"))
+            sampled = sampled_texts(row, self.keys["input_sql_key"])
+            if sampled is None:
+                return Reject("not_realizable", clip(f"{err.reason}; SQL: {sql}"))
+            reasoning = sampled["reasoning"]
         return [{**row, self.keys["output_cot_responses_key"]: [reasoning],
                  "cot_source": CANONICAL}]

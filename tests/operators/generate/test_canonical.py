@@ -71,3 +71,18 @@ async def test_reasoning_keys_and_rejects(dbm, ctx):
 @pytest.mark.parametrize("name", ["CanonicalQuestionGenerator", "CanonicalCoTGenerator"])
 def test_exported_from_the_package(name):
     assert getattr(sqlsynth, name) is getattr(sqlsynth.operators.generate, name)
+
+
+async def test_refused_sql_takes_the_sampler_texts_when_the_row_has_them(dbm, ctx):
+    texts = {"question": "What is the day number of each order date?", "evidence": "",
+             "reasoning": "1. Read the dates.\n\n```sql\nSELECT julianday(placed_on) FROM orders\n```"}
+    row = {"db_id": "shop", "SQL": "SELECT julianday(placed_on) FROM orders", "canonical": texts}
+    (asked,) = await CanonicalQuestionGenerator(dbm).aprocess_row(row, ctx)
+    assert asked["question"] == texts["question"] and asked["question_source"] == "canonical"
+    # a query the realizer words is worded from its SQL, whatever the row carries
+    (own,) = await CanonicalQuestionGenerator(dbm).aprocess_row(
+        {**row, "SQL": "SELECT name FROM customers"}, ctx)
+    assert own["question"] == "What are the names of the customers?"
+    (cot,) = await CanonicalCoTGenerator(dbm).aprocess_row(
+        {**row, "SQL": "SELEC broken", "question": "q?"}, ctx)
+    assert cot["cot_responses"] == [texts["reasoning"]]
