@@ -126,15 +126,15 @@ class OpenAIConnection:
     # ---- failure handling ---------------------------------------------------------------
 
     def _describe(self) -> str:
-        return f"base_url={self.base_url}, model={self.model}"
+        return self._redact(f"base_url={self.base_url}, model={self.model}")
 
     def _redact(self, text: str) -> str:
         """Mask the key where a server quoted it back: error texts become exception messages,
         log lines and rejects-file reasons, and the key must reach none of them."""
+        from sqlsynth.redaction import redact_secrets
+
         key = self._api_key
-        if key and key != PLACEHOLDER_KEY and len(key) >= 4:
-            return text.replace(key, "***")
-        return text
+        return redact_secrets(text, (key,) if key and key != PLACEHOLDER_KEY else ())
 
     def _mark_unavailable(self, reason: str,
                           cls: type[LLMUnavailableError] = LLMUnavailableError

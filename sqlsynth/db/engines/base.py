@@ -94,7 +94,10 @@ class Engine(ABC):
     engine_name: str
 
     def __init__(self, config: dict) -> None:
+        from sqlsynth.redaction import register_secret
+
         self.config = dict(config)
+        register_secret(self.config.get("password"))  # no driver message may show it
         self.allow_privileged = bool(self.config.get("allow_privileged_account"))
         # set once the account was judged (privileges.py); worker processes inherit the
         # verdict of the main process instead of asking the server again
