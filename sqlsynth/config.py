@@ -233,7 +233,8 @@ def parse_hardness_mix(items: Any) -> dict[str, float] | None:
             level, weight = item.split("=")
             pairs.append((level.strip(), weight.strip()))
     else:
-        raise ValueError(f"hardness_mix must be a list of LEVEL=WEIGHT strings, got {items!r}")
+        raise ValueError(  # noqa: TRY004 - a config value error, reported like others (exit 2)
+            f"hardness_mix must be a list of LEVEL=WEIGHT strings, got {items!r}")
     mix: dict[str, float] = {}
     for level, weight in pairs:
         if level not in HARDNESS_LEVELS:

@@ -56,19 +56,22 @@ def _local_chat_missing(cfg: RunConfig) -> str | None:
     return local_chat_missing(cfg.local_model_path or None)
 
 
-def resolve_sources(cfg: RunConfig, *, model_given: bool = False,
+def resolve_sources(cfg: RunConfig, *, model_given: bool = False, refine: bool = False,
                     chat_missing: Callable[[RunConfig], str | None] = _local_chat_missing
                     ) -> Sources:
     """``cfg``'s sources with ``auto`` decided; ``paraphrase = "on"`` without any model that
     can run here is a ``ValueError`` naming the key and the install command.
 
     ``model_given``: the caller handed the pipeline a chat model (the reference's Python API);
-    it counts as an endpoint."""
+    it counts as an endpoint. ``refine``: the rows are the user's own SQL, which carries no
+    canonical texts (only sampled SQL does), so ``auto`` stays the LLM path there and
+    ``sql_source`` grammar / mixed adds sampled variations."""
     endpoint = bool(cfg.base_url) or model_given
-    sql = cfg.sql_source if cfg.sql_source != "auto" else ("llm" if endpoint else "grammar")
+    model_free = not endpoint and not refine
+    sql = cfg.sql_source if cfg.sql_source != "auto" else ("grammar" if model_free else "llm")
     question = cfg.question_source if cfg.question_source != "auto" else \
-        ("llm" if endpoint else "canonical")
-    cot = cfg.cot_source if cfg.cot_source != "auto" else ("llm" if endpoint else "canonical")
+        ("canonical" if model_free else "llm")
+    cot = cfg.cot_source if cfg.cot_source != "auto" else ("canonical" if model_free else "llm")
     paraphrase, note = False, None
     if question == "canonical" and cfg.paraphrase != "off":
         if endpoint:

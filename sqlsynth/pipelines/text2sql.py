@@ -79,6 +79,7 @@ class _Text2SQLPipelineBase:
     """Shared parts: configuration, storage, models, and the question-to-label steps."""
 
     first_entry_default = "empty.jsonl"
+    refines = False  # the rows are the user's own SQL (see ``resolve_sources``)
 
     def __init__(
         self,
@@ -100,7 +101,8 @@ class _Text2SQLPipelineBase:
         self.db_root_path = cfg.db or factory.example_databases()
         self.database_manager = database_manager or factory.make_database_manager(cfg)
         # a model handed in is a capable one (the reference's API): auto picks the LLM path
-        self.sources = resolve_sources(cfg, model_given=llm_serving is not None)
+        self.sources = resolve_sources(cfg, model_given=llm_serving is not None,
+                                       refine=self.refines)
         if llm_serving is None and embedding_serving is None:
             # one cache and one --concurrency for both kinds of request; no model is built
             # (nor must be installed) for a path that asks none
@@ -376,6 +378,7 @@ class Text2SQLRefine_APIPipeline(_Text2SQLPipelineBase):
     steps."""
 
     first_entry_default = "refine_input.jsonl"
+    refines = True
 
     def __init__(self, db_root_path: str = "", **kwargs: Any) -> None:
         super().__init__(db_root_path, **kwargs)

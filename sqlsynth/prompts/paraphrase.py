@@ -11,7 +11,7 @@ import re
 
 from sqlsynth.prompts.base import optional_block
 
-_LEAD = re.compile(r"^\s*(?:paraphrase|rewritten question|question|rewrite)\s*:\s*", re.I)
+_LEAD = re.compile(r"^\s*(?:paraphrase|rewritten question|question|rewrite)\s*:\s*", re.IGNORECASE)
 
 
 def parse_paraphrase(text: str | None) -> str:

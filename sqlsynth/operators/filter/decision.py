@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlsynth.operators.base import Row
-from sqlsynth.operators.quality import (  # noqa: F401 - re-exported for the deciding steps
+from sqlsynth.operators.quality import (
     VERIFICATION_LEVEL,
     VERIFICATION_RULE,
     VERIFICATION_SIGNALS,
@@ -51,7 +51,7 @@ LEVEL_CANONICAL = "canonical"
 #: where the row's question came from (``CanonicalQuestionGenerator`` writes ``canonical``,
 #: ``Text2SQLQuestionParaphraser`` ``paraphrase`` when it kept a verified rewrite)
 QUESTION_SOURCE = "question_source"
-CANONICAL_RULE = ("canonical: the question was written from the SQL by the realizer, correct by "
+CANONICAL_RULE = ("canonical: the question was written from the SQL, correct by "
                   "construction; the judge and the round trip are not asked (the deterministic "
                   "question checks ran)")
 

@@ -6,8 +6,12 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepContext
-from sqlsynth.operators.filter.decision import QUESTION_SOURCE, VERIFICATION_LEVEL, \
-    VERIFICATION_RULE, with_signals
+from sqlsynth.operators.filter.decision import (
+    QUESTION_SOURCE,
+    VERIFICATION_LEVEL,
+    VERIFICATION_RULE,
+    with_signals,
+)
 from sqlsynth.operators.generate.base import GenerateOperator
 from sqlsynth.operators.helpers import clip, draw_llm_seed
 from sqlsynth.prompts.paraphrase import Text2SQLQuestionParaphrasePrompt, parse_paraphrase

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, ClassVar
 
@@ -11,7 +10,7 @@ from sqlsynth.operators.generate.mixed_sql_source import SQL_SOURCE
 from sqlsynth.operators.generate.sql_variation_generator import SQL_BOUND_FIELDS
 from sqlsynth.operators.helpers import normalized_sql
 from sqlsynth.source_fields import consistent_source_fields
-from sqlsynth.sql import HARDNESS_LEVELS, sql_meaning_key, spider_hardness
+from sqlsynth.sql import HARDNESS_LEVELS, spider_hardness, sql_meaning_key
 
 if TYPE_CHECKING:
     from sqlsynth.db.protocol import Database
@@ -85,8 +84,8 @@ class SampledVariationGenerator(Operator):
             level = "medium"
         mix = {level: 1.0} if level in HARDNESS_LEVELS else None
         seed = ctx.rng_for(row, salt=f"sampled-variation:{self.seed}").randrange(2**31 - 1)
-        sampled = await asyncio.to_thread(sample_queries, self.database_manager, db_id,
-                                          num=self.num_variations, seed=seed, hardness_mix=mix)
+        sampled = await sample_queries(self.database_manager, db_id, num=self.num_variations,
+                                       seed=seed, hardness_mix=mix)
         base = {k: v for k, v in row.items() if k not in SQL_BOUND_FIELDS}
         out: list[Row] = [{**row, type_key: row.get(type_key)}]
         for query in sampled:

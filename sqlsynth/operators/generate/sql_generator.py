@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -10,8 +9,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from sqlsynth.operators.base import Reject, Row, RowOutcome, StepContext
 from sqlsynth.operators.generate.base import PROMPT_ROOM, GenerateOperator
 from sqlsynth.operators.helpers import clip, draw_llm_seed
-from sqlsynth.prompts.sql_functions import functions_for
 from sqlsynth.prompts.fit import budget_of
+from sqlsynth.prompts.sql_functions import functions_for
 from sqlsynth.prompts.sql_generation import (
     COMPLEXITY_LEVELS,
     HARDNESS_OF_COMPLEXITY,
@@ -134,9 +133,9 @@ class SQLGenerator(GenerateOperator):
         from sqlsynth.sampling import sample_queries
 
         level = HARDNESS_OF_COMPLEXITY.get(choices["complexity"], "medium")
-        sampled = await asyncio.to_thread(
-            sample_queries, self.database_manager, db_id, num=self.examples_per_prompt,
-            seed=choices["llm_seed"], hardness_mix={level: 1.0})
+        sampled = await sample_queries(self.database_manager, db_id,
+                                       num=self.examples_per_prompt, seed=choices["llm_seed"],
+                                       hardness_mix={level: 1.0})
         return [query.sql for query in sampled]
 
     def _fitted(self, db_id: str, schema: str, samples: str, row: Row) -> tuple[str, str]:
