@@ -5,6 +5,7 @@ joins, the stored values give the filters, and Spider's hardness grader steers t
 """
 
 from sqlsynth.sampling.builder import Built, Plan, QueryBuilder
+from sqlsynth.sampling.features import FEATURES, features_of, sql_features
 from sqlsynth.sampling.graph import ColumnRef, Edge, SchemaGraph
 from sqlsynth.sampling.sampler import (
     DatabaseSampler,
@@ -16,6 +17,7 @@ from sqlsynth.sampling.sampler import (
 from sqlsynth.sampling.values import StoredValues
 
 __all__ = [
-    "Built", "ColumnRef", "DatabaseSampler", "Edge", "Plan", "QueryBuilder", "SampledQuery",
-    "SchemaGraph", "StoredValues", "draw_plan", "level_schedule", "sample_queries",
+    "FEATURES", "Built", "ColumnRef", "DatabaseSampler", "Edge", "Plan", "QueryBuilder",
+    "SampledQuery", "SchemaGraph", "StoredValues", "draw_plan", "features_of", "level_schedule",
+    "sample_queries", "sql_features",
 ]

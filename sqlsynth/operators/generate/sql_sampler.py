@@ -3,15 +3,20 @@ Spider hardness levels."""
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
 from collections.abc import Hashable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepContext
 from sqlsynth.sampling.sampler import DatabaseSampler, level_schedule
 from sqlsynth.sql import sql_meaning_key, sql_template
+from sqlsynth.sql.hardness import HARDNESS_LEVELS
 
 if TYPE_CHECKING:
     from sqlsynth.db.protocol import Database
+
+_log = logging.getLogger(__name__)
 
 #: the row column that carries the canonical texts written with the SQL
 CANONICAL_KEY = "canonical"
@@ -67,6 +72,9 @@ class SQLSampler(Operator):
         self.schedule = level_schedule(generate_num, self.hardness_mix)
         self.dedup_by_meaning = dedup_by_meaning
         self._samplers: dict[str, DatabaseSampler] = {}
+        #: levels and features of the queries written, for the run's log line (``report``)
+        self._levels: Counter[str] = Counter()
+        self._features: Counter[str] = Counter()
 
     @property
     def dialect(self) -> str:
@@ -104,6 +112,8 @@ class SQLSampler(Operator):
         if query is None:
             return Reject("no_sampled_sql", f"db_id {db_id!r}: no executable {level} query "
                                             "with rows after the sampler's attempts")
+        self._levels[query.hardness] += 1
+        self._features.update(query.features)
         out: dict[str, Any] = {
             self.keys["output_sql_key"]: query.sql,
             self.keys["output_db_id_key"]: db_id,
@@ -114,3 +124,15 @@ class SQLSampler(Operator):
                             "reasoning": query.reasoning},
         }
         return [out]
+
+    def report(self) -> dict[str, Any]:
+        """Levels and features of the queries written (before the runner's deduplication)."""
+        return {"hardness": {level: self._levels[level] for level in HARDNESS_LEVELS},
+                "features": dict(sorted(self._features.items()))}
+
+    async def aclose(self) -> None:
+        if self._levels:
+            report = self.report()
+            _log.info("SQLSampler: hardness %s; features %s", report["hardness"],
+                      report["features"])
+        await super().aclose()
