@@ -57,7 +57,7 @@ def _local_chat_missing(cfg: RunConfig) -> str | None:
 
 
 def resolve_sources(cfg: RunConfig, *, model_given: bool = False, refine: bool = False,
-                    chat_missing: Callable[[RunConfig], str | None] = _local_chat_missing
+                    chat_missing: Callable[[RunConfig], str | None] | None = None
                     ) -> Sources:
     """``cfg``'s sources with ``auto`` decided; ``paraphrase = "on"`` without any model that
     can run here is a ``ValueError`` naming the key and the install command.
@@ -77,7 +77,7 @@ def resolve_sources(cfg: RunConfig, *, model_given: bool = False, refine: bool =
         if endpoint:
             paraphrase = True
         elif cfg.paraphrase == "on":
-            missing = chat_missing(cfg)
+            missing = (chat_missing or _local_chat_missing)(cfg)
             if missing is not None:
                 raise ValueError(f"paraphrase = \"on\" needs a model: no --base-url, and {missing}")
             paraphrase = True

@@ -23,7 +23,8 @@ class MixedSQLSource(Operator):
     Input columns:
         - none: a source step.
     Output columns:
-        - SQL, db_id, sql_complexity_type: as the two streams write them.
+        - SQL, db_id, sql_complexity_type: as the two streams write them
+          (``output_sql_key``, ``output_db_id_key``, ``output_sql_complexity_key``).
         - sql_source (str): ``grammar`` or ``llm``.
     Reject reasons:
         - those of ``SQLSampler`` and ``SQLGenerator``; ``duplicate`` by the runner.

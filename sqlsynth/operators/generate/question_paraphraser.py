@@ -33,22 +33,22 @@ PARAPHRASED = "paraphrase"
 
 
 def sql_literals(sql: str, dialect: str) -> list[str]:
-    """The string literals of ``sql`` (none when it does not parse)."""
+    """The string and number literals of ``sql`` (none when it does not parse)."""
     from sqlglot import exp
 
     try:
         tree = parse_single(sql, dialect)
     except SQLParseError:
         return []
-    return [lit.this for lit in tree.find_all(exp.Literal) if lit.is_string]
+    return [str(lit.this) for lit in tree.find_all(exp.Literal)]
 
 
 def lost_values(candidate: str, sql: str, canonical: str, dialect: str) -> list[str]:
-    """The SQL's string literals the canonical question quotes but the rewrite dropped:
-    a paraphrase that loses a value asks something else."""
+    """The SQL's literals the canonical question states but the rewrite dropped: a paraphrase
+    that loses a value asks something else (values of one character are too common to tell)."""
     text = candidate.lower()
     return [value for value in sql_literals(sql, dialect)
-            if value and value.lower() in canonical.lower() and value.lower() not in text]
+            if len(value) > 1 and value.lower() in canonical.lower() and value.lower() not in text]
 
 
 class Text2SQLQuestionParaphraser(GenerateOperator):
@@ -57,8 +57,8 @@ class Text2SQLQuestionParaphraser(GenerateOperator):
 
     Canonical questions (``CanonicalQuestionGenerator``) are correct but plain. Any chat model,
     the local one included, is asked for one rewrite (question and evidence shown, no schema:
-    the prompt fits a small context). The rewrite must keep every string value the canonical
-    question quotes, then passes ``verifiers`` in order: the operators the pipeline verifies
+    the prompt fits a small context). The rewrite must stay a question and keep every value the
+    canonical question states, then passes ``verifiers`` in order: the operators the pipeline verifies
     questions with (the deterministic question checks; with an endpoint also the judge, the
     training prompt and the round trip), each applied to the candidate row as its own step
     would. A kept rewrite replaces ``question`` (``question_source`` ``paraphrase``, the
@@ -67,15 +67,17 @@ class Text2SQLQuestionParaphraser(GenerateOperator):
     still stops the run (the row waits for the endpoint like every other LLM step).
 
     Input columns:
-        - SQL (str), db_id (str), question (str), evidence (str, optional); ``question_source``
-          (rows whose question is not ``canonical`` pass unchanged).
+        - SQL (str): ``input_sql_key``; db_id (str): ``input_db_id_key``; question (str):
+          ``input_question_key``; evidence (str, optional): ``input_evidence_key``;
+          ``question_source`` (rows whose question is not ``canonical`` pass unchanged).
     Output columns:
         - question (str): the kept rewrite, or the canonical question.
         - question_source (str): ``paraphrase`` when the rewrite was kept.
         - canonical_question (str): the template question a kept rewrite replaced.
         - paraphrase_status (str): ``kept``, or the reason the rewrite was not: a verifier's
           reject reason (``names_sql``, ``judged_inconsistent``, ``roundtrip_disagrees``, ...),
-          ``lost_value``, ``unchanged``, ``empty_answer``, ``llm_error``, ``prompt_too_long``.
+          ``not_a_question`` (an answer instead of a question), ``lost_value``, ``unchanged``,
+          ``empty_answer``, ``llm_error``, ``prompt_too_long``.
         - paraphrase_detail (str): the rejected rewrite and the verifier's detail.
     Reject reasons:
         - none: every row comes out.
@@ -133,6 +135,9 @@ class Text2SQLQuestionParaphraser(GenerateOperator):
             return [self._kept_canonical(row, "empty_answer", clip(str(answers), 200))]
         if candidate.strip().lower() == canonical.strip().lower():
             return [self._kept_canonical(row, "unchanged", candidate)]
+        if canonical.rstrip().endswith("?") and not candidate.rstrip().endswith("?"):
+            # small models answer the question instead ("The number of doctors ... is 1.")
+            return [self._kept_canonical(row, "not_a_question", candidate)]
         lost = lost_values(candidate, str(row[self.keys["input_sql_key"]]), canonical,
                            self.dialect)
         if lost:

@@ -31,11 +31,12 @@ class SampledVariationGenerator(Operator):
     so the two steps together do not multiply.
 
     Input columns:
-        - SQL (str), db_id (str); sql_variation_type (optional).
+        - SQL (str): ``input_sql_key``; db_id (str): ``input_db_id_key``;
+          sql_variation_type (optional).
     Output columns:
         - the input row, then one row per sampled query: the row's fields that do not describe
-          its SQL, the new ``SQL``, ``sql_variation_type`` ``grammar_sample``,
-          ``sql_source`` ``grammar``.
+          its SQL, the new ``SQL``, ``sql_variation_type`` ``grammar_sample``
+          (``output_sql_variation_type_key``), ``sql_source`` ``grammar``.
     Reject reasons:
         - none (a database the sampler finds nothing in adds no variation); ``duplicate`` by
           the runner.
