@@ -61,8 +61,9 @@ def _max_connections(server) -> int:
 @pytest.mark.parametrize("name", sorted(ATTACKS))
 def test_routines_reached_implicitly_are_refused(trap_server, name):
     before = _max_connections(trap_server)
+    # opted in past the connect-time refusal below: each statement must still be refused
     manager = DatabaseManager("mysql", trap_server.config(database=DB), timeout=5.0,
-                              max_workers=1)
+                              max_workers=1, allow_privileged_account=True)
     try:
         assert manager.execute(DB, "SELECT y FROM plain_view ORDER BY y").rows == ((2,), (3,))
         for run in (manager.execute, manager.explain):
@@ -70,4 +71,17 @@ def test_routines_reached_implicitly_are_refused(trap_server, name):
             assert res.status is ExecStatus.FORBIDDEN, (name, res)
     finally:
         manager.close()
+    assert _max_connections(trap_server) == before
+
+
+def test_an_account_that_can_run_definer_routines_is_refused_at_connect(trap_server):
+    from sqlsynth.errors import PrivilegedAccountError
+
+    before = _max_connections(trap_server)
+    with pytest.raises(PrivilegedAccountError) as info:
+        DatabaseManager("mysql", trap_server.config(database=DB)).list_databases()
+    message = str(info.value)
+    assert f"{DB}.bump" in message and "SQL SECURITY DEFINER" in message
+    assert f"view {DB}.v " in message  # the DEFINER view calling it
+    assert "REVOKE EXECUTE" in message and "SQL SECURITY INVOKER" in message
     assert _max_connections(trap_server) == before

@@ -150,14 +150,25 @@ class MySQLEngine(Engine):
                     lines += [str(r[0]) for r in cur.fetchall()]
         c = self.config
         only = self.only or []
+        where = f"{c.get('unix_socket') or c.get('host', 'localhost')}:{c.get('port') or 3306}"
+        user = str(c.get("user") or c.get("username") or "root")
         privileges.enforce(
             privileges.judge_mysql_grants(lines),
-            engine=self.engine_name,
-            where=f"{c.get('unix_socket') or c.get('host', 'localhost')}:{c.get('port') or 3306}",
-            user=str(c.get("user") or c.get("username") or "root"),
+            engine=self.engine_name, where=where, user=user,
             statements=privileges.mysql_read_only_statements(only),
             allow_privileged=self.allow_privileged,
         )
+        with conn.cursor() as cur:
+            definer = mysql_reach.definer_reach(cur)
+        if definer:  # runs with another account's rights: the account reaches beyond itself
+            privileges.enforce(
+                privileges.AccountReport(dangerous=definer[:8] + (
+                    [f"... {len(definer) - 8} more"] if len(definer) > 8 else [])),
+                engine=self.engine_name, where=where, user=user,
+                statements=privileges.mysql_definer_statements()
+                + privileges.mysql_read_only_statements(only),
+                allow_privileged=self.allow_privileged,
+            )
         self.account_checked = True
 
     def list_databases(self) -> list[str]:
