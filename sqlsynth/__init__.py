@@ -27,6 +27,9 @@ _EXPORTS: dict[str, str] = {
     "FileStorage": "sqlsynth.storage",
     # operators
     "SQLGenerator": "sqlsynth.operators.generate",
+    "SQLSampler": "sqlsynth.operators.generate",
+    "CanonicalQuestionGenerator": "sqlsynth.operators.generate",
+    "CanonicalCoTGenerator": "sqlsynth.operators.generate",
     "SQLVariationGenerator": "sqlsynth.operators.generate",
     "Text2SQLQuestionGenerator": "sqlsynth.operators.generate",
     "Text2SQLPromptGenerator": "sqlsynth.operators.generate",
