@@ -1,7 +1,7 @@
 """The schema as the sampler sees it: tables, typed columns with roles, and join edges.
 
-Columns get a role from their type and keys (``key``: primary or foreign key columns, never
-averaged or summed; ``number``: measures to compare, sum and average; ``text``: names and codes
+Columns get a role from their type and keys (``key``: primary or foreign key columns, and
+columns named as identifiers, never averaged or summed; ``number``: measures to compare, sum and average; ``text``: names and codes
 to match with ``=``, ``LIKE`` and ``IN``; ``date``: ISO dates and times, compared as ordered
 text). Join edges follow declared foreign keys in both directions, composite keys and
 self-references included; a view is a table without keys, so it joins nothing.
@@ -18,6 +18,10 @@ _NUMBER = re.compile(r"int|real|num|dec|float|double|money|serial", re.IGNORECAS
 _DATE = re.compile(r"date|time", re.IGNORECASE)
 _DATE_NAME = re.compile(r"(date|_on|_at|time|day)$", re.IGNORECASE)
 _BINARY = re.compile(r"blob|bytea|binary|json|xml|geometry|array", re.IGNORECASE)
+#: names of identifiers (``id``, ``order_id``, ``order id``, ``OrderID``): keys even where no
+#: constraint says so (views, tables created without keys), so never averaged or summed
+_ID_NAME = re.compile(r"^id$|[_\s]id$|^id[_\s]", re.IGNORECASE)
+_ID_CAMEL = re.compile(r"[a-z]I[Dd]$")
 
 
 @dataclass(frozen=True)
@@ -97,7 +101,7 @@ class SchemaGraph:
 def _column_ref(table: Table, column) -> ColumnRef:
     keys = set(table.primary_key) | {c for fk in table.foreign_keys for c in fk.columns}
     kind = column.type or ""
-    if column.name in keys:
+    if column.name in keys or _ID_NAME.search(column.name) or _ID_CAMEL.search(column.name):
         role = "key"
     elif _DATE.search(kind) or (_DATE_NAME.search(column.name) and not _NUMBER.search(kind)):
         role = "date"

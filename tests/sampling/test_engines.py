@@ -8,14 +8,17 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
+from sqlglot import exp
+
 from sqlsynth.sampling import sample_queries
 from sqlsynth.sampling.features import FEATURES, sql_features
 from sqlsynth.sql.hardness import HARDNESS_LEVELS, spider_hardness
+from sqlsynth.sql.parse import parse_single
 from tests.sampling.conftest import AWKWARD
 
 
 def test_awkward_schema_on_every_engine(awkward_manager):
-    queries = asyncio.run(sample_queries(awkward_manager, AWKWARD, num=16, seed=5))
+    queries = asyncio.run(sample_queries(awkward_manager, AWKWARD, num=24, seed=5))
     assert len(queries) >= 14
     dialect = awkward_manager.dialect
     for q in queries:
@@ -23,6 +26,9 @@ def test_awkward_schema_on_every_engine(awkward_manager):
         res = awkward_manager.execute(AWKWARD, q.sql)
         assert res.ok and res.rows, (q.sql, res.error)
         assert spider_hardness(q.sql, dialect) == q.hardness, q.sql
+        for agg in parse_single(q.sql, dialect).find_all(exp.Avg, exp.Sum):
+            named = {c.name.lower() for c in agg.find_all(exp.Column)}
+            assert not named & {"order id", "line no", "id", "manager_id"}, q.sql  # keys
     levels = Counter(q.hardness for q in queries)
     assert all(levels[level] >= 3 for level in HARDNESS_LEVELS), levels
     assert "empty table" not in " ".join(q.sql for q in queries)
@@ -47,3 +53,15 @@ def test_sql_features_read_off_the_tree():
         assert set(sql_features(sql)) == expected, sql
     assert set(FEATURES) >= set().union(*cases.values())
     assert sql_features("SELEC nothing") == ()
+
+
+def test_identifier_columns_are_keys_without_constraints():
+    from sqlsynth.db.schema import Column, Schema, Table
+    from sqlsynth.sampling import SchemaGraph
+
+    view = Table("big orders", [Column("order id", "INTEGER"), Column("CustomerID", "INT"),
+                                Column("paid", "INTEGER"), Column("Total Amount", "NUMERIC")])
+    roles = {c.column: c.role for c in SchemaGraph.from_schema(Schema("d", [view])).tables[
+        "big orders"]}
+    assert roles == {"order id": "key", "CustomerID": "key", "paid": "number",
+                     "Total Amount": "number"}

@@ -1,4 +1,5 @@
-"""The generation operators: SQL (by a model or sampled), variations, questions, prompts, CoT."""
+"""The generation operators: SQL (by a model or sampled), variations, questions, prompts, CoT,
+and the model-free canonical question and reasoning."""
 
 from sqlsynth.operators.generate.canonical import CanonicalCoTGenerator, CanonicalQuestionGenerator
 from sqlsynth.operators.generate.cot_generator import Text2SQLCoTGenerator
