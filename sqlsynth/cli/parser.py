@@ -181,6 +181,22 @@ def _add_engine_flags(p: argparse.ArgumentParser) -> None:
                                "max_revisions"))
 
 
+def _add_decontamination_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--benchmark", action="append", metavar="[NAME=]PATH",
+                   help="benchmark files: a folder with dev.json (+ tables.json) or gold SQL, "
+                   "or one .json/.jsonl/.sql file; repeatable, e.g. spider=data/spider")
+    p.add_argument("--question-threshold", dest="question_threshold", type=float, default=0.7,
+                   help="question overlap (0-1) that counts as the benchmark's (default 0.7)")
+    p.add_argument("--ngram", type=int, default=1,
+                   help="compare questions by word n-grams up to N (default 1: words, robust "
+                   "to rephrasing; 2-3 are stricter)")
+    p.add_argument("--schema-threshold", dest="schema_threshold", type=float, default=0.5,
+                   help="table.column Jaccard from which a row's database is the benchmark "
+                   "item's (default 0.5)")
+    p.add_argument("--sql-without-schema", dest="sql_without_schema", action="store_true",
+                   help="count an SQL match on any schema (default: only on the item's own)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from sqlsynth import __version__
 
@@ -241,11 +257,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--format",
         required=True,
         choices=["jsonl", "json", "parquet", "hf", "llamafactory-alpaca", "llamafactory-sharegpt",
-                 "rl"],
-        help="output format (rl: RL prompts for verl/TRL with sqlsynth.reward, parquet + jsonl)",
+                 "rl", "dpo"],
+        help="output format (rl: RL prompts for verl/TRL with sqlsynth.reward, parquet + jsonl; "
+        "dpo: preference pairs from the execution-graded reasoning answers)",
     )
-    p.add_argument("--layout", choices=["verl", "trl"], default="verl",
-                   help="rl: the trainer's column layout (default: verl)")
+    p.add_argument("--layout", choices=["verl", "trl", "llamafactory-alpaca",
+                                        "llamafactory-sharegpt"],
+                   help="rl: the trainer's column layout, verl (default) or trl; dpo: trl "
+                   "(default: parquet + jsonl), llamafactory-alpaca or llamafactory-sharegpt")
+    p.add_argument("--pairs-per-row", dest="pairs_per_row", type=int, default=1, metavar="N",
+                   help="dpo: up to N pairs per row, one per distinct failing answer (default 1)")
     p.add_argument("--pass-rate-between", dest="pass_rate_between", nargs=2, type=float,
                    metavar=("LOW", "HIGH"), help="rl: keep rows whose solver pass rate "
                    "(the execution classifier's) is in [LOW, HIGH], e.g. 0.1 0.9")
@@ -263,7 +284,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--private", action="store_true", help="hf: create the hub repo private")
     p.add_argument("--drop-quality-fields", action="store_true",
                    help="leave out the verification metadata (judge_verdict, cot_vote, "
-                   "roundtrip_agreement, checks_passed, original_SQL)")
+                   "roundtrip_agreement, checks_passed, original_SQL, cot_candidates)")
+    p.add_argument("--decontaminate", choices=["flag", "drop"],
+                   help="check the rows against --benchmark first: flag adds each row's "
+                   "'contamination' field, drop leaves matched rows out")
+    _add_decontamination_flags(p)
+
+    p = sub.add_parser("decontaminate", help="flag or drop rows that overlap public benchmarks",
+                       description="Compare each row's question (word n-grams weighted by "
+                       "rarity) and SQL (literal-normalized meaning, plus the schema it runs "
+                       "on) with benchmark items given as their usual files (Spider/BIRD "
+                       "dev.json, tables.json, gold SQL). Every row gets a 'contamination' "
+                       "field (benchmark, item id, kind of overlap, score); a JSON report "
+                       "lists every match. No benchmark text ships with sqlsynth.")
+    p.add_argument("--input", required=True, help="a run folder or a rows file")
+    p.add_argument("--mode", choices=["flag", "drop"], default="flag",
+                   help="flag (default): keep every row, with its field; drop: leave matched "
+                   "rows out")
+    p.add_argument("--out", help="rows file to write (default for a run folder in flag mode: "
+                   "its final.jsonl, rewritten; a rerun of the run rewrites it again)")
+    p.add_argument("--report", help="JSON report (default: contamination.json next to --out)")
+    p.add_argument("--db", help="the rows' databases, for the schema check (default: the one "
+                   "the run recorded)")
+    _add_decontamination_flags(p)
 
     p = sub.add_parser("view", help="review a run folder in the browser (local web app)",
                        description="Serve a review app for a run folder on 127.0.0.1: final "
