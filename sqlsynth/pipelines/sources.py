@@ -51,9 +51,12 @@ class Sources:
 
 
 def _local_chat_missing(cfg: RunConfig) -> str | None:
-    from sqlsynth.llm.local import local_chat_missing
+    from sqlsynth.llm import local
 
-    return local_chat_missing(cfg.local_model_path or None)
+    # local_chat_missing comes with the fast-install change (issue 16 item 5); before it,
+    # constructing LocalChat is the check
+    missing = getattr(local, "local_chat_missing", None)
+    return missing(cfg.local_model_path or None) if missing is not None else None
 
 
 def resolve_sources(cfg: RunConfig, *, model_given: bool = False, refine: bool = False,
