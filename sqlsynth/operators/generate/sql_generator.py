@@ -146,13 +146,17 @@ class SQLGenerator(GenerateOperator):
         room = None if budget is None else budget.limit - PROMPT_ROOM
         if room is None or budget.count(schema) + budget.count(samples) <= room:
             return schema, samples
+        from dataclasses import replace
+
         from sqlsynth.db.schema import render_create_statements, render_inserts
         from sqlsynth.prompts.fit import fit_schema
 
         full = self.database_manager.get_schema(db_id)
-        names = [t.name for t in full.tables]
-        rng = random.Random(f"{self.seed}:{db_id}:{row.get('slot')}")
-        focus = " ".join(rng.sample(names, len(names)))
+        # the slot's own starting table: the ranking keeps the schema's order on ties, so a
+        # rotated schema makes each slot show another stretch of a big database
+        start = random.Random(f"{self.seed}:{db_id}:{row.get('slot')}").randrange(
+            max(1, len(full.tables)))
+        full = replace(full, tables=[*full.tables[start:], *full.tables[:start]])
 
         manager = self.database_manager
         inserts: dict[str, str] = {}
@@ -166,7 +170,7 @@ class SQLGenerator(GenerateOperator):
             return (render_create_statements(candidate),
                     "\n\n".join(inserts[t.name] for t in candidate.tables if t.name in inserts))
 
-        fitted, dropped = fit_schema(full, focus, lambda candidate: sum(
+        fitted, dropped = fit_schema(full, "", lambda candidate: sum(
             budget.count(text) for text in render(candidate)) <= room)
         return render(fitted) if dropped else (schema, samples)
 
