@@ -26,9 +26,11 @@ class _PipeSafeStream:
     the interpreter's last flush cannot fail.
     """
 
-    def __init__(self, stream: Any) -> None:
+    def __init__(self, stream: Any, *, redact: bool = False) -> None:
         self._stream = stream
         self.closed_by_reader = False
+        #: stderr carries every message (notes, warnings, log lines): none may show a secret
+        self._redact = redact
 
     def _gone(self) -> None:
         self.closed_by_reader = True
@@ -42,8 +44,14 @@ class _PipeSafeStream:
     def write(self, text: str) -> int:
         if self.closed_by_reader:
             return len(text)
+        shown = text
+        if self._redact:
+            from sqlsynth.redaction import redact_secrets
+
+            shown = redact_secrets(text)
         try:
-            return self._stream.write(text)
+            self._stream.write(shown)
+            return len(text)
         except BrokenPipeError:
             self._gone()
             return len(text)
@@ -132,13 +140,18 @@ def run_script(pipeline_cls: Any, command: str) -> int:
 
 def _dispatch(args: Any, pipeline_cls: Any = None) -> int:
     from sqlsynth.cli import commands
-    from sqlsynth.errors import ExitCode, exit_code_for, is_user_error, redact_secrets
+    from sqlsynth.errors import ExitCode, exit_code_for, is_user_error
     from sqlsynth.progress import quiet_third_party, set_verbosity
+    from sqlsynth.redaction import redact_secrets
 
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stdout = _PipeSafeStream(stdout)  # type: ignore[assignment]
+    sys.stderr = _PipeSafeStream(stderr, redact=True)  # type: ignore[assignment]
     set_verbosity(-1 if args.quiet else args.verbose)
     if args.verbose:
         import logging
 
+        # after the swap: log lines go through the redacting stderr
         logging.basicConfig(level=logging.DEBUG if args.verbose > 1 else logging.INFO,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     else:
@@ -146,9 +159,6 @@ def _dispatch(args: Any, pipeline_cls: Any = None) -> int:
 
     handler = getattr(commands, f"cmd_{args.command}")
     start = time.perf_counter()
-    stdout, stderr = sys.stdout, sys.stderr
-    sys.stdout = _PipeSafeStream(stdout)  # type: ignore[assignment]
-    sys.stderr = _PipeSafeStream(stderr)  # type: ignore[assignment]
     previous_sigint = None
     if threading.current_thread() is threading.main_thread():
         _on_interrupt.seen = False  # type: ignore[attr-defined]
@@ -187,7 +197,8 @@ def _internal_error(exc: BaseException) -> int:
     """A bug: the traceback is shown (it is what to report), with secrets masked."""
     import traceback
 
-    from sqlsynth.errors import ExitCode, redact_secrets
+    from sqlsynth.errors import ExitCode
+    from sqlsynth.redaction import redact_secrets
 
     text = "".join(traceback.format_exception(exc))
     print(redact_secrets(text), end="", file=sys.stderr)

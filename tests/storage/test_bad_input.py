@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from sqlsynth.cli import main
-from sqlsynth.errors import ExitCode, InputFormatError, MissingDependencyError, redact_secrets
+from sqlsynth.errors import ExitCode, InputFormatError, MissingDependencyError
 from sqlsynth.examples import example_file
+from sqlsynth.redaction import redact_secrets
 from sqlsynth.storage import read_rows, write_rows_atomic
 from sqlsynth.storage.formats import read_numbered_rows, strict_json
 from sqlsynth.storage.rejects import RejectsLog
