@@ -86,6 +86,20 @@ def _checked_endpoints(cfg: RunConfig, *, chat: bool = True, embeddings: bool = 
     return cfg
 
 
+def _note_sources(cfg: RunConfig, *, refine: bool = False) -> Any:
+    """Where SQL, questions and reasoning will come from; one line when ``auto`` chose the
+    model-free path (``sqlsynth.pipelines.sources``)."""
+    from sqlsynth.pipelines.sources import resolve_sources
+
+    sources = resolve_sources(cfg, refine=refine)
+    if not sources.endpoint and not refine:
+        print(f"no --base-url: SQL from {sources.sql}, questions {sources.question}, "
+              f"reasoning {sources.cot}; execution difficulty not measured", file=sys.stderr)
+    if sources.note:
+        print(f"note: {sources.note}", file=sys.stderr)
+    return sources
+
+
 def _note_bundled_databases(cfg: RunConfig) -> None:
     """One line when no database was named: the run uses the bundled example databases."""
     if not cfg.db:
@@ -138,7 +152,7 @@ def cmd_generate(args: argparse.Namespace, make_config: ConfigMaker,
     pipeline_cls = pipeline_cls or Text2SQLGeneration_APIPipeline
     cfg = make_config(args)
     manager = _databases_with_data(cfg)
-    cfg = _checked_endpoints(cfg)
+    cfg = _checked_endpoints(cfg, embeddings=_note_sources(cfg).needs_embeddings)
     return _run_pipeline(pipeline_cls, cfg, command="generate",
                          identity=_data_identity(cfg), database_manager=manager)
 
@@ -172,7 +186,7 @@ def cmd_refine(args: argparse.Namespace, make_config: ConfigMaker,
         db_label=cfg.db or "the bundled example databases")
     for note in notes:
         print(f"refine input: {note}", file=sys.stderr)
-    cfg = _checked_endpoints(cfg)
+    cfg = _checked_endpoints(cfg, embeddings=_note_sources(cfg, refine=True).needs_embeddings)
     cfg = cfg.merged({"input": str(prepared)})
     return _run_pipeline(pipeline_cls, cfg, command="refine", identity=identity,
                          database_manager=manager)
@@ -398,16 +412,22 @@ def cmd_eval(args: argparse.Namespace, make_config: ConfigMaker) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, make_config: ConfigMaker) -> int:
-    """Synthesis on the bundled databases with the embedded local model, then an export."""
+    """Synthesis on the bundled databases without a key, then an export.
+
+    With no endpoint that is grammar SQL with canonical questions and reasoning (no model
+    needed, so it works on the base install); the source flags choose otherwise."""
     from sqlsynth.export import export_rows
     from sqlsynth.pipelines import Text2SQLGeneration_APIPipeline
 
     out = Path(args.out)
+    chosen = {key: getattr(args, key, None) for key in (
+        "sql_source", "question_source", "cot_source", "paraphrase", "hardness_mix")}
     cfg = RunConfig(
         db="", out=str(out), generate_num=args.generate_num, base_url="",
         local_model_path=args.local_model_path,
         question_candidates=2, cot_samples=2, execution_generations=3, concurrency=1,
-    )
+    ).merged({k: v for k, v in chosen.items() if v is not None})
+    _note_sources(cfg)
     code = _run_pipeline(Text2SQLGeneration_APIPipeline, cfg, command="demo",
                          identity=_data_identity(cfg))
     final = out / FINAL_FILE

@@ -8,6 +8,9 @@ from typing import Any
 
 from sqlsynth.config import RunConfig
 
+#: the demo's SQL per bundled database: 3 databases x 14, so at least 30 rows survive
+DEMO_NUM = 14
+
 
 def _default(key: str) -> str:
     """A key's built-in default as the help shows it."""
@@ -96,6 +99,7 @@ _CONFIG_KEYS = {
     "execution_generations", "execution_solver", "max_revisions",
     "embedding_concurrency", "request_timeout", "max_outage", "max_line_bytes",
     "executor", "ray_address", "workers", "shard", "allow_privileged_account",
+    "sql_source", "hardness_mix", "question_source", "cot_source", "paraphrase",
 }
 
 
@@ -133,6 +137,30 @@ def _add_size_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--solver", dest="execution_solver", choices=["prompt", "engine"],
                    help=_keyed("who answers when grading execution difficulty",
                                "execution_solver"))
+
+
+def _add_source_flags(p: argparse.ArgumentParser) -> None:
+    """Where SQL, questions and reasoning come from (issue 16's grammar / canonical paths)."""
+    from sqlsynth.config import CHOICES
+
+    p.add_argument("--sql-source", dest="sql_source", choices=CHOICES["sql_source"],
+                   help=_keyed("llm, grammar (sampled from the database, no model), mixed "
+                               "(both; refine: adds sampled variations); auto = grammar "
+                               "without --base-url", "sql_source"))
+    p.add_argument("--hardness-mix", dest="hardness_mix", action="append",
+                   metavar="LEVEL=WEIGHT", help=_keyed(
+                       "grammar SQL: weight of a Spider hardness level (easy, medium, hard, "
+                       "extra); repeatable", "hardness_mix", "even"))
+    p.add_argument("--question-source", dest="question_source",
+                   choices=CHOICES["question_source"], help=_keyed(
+                       "llm, or canonical (template questions from the SQL); auto = "
+                       "canonical without --base-url", "question_source"))
+    p.add_argument("--cot-source", dest="cot_source", choices=CHOICES["cot_source"],
+                   help=_keyed("llm, or canonical (reasoning written from the SQL); auto = "
+                               "canonical without --base-url", "cot_source"))
+    p.add_argument("--paraphrase", choices=CHOICES["paraphrase"], help=_keyed(
+        "rewrite canonical questions with a model, kept only when verified; auto = on when "
+        "a model can run here", "paraphrase"))
 
 
 def _add_executor_flags(p: argparse.ArgumentParser) -> None:
@@ -201,6 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_size_flags(p)
     p.add_argument("--num", dest="generate_num", type=int,
                    help=_keyed("SQL queries per database", "generate_num"))
+    _add_source_flags(p)
     _add_out_flag(p, "generate", "run folder: step files, final.jsonl, rejects, LLM cache")
     _add_executor_flags(p)
 
@@ -214,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db_flags(p)
     _add_endpoint_flags(p)
     _add_size_flags(p)
+    _add_source_flags(p)
     _add_out_flag(p, "refine", "run folder: step files, final.jsonl, rejects, LLM cache")
     _add_executor_flags(p)
 
@@ -337,10 +367,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="the README's main job: synthesis on the bundled databases")
     p.add_argument("--out", default="demo_out", help="run folder (default: demo_out)")
-    p.add_argument("--num", dest="generate_num", type=int, default=2,
-                   help="SQL queries per database (default: 2)")
+    p.add_argument("--num", dest="generate_num", type=int, default=DEMO_NUM,
+                   help=f"SQL queries per database (default: {DEMO_NUM})")
     p.add_argument("--local-model", dest="local_model_path", default="",
                    help="a GGUF file instead of the bundled SmolLM2-135M")
+    _add_source_flags(p)
 
     p = sub.add_parser("config", help="show the effective settings and where each came from")
     p.add_argument("action", choices=["show"], help="show: each key, its value and its source "
@@ -349,6 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_endpoint_flags(p)
     _add_size_flags(p)
     _add_engine_flags(p)
+    _add_source_flags(p)
     p.add_argument("--num", dest="generate_num", type=int,
                    help=_keyed("SQL queries per database", "generate_num"))
     p.add_argument("--input", help=_keyed("refine input rows", "input"))

@@ -17,7 +17,7 @@ functions, ...) raises ``NotRealizable`` with the construct named; nothing is gu
 >>> schema = Schema("music", [Table("singer", [Column("name", "TEXT"), Column("age", "INT")])])
 >>> canonical_question("SELECT name FROM singer WHERE age > 30 ORDER BY age DESC LIMIT 3",
 ...                    schema).question
-'What are the names of the singers for which the age is greater than 30, sorted by the age in descending order, keeping only the first 3 results?'
+'What are the names of the singers whose age is greater than 30, sorted by the age in descending order, keeping only the first 3 results?'
 """
 
 from __future__ import annotations
@@ -212,8 +212,32 @@ class _Realizer:
         return text
 
     def filters(self, select: exp.Select, scope: Scope) -> str:
+        """" whose city is 'Leeds' and whose age ..." when every condition tests a column of
+        the one table; " for which ..." otherwise."""
         where = select.args.get("where")
-        return f" for which {self.condition(where.this, scope)}" if where is not None else ""
+        if where is None:
+            return ""
+        parts = _flatten(where.this, exp.And)
+        if scope.single and all(self.own_column_test(p, scope) for p in parts):
+            texts = [self.condition(p, scope) for p in parts]
+            if all(t.startswith("the ") for t in texts):
+                return " " + " and ".join("whose " + t[4:] for t in texts)
+        return f" for which {self.condition(where.this, scope)}"
+
+    def own_column_test(self, node: exp.Expression, scope: Scope) -> bool:
+        """A test whose subject is a column of the scope's own table (not a nested boolean)."""
+        node = _unparen(node)
+        if isinstance(node, exp.Not):
+            node = _unparen(node.this)
+        if not isinstance(node, (*_COMPARISONS, exp.Like, exp.ILike, exp.In, exp.Between, exp.Is)):
+            return False
+        subject = _unparen(node.this)
+        if type(node) in _COMPARISONS and _is_value(subject):
+            subject = _unparen(node.expression)
+        if not isinstance(subject, exp.Column):
+            return False
+        hit = scope.find(subject)
+        return hit is not None and hit[2] == 0
 
     def having(self, select: exp.Select, scope: Scope) -> str:
         having = select.args.get("having")
@@ -439,6 +463,8 @@ class _Realizer:
             raise NotRealizable(f"unknown column {node.sql(self.dialect)}")
         source, column, depth = hit
         name = humanize(column.name)
+        if name.split()[0] in ("is", "has") and " " in name:
+            name += " flag"  # "the is listed flag", not "the is listed"
         if plural:
             name = _plural_name(name)
         if depth > 0:
@@ -582,7 +608,8 @@ def _flatten(node: exp.Expression, cls: type) -> list[exp.Expression]:
 
 
 def _bracket(phrase: str) -> str:
-    return f"({phrase})" if " for which " in phrase or ", " in phrase else phrase
+    nested = (" for which ", " whose ", ", ")
+    return f"({phrase})" if any(word in phrase for word in nested) else phrase
 
 
 def _subquery_select(node: exp.Expression) -> exp.Select:

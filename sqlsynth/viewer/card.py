@@ -169,9 +169,13 @@ def render_card(folder: RunFolder, prices: dict[str, tuple[float, float]] | None
     funnel_rows = [[f["step"], f["name"], f["rows_in"], f["rows_out"],
                     ", ".join(f"{k}: {v}" for k, v in f["rejects"].items()) or "-",
                     f["seconds"], "yes" if f["done"] else "no"] for f in s["funnel"]]
+    unmeasured = s.get("not_measured", {})
     difficulty = "".join(
         f"<div><h3>{_e(name.replace('sql_', '').replace('_', ' '))}</h3>"
-        f"{bar_chart(items, title=name)}</div>" for name, items in s["difficulty"].items())
+        + (f'<p class="empty">{_e(unmeasured[name])}</p>'
+           if name in unmeasured and not any(n for _, n in items)
+           else bar_chart(items, title=name)) + "</div>"
+        for name, items in s["difficulty"].items())
     labels = "".join(f"<div><h3>{_e(name)}</h3>{bar_chart(items, title=name)}</div>"
                      for name, items in s["labels"].items())
     rows_n = max(1, c["rows"])

@@ -117,6 +117,9 @@ def run_summary(folder: RunFolder, prices: dict[str, tuple[float, float]]) -> di
                           for g in folder.reject_groups()],
         "difficulty": {name: ordered_difficulties(folder.values(name))
                        for name in DIFFICULTY_FIELDS},
+        # a label written as null with a reason (no endpoint: execution difficulty)
+        "not_measured": {name: folder.values(f"{name}_reason").most_common(1)[0][0]
+                         for name in DIFFICULTY_FIELDS if folder.values(f"{name}_reason")},
         "labels": {name: folder.values(name).most_common() for name in LABEL_FIELDS
                    if folder.values(name)},
         "per_database": folder.values("db_id").most_common(),

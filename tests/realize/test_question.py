@@ -16,8 +16,8 @@ def ask(sql: str, schema=None, dialect: str = "sqlite"):
 
 def test_count_with_filters_and_humanized_names():
     q = ask("SELECT COUNT(*) FROM customers WHERE city = 'São Paulo' AND FirstName LIKE 'A%'")
-    assert q.question == ("How many customers are there for which the city is 'São Paulo' and "
-                          "the first name starts with 'A'?")
+    assert q.question == ("How many customers are there whose city is 'São Paulo' and whose "
+                          "first name starts with 'A'?")
     assert q.evidence == ""
 
 
@@ -69,12 +69,12 @@ def test_group_by_having_and_order_by_an_aggregate_alias():
 def test_not_in_and_not_exists_are_negated():
     q = ask("SELECT FirstName FROM customers WHERE customer_id NOT IN "
             "(SELECT customer_id FROM orders WHERE status = 'RTN')")
-    assert "the customer id is not among (the customer ids of the orders for which the status " \
-           "is 'RTN')" in q.question
+    assert "whose customer id is not among (the customer ids of the orders whose status is " \
+           "'RTN')" in q.question
     q = ask("SELECT FirstName FROM customers AS c WHERE NOT EXISTS "
             "(SELECT 1 FROM orders AS o WHERE o.customer_id = c.customer_id AND o.amount > 10)")
-    assert ("(there is no order for which the customer id equals the customer id of this "
-            "customer and the amount is greater than 10)") in q.question
+    assert ("for which (there is no order whose customer id equals the customer id of this "
+            "customer and whose amount is greater than 10)") in q.question
 
 
 def test_scalar_subquery_and_nested_boolean_are_bracketed():
@@ -111,15 +111,15 @@ def test_between_in_list_is_null_and_case():
             "AND city IN ('Leeds', 'York') AND loyalty_tier IS NOT NULL AND FirstName IS NULL")
     assert "(a value that is 'north' when the city is 'Leeds'; and 'other' otherwise)" in q.question
     assert "is between '2023-01-01' and '2023-12-31' (inclusive)" in q.question
-    assert "the city is one of 'Leeds' or 'York'" in q.question
-    assert "the loyalty tier is present and the first name is missing" in q.question
+    assert "whose city is one of 'Leeds' or 'York'" in q.question
+    assert "whose loyalty tier is present and whose first name is missing" in q.question
     assert "The signup date of the customers is a date written as text, year-month-day" in \
         q.evidence
 
 
 def test_general_like_pattern_is_explained():
     q = ask("SELECT city FROM customers WHERE city NOT LIKE 'L_e%s'")
-    assert "the city does not match the pattern 'L_e%s'" in q.question
+    assert "whose city does not match the pattern 'L_e%s'" in q.question
     assert "% stands for any run of characters" in q.evidence
 
 
@@ -133,7 +133,7 @@ def test_quoted_and_reserved_identifiers_in_other_dialects(dialect):
 
 
 def test_value_with_an_apostrophe_is_double_quoted():
-    assert 'the city is "O\'Fallon"' in ask(
+    assert 'whose city is "O\'Fallon"' in ask(
         "SELECT customer_id FROM customers WHERE city = 'O''Fallon'").question
 
 
@@ -152,3 +152,12 @@ def test_value_with_an_apostrophe_is_double_quoted():
 def test_constructs_without_a_faithful_wording_are_refused(sql, reason):
     with pytest.raises(NotRealizable, match=reason):
         canonical_question(sql, shop_schema())
+
+
+def test_module_examples_hold():
+    import doctest
+
+    from sqlsynth.realize import mentions, question, reasoning
+
+    for module in (question, reasoning, mentions):
+        assert doctest.testmod(module).failed == 0, module.__name__

@@ -13,6 +13,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
+from sqlsynth.db.engines.metering import ResultTooLarge
 from sqlsynth.db.pool import PooledConnection
 from sqlsynth.db.result import ExecResult, ExecStatus
 from sqlsynth.db.schema import Table
@@ -169,6 +170,10 @@ class Engine(ABC):
             columns, budget = self._run(conn, sql, limits, deadline, explain)
         except Exception as exc:  # noqa: BLE001 - driver errors of every kind become statuses
             fired = WATCHDOG.disarm(alarm)
+            if _too_large(exc):  # stopped mid-result: the connection cannot be reused
+                handle.discard = True
+                return ExecResult(status=ExecStatus.TOO_LARGE, elapsed=time.monotonic() - start,
+                                  error=_message(_too_large(exc)), error_class="ResultTooLarge")
             elapsed = time.monotonic() - start
             timed_out = fired or time.monotonic() >= deadline
             status = self.classify_error(exc, timed_out=timed_out)
@@ -232,6 +237,17 @@ class Engine(ABC):
 
     @abstractmethod
     def classify_error(self, exc: Exception, *, timed_out: bool) -> ExecStatus: ...
+
+
+def _too_large(exc: BaseException) -> BaseException | None:
+    """The ``ResultTooLarge`` behind ``exc`` (drivers may wrap what a loader raised)."""
+    seen = 0
+    while exc is not None and seen < 5:
+        if isinstance(exc, ResultTooLarge):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return None
 
 
 def end_statement(
