@@ -354,6 +354,37 @@ def _provenance_lines(prov: Mapping[str, Any]) -> list[str]:
     return lines + [""]
 
 
+def _training_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """The card's "Training signals" section: pass rates, preference pairs, contamination."""
+    from sqlsynth.training.dpo import pair_counts
+    from sqlsynth.training.rl import pass_rate
+
+    rates = [r for r in (pass_rate(row) for row in rows) if r is not None]
+    graded = [r for r in rows if isinstance(r.get("cot_candidates"), list)]
+    checked = [r for r in rows if isinstance(r.get("contamination"), list)]
+    if not (rates or graded or checked):
+        return []
+    lines = ["## Training signals", ""]
+    if rates:
+        band = sum(1 for r in rates if 0.1 <= r <= 0.9)
+        lines.append(f"- **solver pass rate**: measured on {len(rates)} rows, {band} in the "
+                     "learnable band 0.1-0.9 (`sqlsynth export --format rl`)")
+    if graded:
+        counts = pair_counts(rows)
+        reasons = ", ".join(f"{k} {v}" for k, v in sorted(counts["rejected_reasons"].items()))
+        unpaired = ", ".join(f"{k}: {v}" for k, v in sorted(counts["unpaired"].items()))
+        lines.append(f"- **preference pairs** (`--format dpo`): {counts['rows_paired']} rows give "
+                     f"a pair (rejected answer: {reasons or '-'}); no pair: {unpaired or '-'}")
+    if checked:
+        flagged = [r for r in checked if r["contamination"]]
+        names = sorted({str(m.get("benchmark")) for r in flagged for m in r["contamination"]
+                        if isinstance(m, Mapping)})
+        lines.append(f"- **benchmark contamination**: {len(flagged)} of {len(checked)} rows "
+                     f"checked overlap a benchmark item ({', '.join(names) or 'none'}); see "
+                     "each row's `contamination`")
+    return lines + [""]
+
+
 def _write_hf(folder: Path, rows: list[dict[str, Any]], dataset_name: str | None,
               summary: ExportSummary, provenance: Mapping[str, Any] | None = None,
               license_id: str = "unknown") -> None:
@@ -437,6 +468,7 @@ def _write_hf(folder: Path, rows: list[dict[str, Any]], dataset_name: str | None
         *load_lines,
         "",
         *(_provenance_lines(provenance) if provenance else []),
+        *_training_lines(rows),
         "## Fields",
         "",
         *field_table,

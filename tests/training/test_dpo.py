@@ -151,3 +151,11 @@ def test_export_command_writes_pairs(tmp_path, row, capsys):
     assert main(["export", "--input", str(rows_file), "--format", "dpo", "--layout", "verl",
                  "--out", str(out)]) != 0
     assert "--format dpo takes --layout trl" in capsys.readouterr().err
+
+
+def test_hf_card_counts_the_pairs(tmp_path, row):
+    summary = export_rows([row, {**row, "cot_candidates": None}], tmp_path / "hf", "hf")
+    card = next(p for p in summary.paths if p.name == "README.md").read_text()
+    assert "## Training signals" in card
+    assert "**preference pairs** (`--format dpo`): 1 rows give a pair (rejected answer: " \
+           "wrong_result 1)" in card
