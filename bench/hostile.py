@@ -8,7 +8,9 @@ read-only account and, with --privileged, the opt-out privileged one. After ever
 data, files, server settings and the worker connection's session state are compared (see
 tests/db/hostile_checks.py). Prints per engine: attacks tried, refused, stopped by a limit,
 allowed, changes detected (must be 0), exceptions, the worst time over the limit, the peak
-RSS growth of this (the main) process, and the per-query overhead of a trivial query.
+RSS growth of this (the main) process, and the per-query overhead of a trivial query; then per
+attack class (a corpus line's "class", else its file): blocked, state changes, hangs, the
+worst time and the peak RSS of the largest worker process and growth of the main one.
 Prints figures; asserts nothing.
 
     PYTHONPATH=. python bench/hostile.py --limit 2 [--privileged] [--engines sqlite,mysql]
@@ -42,16 +44,52 @@ def _rss() -> int:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+def _children_rss() -> int:
+    """The largest resident set among this process's descendants (the worker processes)."""
+    import os
+
+    page = os.sysconf("SC_PAGE_SIZE")
+    todo, largest = [os.getpid()], 0
+    while todo:
+        pid = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/children") as fh:
+                    kids = [int(k) for k in fh.read().split()]
+            except OSError:
+                continue
+            for kid in kids:
+                todo.append(kid)
+                try:
+                    with open(f"/proc/{kid}/statm") as fh:
+                        largest = max(largest, int(fh.read().split()[1]) * page)
+                except OSError:
+                    pass
+    return largest
+
+
 class PeakRSS:
+    """Peak RSS of this (the main) process, and of the largest worker since ``reset_worker``."""
+
     def __init__(self) -> None:
         self.base = self.peak = _rss()
+        self.worker_peak = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
         self._thread.start()
 
+    def reset_worker(self) -> int:
+        peak, self.worker_peak = self.worker_peak, _children_rss()
+        return peak
+
     def _loop(self) -> None:
         while not self._stop.wait(0.005):
             self.peak = max(self.peak, _rss())
+            self.worker_peak = max(self.worker_peak, _children_rss())
 
     def stop(self) -> tuple[float, float]:
         self._stop.set()
@@ -105,12 +143,27 @@ def run_engine(kind: str, limit: float, privileged: bool, server, work: Path) ->
     counts = {"tried": 0, "refused": 0, "limited": 0, "allowed": 0, "changes": 0,
               "exceptions": 0, "worst_over": 0.0}
     findings: list[str] = []
+    classes: dict[str, dict] = {}
     try:
         assert manager.execute(dataset.DB_ID, "SELECT 1").ok
         rss = PeakRSS()
         baseline, session = target.snapshot(), target.session_state()
         for attack in attacks_for(kind):
+            rss.reset_worker()
+            main_before = _rss()
             out = run_attack(target, attack, limit, baseline, session)
+            c = classes.setdefault(attack.kind, {"tried": 0, "blocked": 0, "changes": 0,
+                                                 "hangs": 0, "worst_s": 0.0, "worker_mb": 0.0,
+                                                 "main_mb": 0.0})
+            c["tried"] += 1
+            c["blocked"] += out.category in ("refused", "limited")
+            c["changes"] += any(p.startswith(("changed", "session state"))
+                                for p in out.problems)
+            worst = max(out.elapsed, out.explain_elapsed)
+            c["hangs"] += worst > limit + 1.0
+            c["worst_s"] = max(c["worst_s"], worst)
+            c["worker_mb"] = max(c["worker_mb"], rss.reset_worker() / 2**20)
+            c["main_mb"] = max(c["main_mb"], (rss.peak - main_before) / 2**20)
             counts["tried"] += 1
             counts[out.category if out.category != "exception" else "exceptions"] += 1
             changed = [p for p in out.problems if p.startswith(("changed", "session state"))]
@@ -128,6 +181,7 @@ def run_engine(kind: str, limit: float, privileged: bool, server, work: Path) ->
     finally:
         manager.close()
     counts["findings"] = findings
+    counts["classes"] = classes
     return counts
 
 
@@ -170,6 +224,15 @@ def main() -> int:
               f"{c['changes']} | {c['exceptions']} | {max(c['worst_over'], 0):+.2f}s | "
               f"{c['peak_rss_mb']:.0f} MB | {c['rss_growth_mb']:+.0f} MB | "
               f"{c['trivial_ms']:.2f} ms | {c['direct_ms']:.2f} ms |")
+    head = ("engine", "class", "tried", "blocked", "state changes", "hangs (> limit + 1 s)",
+            "worst time", "worker peak RSS", "main growth")
+    print("\n| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for label, c in rows:
+        for name, k in sorted(c["classes"].items()):
+            print(f"| {label} | {name} | {k['tried']} | {k['blocked']} | {k['changes']} | "
+                  f"{k['hangs']} | {k['worst_s']:.2f} s | {k['worker_mb']:.0f} MB | "
+                  f"{k['main_mb']:+.0f} MB |")
     for label, c in rows:
         for finding in c["findings"]:
             print(f"  {label}: {finding}")

@@ -6,8 +6,11 @@ step with one request per candidate, as the reference sends them), and prints
 requests, wall seconds, final rows per second, requests per final row, and the two lower
 bounds of the wall time: ``requests x latency / concurrency`` (``--concurrency`` is the total
 of chat and embedding requests in flight) and the longest chain of round trips one row needs
-(``chain x latency``), with the ratio of wall time to the larger. Prints figures; asserts
-nothing.
+(``chain x latency``), with the ratio of wall time to the larger (``wall_over_bound``). It
+also prints the CPU seconds this process and its database workers spent per kept row
+(``cpu_ms_per_row``; the scripted server's own process is left out), the seconds from the start
+to the first request leaving (``first_request_s``) and from the last answer to the end
+(``tail_s``). Prints figures; asserts nothing.
 
 The server runs in its own process so that its work does not share this process's GIL.
 ``--latency-dist exp`` draws each chat answer's latency from an exponential distribution with
@@ -24,6 +27,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -47,6 +51,92 @@ server = ScriptedOpenAIServer(responder, latency=latency if dist == "const" else
 print(server.base_url, flush=True)
 sys.stdin.read()
 """
+
+
+class RequestClock:
+    """When the first request left and the last answer came back (wraps the one send path)."""
+
+    def __init__(self) -> None:
+        self.first: float | None = None
+        self.last: float | None = None
+
+    def __enter__(self) -> RequestClock:  # noqa: PYI034 - not subclassed
+        from sqlsynth.llm.openai_client import OpenAIConnection
+
+        self._original = original = OpenAIConnection._attempt
+        clock = self
+
+        async def timed(conn: OpenAIConnection, send: object, client: object) -> object:
+            if clock.first is None:
+                clock.first = time.perf_counter()
+            try:
+                return await original(conn, send, client)
+            finally:
+                clock.last = time.perf_counter()
+
+        OpenAIConnection._attempt = timed
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        from sqlsynth.llm.openai_client import OpenAIConnection
+
+        OpenAIConnection._attempt = self._original
+
+
+class ProcessCPU:
+    """CPU seconds of this process and its descendants but ``exclude`` (the server).
+
+    Descendants (database workers) are sampled every 50 ms, so one that ends between samples
+    loses its last few milliseconds; without psutil only this process is counted.
+    """
+
+    def __init__(self, exclude: int) -> None:
+        self.exclude = exclude
+        self._seen: dict[int, float] = {}
+        self._stop = threading.Event()
+
+    def _sample(self) -> None:
+        import psutil
+
+        for child in psutil.Process().children(recursive=True):
+            if child.pid == self.exclude:
+                continue
+            try:
+                times = child.cpu_times()
+            except psutil.Error:
+                continue
+            self._seen[child.pid] = times.user + times.system
+
+    def _loop(self) -> None:
+        while not self._stop.wait(0.05):
+            self._sample()
+
+    def __enter__(self) -> ProcessCPU:  # noqa: PYI034 - not subclassed
+        self._start = time.process_time()
+        try:
+            import psutil  # noqa: F401
+        except ImportError:
+            self._thread = None
+        else:
+            self._sample()
+            self._before = dict(self._seen)
+            self._thread = threading.Thread(target=self._loop, daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.own = time.process_time() - self._start
+        self.children = 0.0
+        if self._thread is not None:
+            self._sample()
+            self._stop.set()
+            self._thread.join()
+            self.children = sum(cpu - self._before.get(pid, 0.0)
+                                for pid, cpu in self._seen.items())
+
+    @property
+    def seconds(self) -> float:
+        return self.own + self.children
 
 
 class ServerProcess:
@@ -101,10 +191,11 @@ def run_once(args: argparse.Namespace, streaming: bool, honour_n: bool = True,
             question_candidates=args.question_candidates, cot_samples=args.cot_samples,
             execution_generations=args.execution_generations, seed=args.seed,
         )
-        pipeline = Text2SQLGeneration_APIPipeline(config=cfg, streaming=streaming)
-        start = time.perf_counter()
-        pipeline.forward()
-        wall = time.perf_counter() - start
+        with ProcessCPU(exclude=server.proc.pid) as cpu, RequestClock() as clock:
+            start = time.perf_counter()
+            pipeline = Text2SQLGeneration_APIPipeline(config=cfg, streaming=streaming)
+            pipeline.forward()
+            wall = time.perf_counter() - start
         last = max(Path(out).glob(f"{cfg.file_name_prefix}_step*.jsonl"),
                    key=lambda p: int(p.stem.rsplit("step", 1)[1]))
         final_rows = sum(1 for line in last.read_text().splitlines() if line.strip())
@@ -128,6 +219,10 @@ def run_once(args: argparse.Namespace, streaming: bool, honour_n: bool = True,
         "chain": chain,
         "chain_bound_s": round(chain_bound, 3),
         "wall_over_bound": round(wall / bound, 3) if bound else float("nan"),
+        "cpu_s": round(cpu.seconds, 3),
+        "cpu_ms_per_row": round(1000 * cpu.seconds / final_rows, 1) if final_rows else 0.0,
+        "first_request_s": round(clock.first - start, 3) if clock.first else float("nan"),
+        "tail_s": round(start + wall - clock.last, 3) if clock.last else float("nan"),
     }
 
 

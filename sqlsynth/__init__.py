@@ -26,7 +26,10 @@ _EXPORTS: dict[str, str] = {
     # storage
     "FileStorage": "sqlsynth.storage",
     # operators
+    "CanonicalCoTGenerator": "sqlsynth.operators.generate",
+    "CanonicalQuestionGenerator": "sqlsynth.operators.generate",
     "SQLGenerator": "sqlsynth.operators.generate",
+    "SQLSampler": "sqlsynth.operators.generate",
     "SQLVariationGenerator": "sqlsynth.operators.generate",
     "Text2SQLQuestionGenerator": "sqlsynth.operators.generate",
     "Text2SQLPromptGenerator": "sqlsynth.operators.generate",

@@ -90,6 +90,14 @@ class RunConfig:
     # "engine" (the content-aware engine, which probes stored values first)
     execution_solver: str = "prompt"
 
+    # where each part of a row comes from (issue 16): "auto" picks grammar SQL, canonical
+    # questions and canonical reasoning with no base_url, the LLM with one
+    sql_source: str = "auto"  # auto | llm | grammar | mixed (refine: mixed adds sampled variations)
+    hardness_mix: list[str] = field(default_factory=list)  # ["easy=1", "extra=2"]; [] = even
+    question_source: str = "auto"  # auto | llm | canonical
+    cot_source: str = "auto"  # auto | llm | canonical
+    paraphrase: str = "auto"  # auto | on | off: rewrite canonical questions with a model
+
     # verified data: the checks that make a kept row's question, SQL and reasoning agree; each
     # can be switched off (all off + cot_policy "replace" is the behaviour before them)
     question_checks: bool = True  # deterministic question/evidence checks before the judge
@@ -162,6 +170,10 @@ class RunConfig:
             raise ValueError(
                 "allowed_functions must be a list of function names, e.g. [\"my_udf\"]"
             )
+        for key, value in values.items():
+            check_choice(key, value)
+        if "hardness_mix" in values:
+            parse_hardness_mix(values["hardness_mix"])
         data = asdict(self)
         data.update(values)
         return RunConfig(**data)
@@ -185,6 +197,62 @@ class LoadedConfig:
     config: RunConfig
     sources: dict[str, str]
     file: Path | None = None
+
+
+#: keys with a fixed set of values (checked when a config is loaded or merged)
+CHOICES: dict[str, tuple[str, ...]] = {
+    "sql_source": ("auto", "llm", "grammar", "mixed"),
+    "question_source": ("auto", "llm", "canonical"),
+    "cot_source": ("auto", "llm", "canonical"),
+    "paraphrase": ("auto", "on", "off"),
+    "execution_solver": ("prompt", "engine"),
+    "roundtrip_policy": ("agreement", "evidence"),
+    "cot_policy": ("agree", "adopt_majority", "replace"),
+    "executor": ("local", "ray"),
+}
+
+HARDNESS_LEVELS = ("easy", "medium", "hard", "extra")
+
+
+def check_choice(key: str, value: Any) -> None:
+    """A clear error naming the key when ``value`` is not one of its ``CHOICES``."""
+    allowed = CHOICES.get(key)
+    if allowed is not None and value not in allowed:
+        raise ValueError(f"{key} must be one of {', '.join(allowed)}; got {value!r}")
+
+
+def parse_hardness_mix(items: Any) -> dict[str, float] | None:
+    """``["easy=1", "extra=2"]`` as ``{"easy": 1.0, "extra": 2.0}``; ``[]`` = None (even).
+
+    Also accepts a TOML table ``{easy = 1, extra = 2}``; every error names the key."""
+    if isinstance(items, dict):
+        pairs = list(items.items())
+    elif isinstance(items, (list, tuple)):
+        pairs = []
+        for item in items:
+            if not isinstance(item, str) or item.count("=") != 1:
+                raise ValueError(f"hardness_mix: expected LEVEL=WEIGHT, got {item!r}")
+            level, weight = item.split("=")
+            pairs.append((level.strip(), weight.strip()))
+    else:
+        raise ValueError(  # noqa: TRY004 - a config value error, reported like others (exit 2)
+            f"hardness_mix must be a list of LEVEL=WEIGHT strings, got {items!r}")
+    mix: dict[str, float] = {}
+    for level, weight in pairs:
+        if level not in HARDNESS_LEVELS:
+            raise ValueError(f"hardness_mix: unknown level {level!r}; levels are "
+                             f"{', '.join(HARDNESS_LEVELS)}")
+        try:
+            value = float(weight)
+        except (TypeError, ValueError):
+            raise ValueError(f"hardness_mix: weight of {level!r} must be a number, "
+                             f"got {weight!r}") from None
+        if not value >= 0:
+            raise ValueError(f"hardness_mix: weight of {level!r} must be >= 0, got {weight!r}")
+        mix[level] = value
+    if mix and not any(mix.values()):
+        raise ValueError("hardness_mix: at least one weight must be above 0")
+    return mix or None
 
 
 #: environment variables that set a key, first one set wins (flags still override them)
@@ -260,6 +328,19 @@ KEY_HELP: dict[str, str] = {
     "min_valid_candidates": "CoT answers that must run and agree before a row is kept",
     "execution_solver": "who answers when grading execution difficulty: \"prompt\" (the LLM) "
                         "or \"engine\" (the content-aware engine)",
+    "sql_source": "where SQL comes from: llm, grammar (sampled from the schema graph and the "
+                  "stored values, no model), mixed (both, deduplicated; the LLM sees sampled "
+                  "examples; refine: adds sampled variations); auto = grammar without base_url, "
+                  "llm with one",
+    "hardness_mix": "grammar SQL: weights over Spider hardness, e.g. [\"easy=1\", \"extra=2\"]; "
+                    "[] = even",
+    "question_source": "where questions come from: llm, or canonical (template questions "
+                       "written from the SQL, correct by construction, plain); auto = canonical "
+                       "without base_url, llm with one",
+    "cot_source": "where reasoning comes from: llm, or canonical (steps written from the SQL); "
+                  "auto = canonical without base_url, llm with one",
+    "paraphrase": "rewrite canonical questions with a model, kept only when verified: on, off, "
+                  "auto (on when a model can run here)",
     "max_revisions": "engine: revision rounds after a failed or empty first SQL",
     "allow_privileged_account": "connect even as an account that can reach outside the "
                                 "database (server files, programs, settings); refused by "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from enum import IntEnum
 
 
@@ -97,26 +96,10 @@ class MissingDependencyError(ImportError):
     def __init__(self, what: str, package: str, extra: str) -> None:
         self.package = package
         self.extra = extra
-        super().__init__(f"{what} needs the optional package {package!r}: "
-                         f"pip install 'sqlsynth[{extra}]'")
+        from sqlsynth.extras import install_hint
 
-
-_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s'\"]*:)[^\s'\"/]*@")
-_KEY_LIKE = re.compile(r"(?i)(?P<head>(?:api[_-]?key|password|passwd|pwd|secret|token|"
-                       r"authorization)[\"']?\s*[=:]\s*(?:bearer\s+)?[\"']?)[^\s\"'&,;)]+")
-_BEARER = re.compile(r"(?i)(?P<head>bearer\s+)[A-Za-z0-9._\-]{8,}")
-
-
-def redact_secrets(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """``text`` with URL passwords, ``key=...`` style values, bearer tokens and the given
-    ``secrets`` masked as ``***``. Applied to every message the command line prints, so no
-    error, whatever path produced it, shows a password or an API key."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    text = _URL_PASSWORD.sub(lambda m: m.group("head") + "***@", text)
-    text = _KEY_LIKE.sub(lambda m: m.group("head") + "***", text)
-    return _BEARER.sub(lambda m: m.group("head") + "***", text)
+        super().__init__(f"{what} needs the optional package {package!r} (extra {extra!r}): "
+                         f"{install_hint(extra)}")
 
 
 def exit_code_for(exc: BaseException) -> ExitCode:

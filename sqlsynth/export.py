@@ -5,7 +5,8 @@ folder that ``datasets.load_from_disk`` and ``datasets.load_dataset`` both read,
 card; ``push_to_hub`` uploads it),
 ``llamafactory-alpaca`` and ``llamafactory-sharegpt`` (records plus a ``dataset_info.json``
 entry, so LLaMA-Factory can train on the folder as it is), ``rl`` (RL prompts in verl's or TRL's
-layout, parquet and JSONL: :mod:`sqlsynth.training.rl`). Reading rows back is the storage
+layout, parquet and JSONL: :mod:`sqlsynth.training.rl`), ``dpo`` (preference pairs from the
+graded reasoning answers, in TRL's or LLaMA-Factory's layout: :mod:`sqlsynth.training.dpo`). Reading rows back is the storage
 layer's job, not this module's.
 
 Rows that cannot be written (not an object, a value JSON cannot hold, or, for LLaMA-Factory, no
@@ -25,8 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
 
+from sqlsynth.errors import MissingDependencyError
+from sqlsynth.extras import install_hint
+
 EXPORT_FORMATS = ("jsonl", "json", "parquet", "hf", "llamafactory-alpaca",
-                  "llamafactory-sharegpt", "rl")
+                  "llamafactory-sharegpt", "rl", "dpo")
 LLAMAFACTORY_FORMATS = ("llamafactory-alpaca", "llamafactory-sharegpt")
 DEFAULT_DATASET_NAME = "sqlsynth_text2sql"
 
@@ -48,6 +52,8 @@ FIELD_DESCRIPTIONS = {
     "roundtrip_agreement": "quality: solver answers returning the row's result / answers asked",
     "checks_passed": "quality: the verification checks the row passed, in order",
     "original_SQL": "quality: the row's SQL before an adopt_majority vote replaced it",
+    "cot_candidates": "quality: every reasoning answer graded against the row's result",
+    "contamination": "overlaps with public benchmark items (benchmark, item, kind, score)",
 }
 
 
@@ -82,6 +88,7 @@ def export_rows(
     quality_fields: bool = True,
     rl: Any = None,
     database_manager: Any = None,
+    dpo: Any = None,
 ) -> ExportSummary:
     """Write ``rows`` to ``out_path`` in ``fmt``; see the module docstring for the formats.
 
@@ -96,6 +103,9 @@ def export_rows(
     ``rl`` (a ``sqlsynth.training.rl.RLOptions``) sets the RL layout and pass-rate band;
     ``out_path`` is then a folder receiving ``<dataset_name>.parquet`` and ``.jsonl``. With a
     ``database_manager`` each RL record carries its gold result's fingerprint.
+    ``dpo`` (a ``sqlsynth.training.dpo.DPOOptions``) sets the preference layout; ``trl`` writes
+    ``<dataset_name>.parquet`` and ``.jsonl`` in the folder ``out``, the LLaMA-Factory layouts
+    write as their SFT formats do, with a ranking entry.
     """
     if fmt not in EXPORT_FORMATS:
         choices = ", ".join(EXPORT_FORMATS)
@@ -105,6 +115,11 @@ def export_rows(
         # ``--out export/`` works for every format, as it does for hf and LLaMA-Factory
         out = out / f"{dataset_name or DEFAULT_DATASET_NAME}.{fmt}"
     summary = ExportSummary()
+    if fmt == "dpo":
+        # the pairs are made of the graded candidates, a quality field: read them first
+        _write_dpo(_plain_rows(rows, summary), out, dataset_name, dpo, summary)
+        summary.skipped_rows.sort()
+        return summary
     if not quality_fields:
         from sqlsynth.operators.quality import QUALITY_FIELDS
 
@@ -127,7 +142,7 @@ def export_rows(
         summary.paths.append(out)
     else:
         _write_hf(out, [r for _, r in plain], dataset_name, summary, provenance, license)
-    if fmt not in (*LLAMAFACTORY_FORMATS, "rl"):
+    if fmt not in (*LLAMAFACTORY_FORMATS, "rl", "dpo"):
         summary.written = len(plain)
     summary.skipped_rows.sort()
     return summary
@@ -149,6 +164,32 @@ def _write_rl(plain: list[tuple[int, dict[str, Any]]], out: Path, dataset_name: 
     _write_parquet(folder / f"{stem}.parquet", records, summary)
     _write_jsonl(folder / f"{stem}.jsonl", records)
     summary.paths += [folder / f"{stem}.parquet", folder / f"{stem}.jsonl"]
+    summary.written = len(records)
+
+
+def _write_dpo(plain: list[tuple[int, dict[str, Any]]], out: Path, dataset_name: str | None,
+               options: Any, summary: ExportSummary) -> None:
+    """Preference pairs: parquet + JSONL for TRL, a ranking dataset for LLaMA-Factory."""
+    from sqlsynth.training.dpo import DPOOptions, PairCounts, preference_records
+
+    options = options or DPOOptions()
+    counts = PairCounts()
+    records = preference_records(plain, options, summary.skip, counts)
+    reasons = ", ".join(f"{k} {v}" for k, v in sorted(counts.by_reason.items())) or "-"
+    summary.notes.append(f"{counts.pairs} preference pairs from {counts.rows_paired} rows; "
+                         f"rejected answers: {reasons}")
+    if options.layout == "trl":
+        folder = out.parent if out.suffix in (".parquet", ".jsonl") else out
+        stem = (out.stem if out.suffix in (".parquet", ".jsonl")
+                else dataset_name or f"{DEFAULT_DATASET_NAME}_dpo")
+        _write_parquet(folder / f"{stem}.parquet", records, summary)
+        _write_jsonl(folder / f"{stem}.jsonl", records)
+        summary.paths += [folder / f"{stem}.parquet", folder / f"{stem}.jsonl"]
+    else:
+        name = dataset_name
+        if name is None and not (out.suffix in (".json", ".jsonl") and not out.is_dir()):
+            name = f"{DEFAULT_DATASET_NAME}_dpo_{options.layout.split('-')[1]}"
+        _write_llamafactory(records, out, options.layout, name, summary, ranking=True)
     summary.written = len(records)
 
 
@@ -313,6 +354,37 @@ def _provenance_lines(prov: Mapping[str, Any]) -> list[str]:
     return lines + [""]
 
 
+def _training_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """The card's "Training signals" section: pass rates, preference pairs, contamination."""
+    from sqlsynth.training.dpo import pair_counts
+    from sqlsynth.training.rl import pass_rate
+
+    rates = [r for r in (pass_rate(row) for row in rows) if r is not None]
+    graded = [r for r in rows if isinstance(r.get("cot_candidates"), list)]
+    checked = [r for r in rows if isinstance(r.get("contamination"), list)]
+    if not (rates or graded or checked):
+        return []
+    lines = ["## Training signals", ""]
+    if rates:
+        band = sum(1 for r in rates if 0.1 <= r <= 0.9)
+        lines.append(f"- **solver pass rate**: measured on {len(rates)} rows, {band} in the "
+                     "learnable band 0.1-0.9 (`sqlsynth export --format rl`)")
+    if graded:
+        counts = pair_counts(rows)
+        reasons = ", ".join(f"{k} {v}" for k, v in sorted(counts["rejected_reasons"].items()))
+        unpaired = ", ".join(f"{k}: {v}" for k, v in sorted(counts["unpaired"].items()))
+        lines.append(f"- **preference pairs** (`--format dpo`): {counts['rows_paired']} rows give "
+                     f"a pair (rejected answer: {reasons or '-'}); no pair: {unpaired or '-'}")
+    if checked:
+        flagged = [r for r in checked if r["contamination"]]
+        names = sorted({str(m.get("benchmark")) for r in flagged for m in r["contamination"]
+                        if isinstance(m, Mapping)})
+        lines.append(f"- **benchmark contamination**: {len(flagged)} of {len(checked)} rows "
+                     f"checked overlap a benchmark item ({', '.join(names) or 'none'}); see "
+                     "each row's `contamination`")
+    return lines + [""]
+
+
 def _write_hf(folder: Path, rows: list[dict[str, Any]], dataset_name: str | None,
               summary: ExportSummary, provenance: Mapping[str, Any] | None = None,
               license_id: str = "unknown") -> None:
@@ -329,8 +401,7 @@ def _write_hf(folder: Path, rows: list[dict[str, Any]], dataset_name: str | None
     except ImportError:
         table = None
         summary.notes.append("pyarrow is not installed: the card lists no features and the "
-                             "folder does not load with load_from_disk (pip install "
-                             "'sqlsynth[hf]')")
+                             f"folder does not load with load_from_disk ({install_hint('hf')})")
     data_rows = [{k: (_dumps(v) if k in mixed and v is not None else v) for k, v in r.items()}
                  for r in rows]
     data = folder / "data" / "train.jsonl"
@@ -397,6 +468,7 @@ def _write_hf(folder: Path, rows: list[dict[str, Any]], dataset_name: str | None
         *load_lines,
         "",
         *(_provenance_lines(provenance) if provenance else []),
+        *_training_lines(rows),
         "## Fields",
         "",
         *field_table,
@@ -419,7 +491,7 @@ def _save_to_disk(folder: Path, table: Any, summary: ExportSummary) -> bool:
         import datasets
     except ImportError:
         summary.notes.append("datasets is not installed: the folder loads with load_dataset but "
-                             "not load_from_disk (pip install 'sqlsynth[hf]')")
+                             f"not load_from_disk ({install_hint('hf')})")
         return False
     import shutil
 
@@ -452,8 +524,7 @@ def push_to_hub(folder: str | os.PathLike[str], repo_id: str, *, private: bool =
     try:
         from huggingface_hub import HfApi
     except ImportError:
-        raise ImportError("--push-to-hub needs huggingface_hub: pip install 'sqlsynth[hf]'"
-                          ) from None
+        raise MissingDependencyError("--push-to-hub", "huggingface_hub", "hf") from None
     api = HfApi(token=token)
     repo = api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
     api.upload_folder(folder_path=str(path), repo_id=repo_id, repo_type="dataset",
@@ -490,18 +561,25 @@ def _missing_text(row: Mapping[str, Any], key: str) -> str | None:
     return None
 
 
-def _dataset_info_entry(file_name: str, fmt: str) -> dict[str, Any]:
+def _dataset_info_entry(file_name: str, fmt: str, ranking: bool = False) -> dict[str, Any]:
+    """The ``dataset_info.json`` entry; ``ranking`` for preference data (chosen/rejected)."""
+    answer = {"chosen": "chosen", "rejected": "rejected"} if ranking else None
     if fmt == "llamafactory-alpaca":
+        if answer:
+            return {"file_name": file_name, "ranking": True,
+                    "columns": {"prompt": "instruction", "query": "input", **answer}}
         return {"file_name": file_name,
                 "columns": {"prompt": "instruction", "query": "input", "response": "output"}}
     return {"file_name": file_name, "formatting": "sharegpt",
-            "columns": {"messages": "conversations"},
+            **({"ranking": True} if answer else {}),
+            "columns": {"messages": "conversations", **(answer or {})},
             "tags": {"role_tag": "from", "content_tag": "value",
                      "user_tag": "human", "assistant_tag": "gpt"}}
 
 
 def _write_llamafactory(records: list[dict[str, Any]], out: Path, fmt: str,
-                        dataset_name: str | None, summary: ExportSummary) -> None:
+                        dataset_name: str | None, summary: ExportSummary,
+                        ranking: bool = False) -> None:
     """The records file plus its entry in ``dataset_info.json`` (other entries are kept)."""
     if out.suffix in (".json", ".jsonl") and not out.is_dir():
         data, name = out, dataset_name or out.stem
@@ -522,7 +600,7 @@ def _write_llamafactory(records: list[dict[str, Any]], out: Path, fmt: str,
                              "fix or remove it before exporting") from exc
         if not isinstance(info, dict):
             raise ValueError(f"{info_path}:1: expected a JSON object of dataset entries")
-    info[name] = _dataset_info_entry(data.name, fmt)
+    info[name] = _dataset_info_entry(data.name, fmt, ranking)
     _atomic_write(info_path, _dumps(info, indent=2) + "\n")
     summary.paths += [data, info_path]
 

@@ -98,7 +98,10 @@ class _Endpoint:
 
 
 def _first_line(value: object) -> str:
-    text = str(value).strip()
+    """What an answer said, as a message may quote it: one line, no secret it echoed."""
+    from sqlsynth.redaction import redact_secrets
+
+    text = redact_secrets(str(value)).strip()
     return text.splitlines()[0][:200] if text else ""
 
 
@@ -278,4 +281,6 @@ def preflight(cfg: RunConfig, *, chat: bool = True, embeddings: bool = True) -> 
         if base and base != LOCAL:
             cfg, note = _check_embeddings(cfg, base)
             notes.append(note)
-    return cfg, notes
+    from sqlsynth.redaction import redact_secrets
+
+    return cfg, [redact_secrets(note) for note in notes]

@@ -506,3 +506,69 @@ def test_init_script_errors_are_one_line_with_the_exit_code(tmp_path: Path) -> N
     proc = _script(tmp_path, "text2sql_pipeline_gen.py")  # the server is gone: preflight
     assert proc.returncode == ExitCode.LLM_UNAVAILABLE, proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr
+
+
+def test_ctrl_c_inside_a_running_loop_stops_it_between_tasks(
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Raised inside a task's step, the KeyboardInterrupt would end that task ("Task exception
+    was never retrieved" at exit); from a loop callback it stops the loop and no task has it."""
+    import asyncio
+
+    from sqlsynth.cli import app as cli
+
+    tasks: list[asyncio.Task] = []
+
+    async def run() -> None:
+        async def step() -> None:
+            cli._on_interrupt(2, None)  # Ctrl-C arrives while this task runs: no raise here
+            await asyncio.sleep(10)
+
+        tasks.append(asyncio.ensure_future(step()))
+        await asyncio.sleep(10)
+
+    cli._on_interrupt.seen = False  # type: ignore[attr-defined]
+    with pytest.raises(KeyboardInterrupt):
+        asyncio.run(run())
+    assert tasks[0].cancelled()
+    assert "interrupted" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_ctrl_c_with_the_local_model_stops_promptly_and_the_run_resumes(tmp_path: Path) -> None:
+    """A real `sqlsynth generate` on the local model, interrupted while the model works: exit
+    130 with the resume line and no traceback, soon (no wait for the answer or llama.cpp's
+    shutdown), and the same command runs again in the same folder."""
+    import signal
+    import time
+
+    pytest.importorskip("llama_cpp")
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "sqlsynth.cli", "generate", "--num", "2", "--out", str(out)]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+
+    def interrupted(after: float) -> tuple[int, str, float]:
+        proc = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        # interrupt once the run has started its steps (the model loads, then generates)
+        while not (out / "sqlsynth_run.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(after)
+        assert proc.poll() is None, proc.communicate()[1][-2000:]
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        try:
+            code = proc.wait(timeout=60)
+        finally:
+            proc.kill()
+        waited = time.monotonic() - sent
+        return code, proc.stderr.read() if proc.stderr else "", waited
+
+    code, err, waited = interrupted(6.0)
+    assert code == ExitCode.INTERRUPTED, err[-2000:]
+    assert "rerun the same command to resume" in err
+    assert "Traceback" not in err and "never retrieved" not in err, err[-3000:]
+    assert waited < 20, f"hang guard: {waited:.1f} s after Ctrl-C (it was 42 s)"
+    code, err, _ = interrupted(3.0)  # the rerun is accepted in the same folder
+    assert code == ExitCode.INTERRUPTED and "Traceback" not in err, err[-2000:]

@@ -115,3 +115,43 @@ def test_local_model_run_says_what_it_is_for(capsys: pytest.CaptureFixture[str])
     err = capsys.readouterr().err
     assert err.count("\n") == 1  # one line, once
     assert "--base-url" in err and "trying" in err
+
+
+#: keys the pattern rules alone would miss (symbols, no "Bearer" before the prose echo)
+ECHOED_KEYS = ("sk-pr0j+Zq9/x=Ab!c", "k3y~with.dots")
+
+
+def _shows(text: str, key: str) -> bool:
+    from tests.test_redaction import shapes
+
+    return any(shape in text for shape in shapes(key))
+
+
+@pytest.mark.parametrize("key", ECHOED_KEYS)
+def test_no_message_shows_the_key_an_endpoint_echoes(
+    key: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    # every error body quotes the Authorization header, the bare key, URL-encoded, JSON and
+    # base64: the preflight's refusal (CLI), its "could not be verified" notes and the
+    # client's errors must show none of them
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+    monkeypatch.setattr("sqlsynth.preflight._RETRY_DELAYS", (0.0,))
+    with ScriptedOpenAIServer(models=["qwen-coder"], require_key=key,
+                              echo_credentials=True) as server:
+        code = main(["generate", "--num", "1", "--out", str(tmp_path / "run"), "-vv",
+                     "--base-url", server.base_url, "--model", "not-served",
+                     "--embedding-base-url", "local"])
+        err = capsys.readouterr().err
+        assert code == ExitCode.LLM_UNAVAILABLE and "not served" in err
+        assert not _shows(err, key)
+    with ScriptedOpenAIServer(require_key=key, echo_credentials=True,
+                              serve_models=False) as server:
+        server.inject("500", 2)
+        _, notes = preflight(_cfg(server, model="m", embedding_base_url="local"))
+        assert "could not be verified" in notes[0] and "has no access" in notes[0]
+        assert not _shows(" ".join(notes), key)
+        server.inject("503", 2)
+        _, notes = preflight(_cfg(server, model="m", embedding_model="e"), chat=False)
+        assert "embeddings: e" in notes[0] and "has no access" in notes[0]
+        assert not _shows(" ".join(notes), key)

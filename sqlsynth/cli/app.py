@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import contextlib
 import os
 import signal
 import sys
@@ -25,9 +26,11 @@ class _PipeSafeStream:
     the interpreter's last flush cannot fail.
     """
 
-    def __init__(self, stream: Any) -> None:
+    def __init__(self, stream: Any, *, redact: bool = False) -> None:
         self._stream = stream
         self.closed_by_reader = False
+        #: stderr carries every message (notes, warnings, log lines): none may show a secret
+        self._redact = redact
 
     def _gone(self) -> None:
         self.closed_by_reader = True
@@ -41,8 +44,14 @@ class _PipeSafeStream:
     def write(self, text: str) -> int:
         if self.closed_by_reader:
             return len(text)
+        shown = text
+        if self._redact:
+            from sqlsynth.redaction import redact_secrets
+
+            shown = redact_secrets(text)
         try:
-            return self._stream.write(text)
+            self._stream.write(shown)
+            return len(text)
         except BrokenPipeError:
             self._gone()
             return len(text)
@@ -59,22 +68,59 @@ class _PipeSafeStream:
         return getattr(self._stream, name)
 
 
+def _raise_interrupt() -> None:
+    raise KeyboardInterrupt
+
+
 def _on_interrupt(signum: int, frame: Any) -> None:
-    """First Ctrl-C: say so at once, then stop; a second one quits without waiting for the
-    model call in progress (the run folder is consistent after every row)."""
+    """First Ctrl-C: say so at once, then stop; a second one quits without waiting for
+    anything (the run folder is consistent after every row).
+
+    While an event loop runs in this (the main) thread, the KeyboardInterrupt is raised from a
+    loop callback, between tasks, as ``asyncio.Runner`` does with its own handler: raised
+    inside a task's step it would end that task with it (a "Task exception was never
+    retrieved" traceback at exit) instead of stopping the loop; the loop's shutdown then
+    cancels every task (model calls run in daemon threads, so none is waited for)."""
     from sqlsynth.errors import ExitCode
 
     if getattr(_on_interrupt, "seen", False):
         os._exit(ExitCode.INTERRUPTED)
         return
     _on_interrupt.seen = True  # type: ignore[attr-defined]
-    print("\ninterrupted: stopping (a model call in progress may take a few seconds; Ctrl-C "
-          "again quits now); rerun the same command to resume", file=sys.stderr, flush=True)
+    print("\ninterrupted: stopping (Ctrl-C again quits at once); rerun the same command to "
+          "resume", file=sys.stderr, flush=True)
+    asyncio = sys.modules.get("asyncio")
+    loop = asyncio._get_running_loop() if asyncio is not None else None
+    if loop is not None and not loop.is_closed():
+        loop.call_soon_threadsafe(_raise_interrupt)
+        return
     raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
-    return _dispatch(build_parser().parse_args(argv))
+    """Run one command; ``argv=None`` (the ``sqlsynth`` program) reads ``sys.argv``."""
+    code = _dispatch(build_parser().parse_args(argv))
+    if argv is None:
+        _exit_now_if_interrupted(code)
+    return code
+
+
+def _exit_now_if_interrupted(code: int) -> None:
+    """After Ctrl-C, end the process now if a local model call still runs in its thread.
+
+    Everything of the run is written by then (files flushed, the run folder consistent, as
+    after every row). Left to the interpreter's normal exit, the process would wait in
+    llama.cpp's own shutdown for the computation in progress (2-8 s under load, more for a
+    long prompt); ``os._exit`` skips only that and other exit-time frees."""
+    from sqlsynth.errors import ExitCode
+
+    threads = sys.modules.get("sqlsynth.llm.threads")
+    if code != ExitCode.INTERRUPTED or threads is None or not threads.running():
+        return
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
 
 
 def run_script(pipeline_cls: Any, command: str) -> int:
@@ -87,18 +133,25 @@ def run_script(pipeline_cls: Any, command: str) -> int:
     if command not in ("generate", "refine"):
         raise ValueError(f"run_script: command must be generate or refine, got {command!r}")
     args = argparse.Namespace(command=command, config=None, quiet=False, verbose=0)
-    return _dispatch(args, pipeline_cls)
+    code = _dispatch(args, pipeline_cls)
+    _exit_now_if_interrupted(code)
+    return code
 
 
 def _dispatch(args: Any, pipeline_cls: Any = None) -> int:
     from sqlsynth.cli import commands
-    from sqlsynth.errors import ExitCode, exit_code_for, is_user_error, redact_secrets
+    from sqlsynth.errors import ExitCode, exit_code_for, is_user_error
     from sqlsynth.progress import quiet_third_party, set_verbosity
+    from sqlsynth.redaction import redact_secrets
 
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stdout = _PipeSafeStream(stdout)  # type: ignore[assignment]
+    sys.stderr = _PipeSafeStream(stderr, redact=True)  # type: ignore[assignment]
     set_verbosity(-1 if args.quiet else args.verbose)
     if args.verbose:
         import logging
 
+        # after the swap: log lines go through the redacting stderr
         logging.basicConfig(level=logging.DEBUG if args.verbose > 1 else logging.INFO,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     else:
@@ -106,9 +159,6 @@ def _dispatch(args: Any, pipeline_cls: Any = None) -> int:
 
     handler = getattr(commands, f"cmd_{args.command}")
     start = time.perf_counter()
-    stdout, stderr = sys.stdout, sys.stderr
-    sys.stdout = _PipeSafeStream(stdout)  # type: ignore[assignment]
-    sys.stderr = _PipeSafeStream(stderr)  # type: ignore[assignment]
     previous_sigint = None
     if threading.current_thread() is threading.main_thread():
         _on_interrupt.seen = False  # type: ignore[attr-defined]
@@ -147,7 +197,8 @@ def _internal_error(exc: BaseException) -> int:
     """A bug: the traceback is shown (it is what to report), with secrets masked."""
     import traceback
 
-    from sqlsynth.errors import ExitCode, redact_secrets
+    from sqlsynth.errors import ExitCode
+    from sqlsynth.redaction import redact_secrets
 
     text = "".join(traceback.format_exception(exc))
     print(redact_secrets(text), end="", file=sys.stderr)

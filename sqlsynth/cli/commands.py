@@ -86,6 +86,20 @@ def _checked_endpoints(cfg: RunConfig, *, chat: bool = True, embeddings: bool = 
     return cfg
 
 
+def _note_sources(cfg: RunConfig, *, refine: bool = False) -> Any:
+    """Where SQL, questions and reasoning will come from; one line when ``auto`` chose the
+    model-free path (``sqlsynth.pipelines.sources``)."""
+    from sqlsynth.pipelines.sources import resolve_sources
+
+    sources = resolve_sources(cfg, refine=refine)
+    if not sources.endpoint and not refine:
+        print(f"no --base-url: SQL from {sources.sql}, questions {sources.question}, "
+              f"reasoning {sources.cot}; execution difficulty not measured", file=sys.stderr)
+    if sources.note:
+        print(f"note: {sources.note}", file=sys.stderr)
+    return sources
+
+
 def _note_bundled_databases(cfg: RunConfig) -> None:
     """One line when no database was named: the run uses the bundled example databases."""
     if not cfg.db:
@@ -138,7 +152,7 @@ def cmd_generate(args: argparse.Namespace, make_config: ConfigMaker,
     pipeline_cls = pipeline_cls or Text2SQLGeneration_APIPipeline
     cfg = make_config(args)
     manager = _databases_with_data(cfg)
-    cfg = _checked_endpoints(cfg)
+    cfg = _checked_endpoints(cfg, embeddings=_note_sources(cfg).needs_embeddings)
     return _run_pipeline(pipeline_cls, cfg, command="generate",
                          identity=_data_identity(cfg), database_manager=manager)
 
@@ -172,7 +186,7 @@ def cmd_refine(args: argparse.Namespace, make_config: ConfigMaker,
         db_label=cfg.db or "the bundled example databases")
     for note in notes:
         print(f"refine input: {note}", file=sys.stderr)
-    cfg = _checked_endpoints(cfg)
+    cfg = _checked_endpoints(cfg, embeddings=_note_sources(cfg, refine=True).needs_embeddings)
     cfg = cfg.merged({"input": str(prepared)})
     return _run_pipeline(pipeline_cls, cfg, command="refine", identity=identity,
                          database_manager=manager)
@@ -208,16 +222,24 @@ def cmd_export(args: argparse.Namespace, make_config: ConfigMaker) -> int:
         if dropped:
             print(f"left out {dropped} rows marked 'reject' in review")
         provenance = provenance_of(source, rows)
+    report = None
+    if getattr(args, "decontaminate", None):
+        rows, report = _decontaminated(args, source, rows, args.decontaminate)
+    elif getattr(args, "benchmark", None):
+        raise ValueError("--benchmark needs --decontaminate flag or drop")
     rl, manager = (_rl_settings(args, source) if args.format == "rl" else (None, None))
+    dpo = _dpo_settings(args) if args.format == "dpo" else None
     try:
         summary = export_rows(rows, args.out, args.format, provenance=provenance,
                               license=getattr(args, "license", None) or "unknown",
                               quality_fields=not getattr(args, "drop_quality_fields", False),
-                              rl=rl, database_manager=manager)
+                              rl=rl, database_manager=manager, dpo=dpo)
     finally:
         if manager is not None:
             manager.close()
     where = ", ".join(str(p) for p in summary.paths) or args.out
+    if report is not None:
+        print(_contamination_line(report))
     print(f"exported {summary.written} rows to {where} ({args.format})")
     if summary.skipped:
         print(f"skipped {summary.skipped}: {summary.reasons}")
@@ -236,6 +258,96 @@ def cmd_export(args: argparse.Namespace, make_config: ConfigMaker) -> int:
     return 0
 
 
+def _run_database(args: argparse.Namespace, source: Path) -> str | None:
+    """``--db``, else the database the run folder recorded (None: none known)."""
+    db = getattr(args, "db", None)
+    if db is None and source.is_dir():
+        from sqlsynth.viewer.run_folder import RunFolder
+
+        db = RunFolder.load(source).database()
+    return db
+
+
+def _decontaminated(args: argparse.Namespace, source: Path, rows: list[dict[str, Any]],
+                    mode: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The rows checked against ``--benchmark`` (flagged or dropped) and the report."""
+    from sqlsynth.db import DatabaseManager
+    from sqlsynth.decontamination import (
+        DecontaminationOptions,
+        Decontaminator,
+        decontaminate,
+        load_benchmark,
+        schema_reader,
+    )
+
+    specs = getattr(args, "benchmark", None) or []
+    if not specs:
+        raise ValueError("decontamination needs --benchmark PATH (e.g. the Spider dev folder)")
+    benchmarks = []
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        benchmarks.append(load_benchmark(path, name) if sep and name and not Path(spec).exists()
+                          else load_benchmark(spec))
+    for value, flag in ((args.question_threshold, "--question-threshold"),
+                        (args.schema_threshold, "--schema-threshold")):
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"{flag} must be between 0 and 1, got {value}")
+    if args.ngram < 1:
+        raise ValueError(f"--ngram must be >= 1, got {args.ngram}")
+    db = _run_database(args, source)
+    manager = DatabaseManager.from_path_or_url(db) if db and "***" not in db else None
+    try:
+        options = DecontaminationOptions(
+            question_threshold=args.question_threshold, ngram=args.ngram,
+            schema_threshold=args.schema_threshold,
+            sql_needs_schema=not args.sql_without_schema,
+            dialect=manager.dialect if manager is not None else "sqlite")
+        return decontaminate(rows, Decontaminator(benchmarks, options), mode,
+                             schema_reader(manager) if manager is not None else None)
+    finally:
+        if manager is not None:
+            manager.close()
+
+
+def _contamination_line(report: dict[str, Any]) -> str:
+    kinds = ", ".join(f"{k} {v}" for k, v in sorted(report["by_kind"].items())) or "-"
+    names = ", ".join(f"{b['name']} ({b['items']} items)" for b in report["benchmarks"])
+    action = f", dropped {report['dropped']}" if report["mode"] == "drop" else ""
+    return (f"decontamination against {names}: {report['flagged']} of {report['rows']} rows "
+            f"overlap{action} (kinds: {kinds})")
+
+
+def cmd_decontaminate(args: argparse.Namespace, make_config: ConfigMaker) -> int:
+    from sqlsynth.storage.atomic import write_bytes_atomic
+    from sqlsynth.storage.formats import strict_json
+
+    source = Path(args.input)
+    rows = _rows_for_export(source)
+    if args.out:
+        out = Path(args.out)
+    elif source.is_dir() and args.mode == "flag":
+        out = source / FINAL_FILE
+    else:
+        raise ValueError("--out is needed (a run folder's final.jsonl is rewritten in place "
+                         "only with --mode flag)")
+    kept, report = _decontaminated(args, source, rows, args.mode)
+    write_bytes_atomic(out, "".join(strict_json(r) + "\n" for r in kept).encode("utf-8"))
+    report_path = Path(args.report) if args.report else out.parent / "contamination.json"
+    write_bytes_atomic(report_path, (strict_json(report, indent=2) + "\n").encode("utf-8"))
+    print(_contamination_line(report))
+    print(f"wrote {len(kept)} rows to {out}; report: {report_path}")
+    return 0
+
+
+def _dpo_settings(args: argparse.Namespace) -> Any:
+    from sqlsynth.training.dpo import DPO_LAYOUTS, DPOOptions
+
+    layout = getattr(args, "layout", None) or "trl"
+    if layout not in DPO_LAYOUTS:
+        raise ValueError(f"--format dpo takes --layout {', '.join(DPO_LAYOUTS)}, not {layout}")
+    return DPOOptions(layout=layout, pairs_per_row=getattr(args, "pairs_per_row", 1))
+
+
 def _rl_settings(args: argparse.Namespace, source: Path) -> tuple[Any, Any]:
     """The RL export's options and the database its gold SQL runs on (None: none known)."""
     from sqlsynth.db import DatabaseManager
@@ -245,13 +357,12 @@ def _rl_settings(args: argparse.Namespace, source: Path) -> tuple[Any, Any]:
     if band is not None and not 0.0 <= band[0] <= band[1] <= 1.0:
         raise ValueError(f"--pass-rate-between needs 0 <= LOW <= HIGH <= 1, got {band[0]} "
                          f"{band[1]}")
-    db = getattr(args, "db", None)
-    if db is None and source.is_dir():
-        from sqlsynth.viewer.run_folder import RunFolder
-
-        db = RunFolder.load(source).database()
+    db = _run_database(args, source)
     manager = DatabaseManager.from_path_or_url(db) if db and "***" not in db else None
-    options = RLOptions(layout=getattr(args, "layout", "verl"),
+    layout = getattr(args, "layout", None) or "verl"
+    if layout not in ("verl", "trl"):
+        raise ValueError(f"--format rl takes --layout verl or trl, not {layout}")
+    options = RLOptions(layout=layout,
                         pass_rate_between=tuple(band) if band else None,
                         database=database_template(db),
                         dialect=manager.dialect if manager is not None else "sqlite")
@@ -301,16 +412,22 @@ def cmd_eval(args: argparse.Namespace, make_config: ConfigMaker) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, make_config: ConfigMaker) -> int:
-    """Synthesis on the bundled databases with the embedded local model, then an export."""
+    """Synthesis on the bundled databases without a key, then an export.
+
+    With no endpoint that is grammar SQL with canonical questions and reasoning (no model
+    needed, so it works on the base install); the source flags choose otherwise."""
     from sqlsynth.export import export_rows
     from sqlsynth.pipelines import Text2SQLGeneration_APIPipeline
 
     out = Path(args.out)
+    chosen = {key: getattr(args, key, None) for key in (
+        "sql_source", "question_source", "cot_source", "paraphrase", "hardness_mix")}
     cfg = RunConfig(
         db="", out=str(out), generate_num=args.generate_num, base_url="",
         local_model_path=args.local_model_path,
         question_candidates=2, cot_samples=2, execution_generations=3, concurrency=1,
-    )
+    ).merged({k: v for k, v in chosen.items() if v is not None})
+    _note_sources(cfg)
     code = _run_pipeline(Text2SQLGeneration_APIPipeline, cfg, command="demo",
                          identity=_data_identity(cfg))
     final = out / FINAL_FILE

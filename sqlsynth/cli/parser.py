@@ -8,6 +8,9 @@ from typing import Any
 
 from sqlsynth.config import RunConfig
 
+#: the demo's SQL per bundled database: 3 databases x 14, so at least 30 rows survive
+DEMO_NUM = 14
+
 
 def _default(key: str) -> str:
     """A key's built-in default as the help shows it."""
@@ -96,6 +99,7 @@ _CONFIG_KEYS = {
     "execution_generations", "execution_solver", "max_revisions",
     "embedding_concurrency", "request_timeout", "max_outage", "max_line_bytes",
     "executor", "ray_address", "workers", "shard", "allow_privileged_account",
+    "sql_source", "hardness_mix", "question_source", "cot_source", "paraphrase",
 }
 
 
@@ -135,6 +139,30 @@ def _add_size_flags(p: argparse.ArgumentParser) -> None:
                                "execution_solver"))
 
 
+def _add_source_flags(p: argparse.ArgumentParser) -> None:
+    """Where SQL, questions and reasoning come from (issue 16's grammar / canonical paths)."""
+    from sqlsynth.config import CHOICES
+
+    p.add_argument("--sql-source", dest="sql_source", choices=CHOICES["sql_source"],
+                   help=_keyed("llm, grammar (sampled from the database, no model), mixed "
+                               "(both; refine: adds sampled variations); auto = grammar "
+                               "without --base-url", "sql_source"))
+    p.add_argument("--hardness-mix", dest="hardness_mix", action="append",
+                   metavar="LEVEL=WEIGHT", help=_keyed(
+                       "grammar SQL: weight of a Spider hardness level (easy, medium, hard, "
+                       "extra); repeatable", "hardness_mix", "even"))
+    p.add_argument("--question-source", dest="question_source",
+                   choices=CHOICES["question_source"], help=_keyed(
+                       "llm, or canonical (template questions from the SQL); auto = "
+                       "canonical without --base-url", "question_source"))
+    p.add_argument("--cot-source", dest="cot_source", choices=CHOICES["cot_source"],
+                   help=_keyed("llm, or canonical (reasoning written from the SQL); auto = "
+                               "canonical without --base-url", "cot_source"))
+    p.add_argument("--paraphrase", choices=CHOICES["paraphrase"], help=_keyed(
+        "rewrite canonical questions with a model, kept only when verified; auto = on when "
+        "a model can run here", "paraphrase"))
+
+
 def _add_executor_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--executor", choices=["local", "ray"], help=_keyed(
         "local, or ray: the run's shards as tasks on a Ray cluster", "executor"))
@@ -151,6 +179,22 @@ def _add_engine_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-revisions", dest="max_revisions", type=int,
                    help=_keyed("engine: revision rounds after a failed or empty first SQL",
                                "max_revisions"))
+
+
+def _add_decontamination_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--benchmark", action="append", metavar="[NAME=]PATH",
+                   help="benchmark files: a folder with dev.json (+ tables.json) or gold SQL, "
+                   "or one .json/.jsonl/.sql file; repeatable, e.g. spider=data/spider")
+    p.add_argument("--question-threshold", dest="question_threshold", type=float, default=0.7,
+                   help="question overlap (0-1) that counts as the benchmark's (default 0.7)")
+    p.add_argument("--ngram", type=int, default=1,
+                   help="compare questions by word n-grams up to N (default 1: words, robust "
+                   "to rephrasing; 2-3 are stricter)")
+    p.add_argument("--schema-threshold", dest="schema_threshold", type=float, default=0.5,
+                   help="table.column Jaccard from which a row's database is the benchmark "
+                   "item's (default 0.5)")
+    p.add_argument("--sql-without-schema", dest="sql_without_schema", action="store_true",
+                   help="count an SQL match on any schema (default: only on the item's own)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -185,6 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_size_flags(p)
     p.add_argument("--num", dest="generate_num", type=int,
                    help=_keyed("SQL queries per database", "generate_num"))
+    _add_source_flags(p)
     _add_out_flag(p, "generate", "run folder: step files, final.jsonl, rejects, LLM cache")
     _add_executor_flags(p)
 
@@ -198,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db_flags(p)
     _add_endpoint_flags(p)
     _add_size_flags(p)
+    _add_source_flags(p)
     _add_out_flag(p, "refine", "run folder: step files, final.jsonl, rejects, LLM cache")
     _add_executor_flags(p)
 
@@ -211,11 +257,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--format",
         required=True,
         choices=["jsonl", "json", "parquet", "hf", "llamafactory-alpaca", "llamafactory-sharegpt",
-                 "rl"],
-        help="output format (rl: RL prompts for verl/TRL with sqlsynth.reward, parquet + jsonl)",
+                 "rl", "dpo"],
+        help="output format (rl: RL prompts for verl/TRL with sqlsynth.reward, parquet + jsonl; "
+        "dpo: preference pairs from the execution-graded reasoning answers)",
     )
-    p.add_argument("--layout", choices=["verl", "trl"], default="verl",
-                   help="rl: the trainer's column layout (default: verl)")
+    p.add_argument("--layout", choices=["verl", "trl", "llamafactory-alpaca",
+                                        "llamafactory-sharegpt"],
+                   help="rl: the trainer's column layout, verl (default) or trl; dpo: trl "
+                   "(default: parquet + jsonl), llamafactory-alpaca or llamafactory-sharegpt")
+    p.add_argument("--pairs-per-row", dest="pairs_per_row", type=int, default=1, metavar="N",
+                   help="dpo: up to N pairs per row, one per distinct failing answer (default 1)")
     p.add_argument("--pass-rate-between", dest="pass_rate_between", nargs=2, type=float,
                    metavar=("LOW", "HIGH"), help="rl: keep rows whose solver pass rate "
                    "(the execution classifier's) is in [LOW, HIGH], e.g. 0.1 0.9")
@@ -233,7 +284,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--private", action="store_true", help="hf: create the hub repo private")
     p.add_argument("--drop-quality-fields", action="store_true",
                    help="leave out the verification metadata (judge_verdict, cot_vote, "
-                   "roundtrip_agreement, checks_passed, original_SQL)")
+                   "roundtrip_agreement, checks_passed, original_SQL, cot_candidates)")
+    p.add_argument("--decontaminate", choices=["flag", "drop"],
+                   help="check the rows against --benchmark first: flag adds each row's "
+                   "'contamination' field, drop leaves matched rows out")
+    _add_decontamination_flags(p)
+
+    p = sub.add_parser("decontaminate", help="flag or drop rows that overlap public benchmarks",
+                       description="Compare each row's question (word n-grams weighted by "
+                       "rarity) and SQL (literal-normalized meaning, plus the schema it runs "
+                       "on) with benchmark items given as their usual files (Spider/BIRD "
+                       "dev.json, tables.json, gold SQL). Every row gets a 'contamination' "
+                       "field (benchmark, item id, kind of overlap, score); a JSON report "
+                       "lists every match. No benchmark text ships with sqlsynth.")
+    p.add_argument("--input", required=True, help="a run folder or a rows file")
+    p.add_argument("--mode", choices=["flag", "drop"], default="flag",
+                   help="flag (default): keep every row, with its field; drop: leave matched "
+                   "rows out")
+    p.add_argument("--out", help="rows file to write (default for a run folder in flag mode: "
+                   "its final.jsonl, rewritten; a rerun of the run rewrites it again)")
+    p.add_argument("--report", help="JSON report (default: contamination.json next to --out)")
+    p.add_argument("--db", help="the rows' databases, for the schema check (default: the one "
+                   "the run recorded)")
+    _add_decontamination_flags(p)
 
     p = sub.add_parser("view", help="review a run folder in the browser (local web app)",
                        description="Serve a review app for a run folder on 127.0.0.1: final "
@@ -294,10 +367,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="the README's main job: synthesis on the bundled databases")
     p.add_argument("--out", default="demo_out", help="run folder (default: demo_out)")
-    p.add_argument("--num", dest="generate_num", type=int, default=2,
-                   help="SQL queries per database (default: 2)")
+    p.add_argument("--num", dest="generate_num", type=int, default=DEMO_NUM,
+                   help=f"SQL queries per database (default: {DEMO_NUM})")
     p.add_argument("--local-model", dest="local_model_path", default="",
                    help="a GGUF file instead of the bundled SmolLM2-135M")
+    _add_source_flags(p)
 
     p = sub.add_parser("config", help="show the effective settings and where each came from")
     p.add_argument("action", choices=["show"], help="show: each key, its value and its source "
@@ -306,6 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_endpoint_flags(p)
     _add_size_flags(p)
     _add_engine_flags(p)
+    _add_source_flags(p)
     p.add_argument("--num", dest="generate_num", type=int,
                    help=_keyed("SQL queries per database", "generate_num"))
     p.add_argument("--input", help=_keyed("refine input rows", "input"))

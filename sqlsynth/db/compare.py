@@ -27,11 +27,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import weakref
 from collections import Counter
 from collections.abc import Hashable
 from decimal import Decimal, InvalidOperation
 
 from sqlsynth.db.result import ExecResult
+from sqlsynth.sql.memo import memo_by_text
 
 SIGNIFICANT_DIGITS = 6
 
@@ -113,10 +115,27 @@ def results_match(gold: ExecResult, pred: ExecResult, *, ordered: bool) -> bool:
     return Counter(_rows(gold)) == Counter(_rows(pred))
 
 
+#: signatures already computed, per result object: the database manager hands back the same
+#: cached result for the same statement, and a row's candidates repeat statements (weak keys:
+#: a result the manager has evicted takes its signatures with it)
+_SIGNATURES: weakref.WeakKeyDictionary[ExecResult, dict[bool, Hashable]] = \
+    weakref.WeakKeyDictionary()
+
+
 def result_signature(res: ExecResult, *, ordered: bool) -> Hashable:
     """Hashable key consistent with `results_match`; None for failed or truncated results."""
     if not comparable(res):
         return None
+    try:
+        known = _SIGNATURES.setdefault(res, {})
+    except TypeError:  # a cell that cannot be hashed: computed every time
+        return _signature(res, ordered)
+    if ordered not in known:
+        known[ordered] = _signature(res, ordered)
+    return known[ordered]
+
+
+def _signature(res: ExecResult, ordered: bool) -> Hashable:
     rows = _rows(res)
     if ordered:
         return (_width(res), True, tuple(rows))
@@ -124,6 +143,7 @@ def result_signature(res: ExecResult, *, ordered: bool) -> Hashable:
     return (_width(res), False, tuple(counted))
 
 
+@memo_by_text()
 def query_orders_output(sql: str, dialect: str) -> bool:
     """True when the top-level query has ORDER BY (its row order is part of the answer)."""
     from sqlglot import exp

@@ -28,9 +28,10 @@ from dataclasses import dataclass
 import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
-from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, TokenError, UnsupportedError
+from sqlglot.errors import ParseError, SqlglotError, TokenError, UnsupportedError
 from sqlglot.tokens import TokenType
 
+from sqlsynth.db.faithful import faithful_generator, foreign_call, lost_part
 from sqlsynth.db.functions import (
     SIDE_EFFECT_FUNCTIONS,
     allowed_function_names,
@@ -304,6 +305,9 @@ def _check(
     verdict = _check_calls(tree, called, allowed, sql)
     if verdict is not None:
         return verdict
+    verdict = _check_faithful(sql, rendered, dialect, allowed)
+    if verdict is not None:
+        return verdict
     head = rendered.lstrip("(").lstrip()[:4].upper()
     if head not in ("SELE", "WITH"):  # EXPLAIN <rendering> must explain a plain query
         return _deny(sql, f"rendering does not start with SELECT/WITH: {rendered[:40]!r}")
@@ -329,6 +333,21 @@ def _check(
         if verdict is not None:
             return verdict
     return GuardDecision(status=None, sql=rendered)
+
+
+def _check_faithful(sql: str, rendered: str, dialect: str,
+                    allowed: frozenset[str]) -> GuardDecision | None:
+    """The rendering means the statement as written (``sqlsynth.db.faithful``)."""
+    foreign = foreign_call(sql, dialect, allowed | _SYNTAX_CALLS)
+    if foreign is not None:
+        return _deny(sql, f"function {foreign}() is not a built-in of {dialect} (sqlglot "
+                          f"knows it from another engine and would send another function)")
+    lost = lost_part(sql, rendered, dialect)
+    if lost is not None:
+        return _deny(sql, f"the guard's rendering would drop {lost} (more arguments than "
+                          f"the function takes, or syntax sqlglot does not keep); write it "
+                          f"as {dialect} documents it")
+    return None
 
 
 def _check_calls(
@@ -458,9 +477,7 @@ def _check_call(name: str, allowed: frozenset[str], sql: str) -> GuardDecision |
 def _render(tree: exp.Expression, dialect: str) -> tuple[str, list[str]]:
     """`tree` as `dialect` text without comments, and every function name the text calls."""
     # Anything sqlglot cannot express in `dialect` raises instead of being dropped silently.
-    generator = Dialect.get_or_raise(dialect).generator(
-        comments=False, unsupported_level=ErrorLevel.RAISE
-    )
+    generator = faithful_generator(dialect)
     called: list[str] = []
     plain_func = generator.func
 

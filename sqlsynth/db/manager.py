@@ -68,8 +68,9 @@ class DatabaseManager:
     """Discovery, schema, safe execution and batch execution over one engine."""
 
     #: not part of a step's fingerprint: the memory cap is derived from the memory free when
-    #: the manager is made, so it differs between a run and its resume without changing results
-    fingerprint_exclude: frozenset[str] = frozenset({"worker_memory_limit"})
+    #: the manager is made, and the result cache's size grows with every query run, so both
+    #: differ between a run and its resume without changing results
+    fingerprint_exclude: frozenset[str] = frozenset({"worker_memory_limit", "cache_bytes_used"})
 
     def __init__(
         self,

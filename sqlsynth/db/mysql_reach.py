@@ -118,3 +118,27 @@ def refusal(sql: str, facts: RoutineFacts, allowed: Iterable[str], *, mariadb: b
             if reason:
                 return f"view {table.name} reaches {reason}: only built-ins run"
     return None
+
+
+def definer_reach(cur) -> list[str]:
+    """What this account can run with another account's rights: stored routines of SQL
+    SECURITY DEFINER it can see (information_schema lists those it holds a privilege on) and
+    DEFINER views of others whose definition calls a routine. Judged once, at connect."""
+    cur.execute(
+        "SELECT ROUTINE_SCHEMA, ROUTINE_NAME, ROUTINE_TYPE, DEFINER "
+        "FROM information_schema.ROUTINES WHERE SECURITY_TYPE = 'DEFINER' "
+        "AND DEFINER <> CURRENT_USER() ORDER BY 1, 2"
+    )
+    found = [f"EXECUTE on {kind.lower()} {schema}.{name} (SQL SECURITY DEFINER {definer})"
+             for schema, name, kind, definer in cur.fetchall()]
+    cur.execute(
+        "SELECT TABLE_SCHEMA, TABLE_NAME, VIEW_DEFINITION, DEFINER "
+        "FROM information_schema.VIEWS WHERE SECURITY_TYPE = 'DEFINER' "
+        "AND DEFINER <> CURRENT_USER() ORDER BY 1, 2"
+    )
+    for schema, name, definition, definer in cur.fetchall():
+        call = _QUALIFIED_CALL.search(definition or "")
+        if call:
+            found.append(f"view {schema}.{name} (SQL SECURITY DEFINER {definer}) calling "
+                         f"{call.group(0).rstrip('(').strip()}")
+    return found

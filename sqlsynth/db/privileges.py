@@ -150,6 +150,15 @@ def postgres_definer_statements() -> list[str]:
     ]
 
 
+def mysql_definer_statements() -> list[str]:
+    """What takes DEFINER routines and views out of the account's reach."""
+    return [
+        "-- for each routine or view listed above:",
+        f"--   REVOKE EXECUTE ON FUNCTION <db>.<function> FROM {READ_ONLY_ACCOUNT};",
+        "--   or recreate it with SQL SECURITY INVOKER;",
+    ]
+
+
 def enforce(
     report: AccountReport,
     *,

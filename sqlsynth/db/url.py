@@ -64,7 +64,7 @@ def masked_url(url: str | Path) -> str:
     try:
         parsed = make_url(text)
     except Exception:  # noqa: BLE001 - not a URL sqlalchemy reads: mask by its shape
-        from sqlsynth.errors import redact_secrets
+        from sqlsynth.redaction import redact_secrets
 
         return redact_secrets(text)
     if parsed.password is None:
@@ -104,6 +104,9 @@ def parse_database_url(url: str) -> tuple[str, dict]:
     if parsed.username:
         config["user"] = parsed.username
     if parsed.password is not None:
+        from sqlsynth.redaction import register_secret
+
+        register_secret(parsed.password)
         config["password"] = parsed.password
     if parsed.database:
         config["database"] = parsed.database

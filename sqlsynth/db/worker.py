@@ -14,7 +14,6 @@ new worker is cheap); see `worker_pool.py` for the main-process side.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import signal
 import time
@@ -27,12 +26,6 @@ from sqlsynth.db.engines.base import Engine, RunLimits
 from sqlsynth.db.guard import check_read_only
 from sqlsynth.db.pool import PooledConnection
 from sqlsynth.db.result import ExecResult, ExecStatus
-
-with contextlib.suppress(ImportError):  # preloaded in the forkserver when installed
-    import pymysql
-    import pymysql.cursors  # noqa: F401
-with contextlib.suppress(ImportError):
-    import psycopg  # noqa: F401
 
 MAX_OPEN_CONNECTIONS = 8  # per worker; the least recently used one is closed beyond this
 

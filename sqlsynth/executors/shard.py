@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlsynth.executors.local import LocalExecutor
+from sqlsynth.executors.base import PipelineExecutor
 from sqlsynth.operators.base import Row
-from sqlsynth.pipelines.pipeline import Pipeline
 
 SHARD_DIR = re.compile(r"^shard-(\d+)-of-(\d+)$")
 
@@ -60,16 +59,13 @@ class ShardSpec:
         return Path(out) / f"shard-{self.index}-of-{self.count}"
 
 
-class ShardExecutor:
-    """Run one shard of a pipeline; the storage must be the shard's own folder."""
+class ShardExecutor(PipelineExecutor):
+    """Run one shard of a pipeline: the rows ``spec`` selects, each with its position in the
+    whole run; the storage must be the shard's own folder."""
 
     def __init__(self, spec: ShardSpec, *, streaming: bool = True) -> None:
+        super().__init__(streaming=streaming, select=spec.contains)
         self.spec = spec
-        self.local = LocalExecutor(streaming=streaming)
-
-    def run(self, pipeline: Pipeline, storage: Any) -> None:
-        storage.select = self.spec.contains
-        self.local.run(pipeline, storage)
 
 
 def shard_config(cfg: Any, spec: ShardSpec, *, concurrency: int | None = None) -> Any:

@@ -33,15 +33,17 @@ def check_base_url(base_url: str) -> str:
     an opaque error from deep inside the HTTP stack after every row had tried it. The message
     shows the URL without any password it may carry.
     """
-    from sqlsynth.errors import redact_secrets
+    from sqlsynth.redaction import redact_secrets, register_secret
 
-    shown = redact_secrets(str(base_url))
     url = str(base_url).strip()
     try:
         parts = urlsplit(url)
+        register_secret(parts.password)
         port = parts.port  # raises ValueError for a port out of range or not a number
     except ValueError as exc:
+        shown = redact_secrets(url)
         raise LLMConfigError(f"invalid base URL {shown!r}: bad port ({exc})") from None
+    shown = redact_secrets(url)
     if parts.scheme not in ("http", "https"):
         raise LLMConfigError(f"invalid base URL {shown!r}: the scheme must be http:// or "
                              f"https://, e.g. http://localhost:8000/v1")
@@ -80,12 +82,17 @@ def resolve_api_key(base_url: str, *, api_key: str | None = None,
 
     A remote server without a key is a configuration error, reported before any request.
     """
+    from sqlsynth.redaction import register_secret
+
     if api_key:
+        register_secret(api_key)
         return api_key
     names = [key_env] + [n for n in (DEFAULT_KEY_ENV, REFERENCE_KEY_ENV) if n != key_env]
     for name in names:
         value = os.environ.get(name)
         if value:
+            if value != PLACEHOLDER_KEY:
+                register_secret(value)
             return value
     if is_loopback(base_url):
         return PLACEHOLDER_KEY

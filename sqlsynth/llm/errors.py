@@ -13,7 +13,17 @@ from __future__ import annotations
 
 
 class LLMError(RuntimeError):
-    """Base class of every error raised by ``sqlsynth.llm``."""
+    """Base class of every error raised by ``sqlsynth.llm``.
+
+    Its message is redacted when the error is made: messages quote what endpoints answered,
+    and become log lines, rejects-file reasons and the command line's last words, none of
+    which may show the key an endpoint echoed.
+    """
+
+    def __init__(self, *args: object) -> None:
+        from sqlsynth.redaction import redact_secrets
+
+        super().__init__(*(redact_secrets(a) if isinstance(a, str) else a for a in args))
 
 
 class LLMUnavailableError(LLMError):

@@ -24,7 +24,9 @@ class FailureLog:
     unavailable: BaseException | None = None
 
     def add(self, message: str) -> None:
-        self.messages.append(message)
+        from sqlsynth.redaction import redact_secrets
+
+        self.messages.append(redact_secrets(message))  # it becomes a row's waiting reason
 
     def __bool__(self) -> bool:
         return bool(self.messages)

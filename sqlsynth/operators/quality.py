@@ -17,6 +17,9 @@ COT_VOTE = "cot_vote"
 ROUNDTRIP_AGREEMENT = "roundtrip_agreement"
 #: names of the checks the row passed, in the order they ran
 CHECKS_PASSED = "checks_passed"
+#: every reasoning answer graded against the row's result ({text, sql, verdict, error, kept}):
+#: the candidates preference pairs are made of
+COT_CANDIDATES = "cot_candidates"
 #: the row's SQL before the opt-in ``adopt_majority`` vote replaced it
 ORIGINAL_SQL = "original_SQL"
 
@@ -30,7 +33,8 @@ VERIFICATION_RULE = "verification_rule"
 VERIFICATION_LEVEL = "verification_level"
 
 QUALITY_FIELDS = (JUDGE_VERDICT, COT_VOTE, ROUNDTRIP_AGREEMENT, CHECKS_PASSED, ORIGINAL_SQL,
-                  JUDGE_REASON, VERIFICATION_SIGNALS, VERIFICATION_RULE, VERIFICATION_LEVEL)
+                  JUDGE_REASON, VERIFICATION_SIGNALS, VERIFICATION_RULE, VERIFICATION_LEVEL,
+                  COT_CANDIDATES)
 
 
 def with_check(row: Row, check: str, **fields: object) -> Row:

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlsynth.config import RunConfig
 from sqlsynth.db.url import database_identity
-from sqlsynth.errors import redact_secrets
+from sqlsynth.redaction import redact_secrets
 from sqlsynth.storage.final import write_final
 
 

@@ -12,6 +12,12 @@ Besides the reference's steps, both pipelines verify each row by default (each s
 (``question_checks``), round-trip verification before the reasoning is paid for
 (``roundtrip``; its solver answers are shared with ``SQLExecutionClassifier``), reasoning that
 must reach the row's answer (``cot_policy``) and duplicates by meaning (``dedup_by_meaning``).
+
+Where SQL, questions and reasoning come from is ``sql_source`` / ``question_source`` /
+``cot_source`` (``sqlsynth.pipelines.sources``): with no endpoint and no model handed in,
+grammar SQL (``SQLSampler``), canonical questions and canonical reasoning, no judge or round
+trip for a canonical question (correct by construction; the row says so), and execution
+difficulty recorded as not measured. ``paraphrase`` adds ``Text2SQLQuestionParaphraser``.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from sqlsynth import factory
 from sqlsynth.config import RunConfig
 from sqlsynth.db.neighbours import NeighbourDatabases
 from sqlsynth.operators.eval import (
+    ExecutionDifficultyNotMeasured,
     PromptSolver,
     SharedSolver,
     SQLComponentClassifier,
@@ -37,13 +44,20 @@ from sqlsynth.operators.filter import (
     Text2SQLRoundTripFilter,
 )
 from sqlsynth.operators.generate import (
+    CanonicalCoTGenerator,
+    CanonicalQuestionGenerator,
+    MixedSQLSource,
+    SampledVariationGenerator,
     SQLGenerator,
+    SQLSampler,
     SQLVariationGenerator,
     Text2SQLCoTGenerator,
     Text2SQLPromptGenerator,
     Text2SQLQuestionGenerator,
+    Text2SQLQuestionParaphraser,
 )
 from sqlsynth.pipelines.pipeline import Pipeline, Step
+from sqlsynth.pipelines.sources import NO_SOLVER, resolve_sources
 from sqlsynth.prompts import (
     SelectSQLGeneratorPrompt,
     SQLVariationGeneratorPrompt,
@@ -58,12 +72,15 @@ SQL_KEY = "SQL"
 DB_ID_KEY = "db_id"
 QUESTION_KEY = "question"
 EVIDENCE_KEY = "evidence"
+#: sampled SQL of the drawn level shown in each LLM SQL prompt of ``sql_source = "mixed"``
+MIXED_EXAMPLES = 3
 
 
 class _Text2SQLPipelineBase:
     """Shared parts: configuration, storage, models, and the question-to-label steps."""
 
     first_entry_default = "empty.jsonl"
+    refines = False  # the rows are the user's own SQL (see ``resolve_sources``)
 
     def __init__(
         self,
@@ -84,9 +101,18 @@ class _Text2SQLPipelineBase:
         self.streaming = streaming
         self.db_root_path = cfg.db or factory.example_databases()
         self.database_manager = database_manager or factory.make_database_manager(cfg)
+        # a model handed in is a capable one (the reference's API): auto picks the LLM path
+        self.sources = resolve_sources(cfg, model_given=llm_serving is not None,
+                                       refine=self.refines)
         if llm_serving is None and embedding_serving is None:
-            # one cache and one --concurrency for both kinds of request
-            llm_serving, embedding_serving = factory.make_models(cfg)
+            # one cache and one --concurrency for both kinds of request; no model is built
+            # (nor must be installed) for a path that asks none
+            cache = factory.llm_cache(cfg) if self.sources.needs_chat else None
+            limit = factory.request_limit(cfg)
+            if self.sources.needs_chat:
+                llm_serving = factory.make_chat_model(cfg, cache, limit)
+            if self.sources.needs_embeddings:
+                embedding_serving = factory.make_embedding_model(cfg, cache, limit)
         elif llm_serving is None or embedding_serving is None:
             cache = factory.llm_cache(cfg)
             llm_serving = llm_serving or factory.make_chat_model(cfg, cache)
@@ -103,6 +129,10 @@ class _Text2SQLPipelineBase:
             max_line_bytes=cfg.max_line_bytes,
         )
         db = self.database_manager
+        self.canonical_question_generator = CanonicalQuestionGenerator(db) \
+            if self.sources.question == "canonical" else None
+        self.canonical_cot_generator = CanonicalCoTGenerator(db) \
+            if self.sources.cot == "canonical" else None
         self.question_generator = Text2SQLQuestionGenerator(
             llm_serving=self.llm_serving,
             embedding_serving=self.embedding_serving,
@@ -164,7 +194,17 @@ class _Text2SQLPipelineBase:
             difficulty_labels=["extra", "hard", "medium", "easy"],
             solver=solver,
             threshold_fractions=True,
-        )
+        ) if self.sources.measures_execution_difficulty else ExecutionDifficultyNotMeasured(NO_SOLVER)
+        self.paraphraser = Text2SQLQuestionParaphraser(
+            llm_serving=self.llm_serving, database_manager=db,
+            temperature=min(cfg.temperature, 0.7),
+            # the steps that verify questions, applied to the rewrite: with an endpoint the
+            # judge and the round trip too (a local model's verdicts are no evidence)
+            verifiers=[op for op in (
+                self.question_filter,
+                *((self.correspondence_filter, self.prompt_generator, self.roundtrip_filter)
+                  if self.sources.endpoint else ())) if op is not None],
+        ) if self.sources.paraphrase else None
 
     def _first_entry(self, cfg: RunConfig) -> str:
         from sqlsynth.examples import example_file
@@ -183,17 +223,24 @@ class _Text2SQLPipelineBase:
 
     def _question_to_labels(self) -> list[Step]:
         """Steps shared by both pipelines, from question generation to the two difficulties."""
-        steps = [
-            Step(self.question_generator, {
-                "input_sql_key": SQL_KEY,
-                "input_db_id_key": DB_ID_KEY,
-                "output_question_key": QUESTION_KEY,
-                "output_evidence_key": EVIDENCE_KEY,
-            }),
-        ]
+        question_keys = {
+            "input_sql_key": SQL_KEY,
+            "input_db_id_key": DB_ID_KEY,
+            "output_question_key": QUESTION_KEY,
+            "output_evidence_key": EVIDENCE_KEY,
+        }
+        steps = [Step(self.canonical_question_generator or self.question_generator,
+                      question_keys)]
         if self.question_filter is not None:
             steps.append(Step(self.question_filter, {
                 "input_sql_key": SQL_KEY,
+                "input_question_key": QUESTION_KEY,
+                "input_evidence_key": EVIDENCE_KEY,
+            }))
+        if self.paraphraser is not None:
+            steps.append(Step(self.paraphraser, {
+                "input_sql_key": SQL_KEY,
+                "input_db_id_key": DB_ID_KEY,
                 "input_question_key": QUESTION_KEY,
                 "input_evidence_key": EVIDENCE_KEY,
             }))
@@ -221,7 +268,7 @@ class _Text2SQLPipelineBase:
                 "input_evidence_key": EVIDENCE_KEY,
             }))
         steps += [
-            Step(self.cot_generator, {
+            Step(self.canonical_cot_generator or self.cot_generator, {
                 "input_sql_key": SQL_KEY,
                 "input_question_key": QUESTION_KEY,
                 "input_db_id_key": DB_ID_KEY,
@@ -242,6 +289,8 @@ class _Text2SQLPipelineBase:
                 "input_sql_key": SQL_KEY,
                 "input_db_id_key": DB_ID_KEY,
                 "input_prompt_key": "prompt",
+                "output_difficulty_key": "sql_execution_difficulty",
+            } if isinstance(self.execution_classifier, SQLExecutionClassifier) else {
                 "output_difficulty_key": "sql_execution_difficulty",
             }),
         ]
@@ -289,14 +338,23 @@ class Text2SQLGeneration_APIPipeline(_Text2SQLPipelineBase):
 
     def __init__(self, db_root_path: str = "", **kwargs: Any) -> None:
         super().__init__(db_root_path, **kwargs)
+        cfg, kind = self.config, self.sources.sql
         self.sql_generator = SQLGenerator(
             llm_serving=self.llm_serving,
             database_manager=self.database_manager,
-            generate_num=self.config.generate_num,
+            generate_num=cfg.generate_num,
             prompt_template=SelectSQLGeneratorPrompt(),
-            seed=self.config.seed,
-            dedup_by_meaning=self.config.dedup_by_meaning,
-        )
+            seed=cfg.seed,
+            dedup_by_meaning=cfg.dedup_by_meaning,
+            examples_per_prompt=MIXED_EXAMPLES if kind == "mixed" else 0,
+        ) if kind in ("llm", "mixed") else None
+        self.sql_sampler = SQLSampler(
+            self.database_manager, cfg.generate_num, seed=cfg.seed,
+            hardness_mix=self.sources.hardness_mix, dedup_by_meaning=cfg.dedup_by_meaning,
+        ) if kind in ("grammar", "mixed") else None
+        self.sql_source = MixedSQLSource(self.sql_sampler, self.sql_generator,
+                                         cfg.generate_num) if kind == "mixed" else \
+            self.sql_generator or self.sql_sampler
         self.sql_executability_filter = SQLExecutabilityFilter(
             database_manager=self.database_manager
         )
@@ -304,7 +362,7 @@ class Text2SQLGeneration_APIPipeline(_Text2SQLPipelineBase):
 
     def steps(self) -> list[Step]:
         steps = [
-            Step(self.sql_generator, {
+            Step(self.sql_source, {
                 "output_sql_key": SQL_KEY,
                 "output_db_id_key": DB_ID_KEY,
                 "output_sql_complexity_key": "sql_complexity_type",
@@ -323,19 +381,25 @@ class Text2SQLRefine_APIPipeline(_Text2SQLPipelineBase):
     steps."""
 
     first_entry_default = "refine_input.jsonl"
+    refines = True
 
     def __init__(self, db_root_path: str = "", **kwargs: Any) -> None:
         super().__init__(db_root_path, **kwargs)
         self.sql_executability_filter = SQLExecutabilityFilter(
             database_manager=self.database_manager
         )
+        kind = self.sources.sql
         self.sql_variation_generator = SQLVariationGenerator(
             llm_serving=self.llm_serving,
             database_manager=self.database_manager,
             num_variations=self.config.num_variations,
             prompt_template=SQLVariationGeneratorPrompt(),
             dedup_by_meaning=self.config.dedup_by_meaning,
-        )
+        ) if kind in ("llm", "mixed") else None
+        self.sampled_variation_generator = SampledVariationGenerator(
+            self.database_manager, num_variations=self.config.num_variations,
+            seed=self.config.seed, dedup_by_meaning=self.config.dedup_by_meaning,
+        ) if kind in ("grammar", "mixed") else None
         self.sql_executability_filter_after_variation = SQLExecutabilityFilter(
             database_manager=self.database_manager
         )
@@ -347,11 +411,15 @@ class Text2SQLRefine_APIPipeline(_Text2SQLPipelineBase):
         steps = [
             Step(self.sql_executability_filter,
                  {"input_sql_key": SQL_KEY, "input_db_id_key": DB_ID_KEY}),
-            Step(self.sql_variation_generator, {
-                "input_sql_key": SQL_KEY,
-                "input_db_id_key": DB_ID_KEY,
-                "output_sql_variation_type_key": "sql_variation_type",
-            }),
+        ]
+        for variations in (self.sql_variation_generator, self.sampled_variation_generator):
+            if variations is not None:
+                steps.append(Step(variations, {
+                    "input_sql_key": SQL_KEY,
+                    "input_db_id_key": DB_ID_KEY,
+                    "output_sql_variation_type_key": "sql_variation_type",
+                }))
+        steps += [
             Step(self.sql_executability_filter_after_variation,
                  {"input_sql_key": SQL_KEY, "input_db_id_key": DB_ID_KEY}),
         ]

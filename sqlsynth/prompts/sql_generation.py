@@ -18,6 +18,12 @@ COMPLEXITY_LEVELS: dict[str, str] = {
 }
 
 
+#: the Spider hardness level each complexity level asks for (mixed mode's examples)
+HARDNESS_OF_COMPLEXITY: dict[str, str] = {
+    "Simple": "easy", "Moderate": "medium", "Complex": "hard", "Highly Complex": "extra",
+}
+
+
 class SelectSQLGeneratorPrompt:
     """Asks for one realistic, read-only query of a given complexity, grounded in real values."""
 
@@ -37,8 +43,10 @@ class SelectSQLGeneratorPrompt:
         complexity: str,
         functions: Sequence[tuple[str, str]] = (),
         column_count: int = 1,
+        examples: Sequence[str] = (),
     ) -> str:
-        """``functions`` are (signature, description) pairs; ``column_count`` is a target."""
+        """``functions`` are (signature, description) pairs; ``column_count`` is a target;
+        ``examples``: SQL of the drawn level sampled from this database (mixed mode)."""
         level = COMPLEXITY_LEVELS.get(complexity, "")
         level_line = f"Complexity: {complexity}" + (f" ({level})." if level else ".")
         func_lines = "\n".join(f"- {sig}: {desc}" for sig, desc in functions)
@@ -48,6 +56,8 @@ class SelectSQLGeneratorPrompt:
             f"Schema:\n{schema.strip()}\n\n"
             + optional_block("Sample rows (take filter values from these)", sample_rows)
             + f"{level_line}\n"
+            + optional_block("Examples of this complexity on this database (write a different "
+                             "query)", "\n".join(f"{sql.strip()};" for sql in examples))
             + optional_block("Use where it fits naturally", func_lines)
             + f"Return about {column_count} column{plural}. Use only the tables and columns "
             "above; the query must be meaningful and must not modify data.\n"

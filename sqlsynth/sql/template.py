@@ -8,6 +8,7 @@ import re
 
 from sqlglot import exp
 
+from sqlsynth.sql.memo import memo_by_text
 from sqlsynth.sql.parse import SQLParseError, parse_single
 
 PLACEHOLDER = "?"
@@ -135,6 +136,7 @@ def _unquoted(node: exp.Expression) -> exp.Expression:
     return node
 
 
+@memo_by_text()
 def sql_meaning_key(sql: str, dialect: str = "sqlite") -> str:
     """A key equal for queries that differ only in literals, layout, identifier quoting/case,
     table aliases or output-column aliases: the duplicate test of both pipelines.

@@ -17,7 +17,9 @@ def _pandas() -> Any:
     try:
         import pandas
     except ImportError:
-        raise ImportError("read('dataframe') needs pandas: pip install 'sqlsynth[pandas]'") from None
+        from sqlsynth.errors import MissingDependencyError
+
+        raise MissingDependencyError("read('dataframe')", "pandas", "pandas") from None
     return pandas
 
 

@@ -37,6 +37,7 @@ from collections import deque
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import quote
 
 from typing_extensions import Self
 
@@ -85,6 +86,15 @@ def fake_embedding(text: str, dim: int = 32) -> list[float]:
     add("t:" + text, 0.25)
     norm = math.sqrt(sum(x * x for x in vector)) or 1.0
     return [x / norm for x in vector]
+
+
+def _echo_of(authorization: str, path: str) -> str:
+    """What a careless proxy quotes back: the header, the bare key in prose, URL-encoded,
+    JSON-escaped and base64 (``echo_credentials``)."""
+    key = authorization.split(None, 1)[-1] if authorization else ""
+    return (f" [request {path} with Authorization: {authorization}; the key {key} has no "
+            f"access; sent as {quote(authorization, safe='')}; raw {json.dumps(key)}; "
+            f"b64 {base64.b64encode(key.encode()).decode()}]")
 
 
 class _Server(ThreadingHTTPServer):
@@ -167,6 +177,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
 
     def _error(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        if self.server.scripted.echo_credentials:
+            message += _echo_of(self.headers.get("Authorization", ""), self.path)
         self._send(status, {"error": {"message": message, "type": "scripted_error",
                                       "code": str(status)}}, headers)
 
@@ -294,7 +306,8 @@ class ScriptedOpenAIServer:
     ``models`` makes the server strict, like OpenAI: ``/models`` lists exactly these and a
     request for any other model is a 404 (default: any name is served, ``model_name`` listed).
     ``serve_embeddings=False`` imitates a chat-only server; ``serve_models=False`` a server
-    without ``/models``.
+    without ``/models``. ``echo_credentials=True`` makes every error body quote the key it
+    received, in the shapes careless servers and proxies use (redaction tests).
     """
 
     def __init__(self, responder: Responder | None = None, *, latency: float = 0.0,
@@ -302,8 +315,9 @@ class ScriptedOpenAIServer:
                  host: str = "127.0.0.1", port: int = 0, hang_seconds: float = 30.0,
                  model_name: str = "scripted-model", verbose: bool = False,
                  models: list[str] | None = None, serve_embeddings: bool = True,
-                 serve_models: bool = True) -> None:
+                 serve_models: bool = True, echo_credentials: bool = False) -> None:
         self.responder: Responder = responder or echo_responder
+        self.echo_credentials = echo_credentials
         self.latency = latency
         self.embedding_dim = embedding_dim
         self.honour_n = honour_n

@@ -1,6 +1,7 @@
 """The attack corpus: every `*.jsonl` file in `hostile_corpus/`, one attack per line.
 
-A line is {"name", "dialects": [subset of sqlite, mysql, postgres], "sql", "expect", "why"}:
+A line is {"name", "dialects": [subset of sqlite, mysql, postgres], "sql", "expect", "why"}
+and optionally "class" (the family it belongs to; default: the file's name):
 `expect` is "refused" (must not run: the guard or the engine says no), "limited" (must be
 stopped by the time limit or the size cap) or "any" (may run; what counts is that it changes
 nothing). `{evil}` in the SQL stands for a path that must never appear on disk. Tests and
@@ -30,6 +31,8 @@ class Attack:
     expect: str
     why: str
     source: str  # file:line, for messages
+    #: the family it belongs to, for per-class figures: its ``class`` field, else its file
+    kind: str = ""
 
     def sql_for(self, evil_path: str) -> str:
         return self.sql.replace(EVIL, evil_path)
@@ -66,6 +69,7 @@ def _attack(path: Path, line_no: int, text: str) -> Attack:
         expect=data["expect"],
         why=data["why"],
         source=f"{path.name}:{line_no}",
+        kind=str(data.get("class") or path.stem),
     )
 
 

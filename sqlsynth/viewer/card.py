@@ -112,6 +112,41 @@ def _quality(quality: dict[str, dict[str, Any]]) -> str:
     return "".join(parts)
 
 
+def _training(t: dict[str, Any]) -> str:
+    """Pass rates (RL), preference pairs (DPO) and benchmark overlaps, as the exports see them."""
+    rate, pref, cont = t["pass_rate"], t["preference"], t["contamination"]
+    parts = ["<h3>Solver pass rate (RL selection)</h3>"]
+    if rate["measured"]:
+        parts += [bar_chart(rate["buckets"], title="pass rate"),
+                  (f'<p class="meta">{rate["measured"]} rows measured; {rate["learnable"]} in '
+                   "the learnable band 0.1-0.9 (<code>export --format rl --pass-rate-between "
+                   "0.1 0.9</code>)</p>")]
+    else:
+        parts.append('<p class="empty">no pass rate measured</p>')
+    parts.append("<h3>Preference pairs (DPO)</h3>")
+    parts.append(_table(["", "rows"], [["rows giving a pair", pref["rows_paired"]]]
+                        + [[f"rejected answer: {k}", v]
+                           for k, v in sorted(pref["rejected_reasons"].items())]
+                        + [[f"no pair: {k}", v] for k, v in sorted(pref["unpaired"].items())],
+                        {1}))
+    parts.append("<h3>Benchmark contamination</h3>")
+    if not cont["checked"]:
+        parts.append('<p class="empty">not checked (<code>sqlsynth decontaminate --benchmark '
+                     "PATH</code>)</p>")
+    else:
+        report = cont["report"] or {}
+        names = ", ".join(f"{b.get('name')} ({b.get('items')} items)"
+                          for b in report.get("benchmarks") or [])
+        parts.append(f'<p class="meta">{cont["flagged"]} of {cont["checked"]} rows overlap'
+                     + (f" {_e(names)}" if names else "")
+                     + (f"; {report.get('dropped')} dropped" if report.get("dropped") else "")
+                     + "</p>")
+        parts.append(_table(["overlap", "matches"],
+                            [[f"benchmark {k}", v] for k, v in cont["by_benchmark"]]
+                            + [[f"kind {k}", v] for k, v in cont["by_kind"]], {1}))
+    return "".join(parts)
+
+
 def _capped_chart(items: list[tuple[str, int]], title: str, cap: int = 40) -> str:
     """The ``cap`` largest bars, and a line saying what the rest add up to."""
     rest = items[cap:]
@@ -134,9 +169,13 @@ def render_card(folder: RunFolder, prices: dict[str, tuple[float, float]] | None
     funnel_rows = [[f["step"], f["name"], f["rows_in"], f["rows_out"],
                     ", ".join(f"{k}: {v}" for k, v in f["rejects"].items()) or "-",
                     f["seconds"], "yes" if f["done"] else "no"] for f in s["funnel"]]
+    unmeasured = s.get("not_measured", {})
     difficulty = "".join(
         f"<div><h3>{_e(name.replace('sql_', '').replace('_', ' '))}</h3>"
-        f"{bar_chart(items, title=name)}</div>" for name, items in s["difficulty"].items())
+        + (f'<p class="empty">{_e(unmeasured[name])}</p>'
+           if name in unmeasured and not any(n for _, n in items)
+           else bar_chart(items, title=name)) + "</div>"
+        for name, items in s["difficulty"].items())
     labels = "".join(f"<div><h3>{_e(name)}</h3>{bar_chart(items, title=name)}</div>"
                      for name, items in s["labels"].items())
     rows_n = max(1, c["rows"])
@@ -166,6 +205,8 @@ def render_card(folder: RunFolder, prices: dict[str, tuple[float, float]] | None
                  f'<div class="grid">{labels}</div>' if labels
                  else '<p class="empty">no labels</p>', "labels"),
         _section("Quality fields", _quality(s["quality"]), "quality"),
+        _section("Training data: pass rates, preference pairs, contamination",
+                 _training(s["training"]), "training"),
         _section("LLM usage and estimated cost", _usage(s), "usage"),
         _section("Sample rows", _samples(sample_rows(folder.rows)), "samples"),
     ])

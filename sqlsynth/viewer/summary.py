@@ -45,6 +45,55 @@ def sample_rows(rows: list[dict[str, Any]], n: int = 5) -> list[dict[str, Any]]:
     return [rows[int(i * step)] for i in range(n)]
 
 
+def pass_rate_buckets(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Solver pass rates in tenths (``0.0`` ... ``1.0``) and the learnable band's size."""
+    from sqlsynth.training.rl import pass_rate
+
+    rates = [r for r in (pass_rate(row) for row in rows) if r is not None]
+    tenths = Counter(f"{min(int(rate * 10 + 1e-9), 10) / 10:.1f}" for rate in rates)
+    return {"measured": len(rates),
+            "learnable": sum(1 for rate in rates if 0.1 <= rate <= 0.9),
+            "buckets": [(f"{i / 10:.1f}", tenths.get(f"{i / 10:.1f}", 0)) for i in range(11)]}
+
+
+def contamination_summary(folder: RunFolder) -> dict[str, Any]:
+    """Rows checked against benchmarks (their ``contamination`` field) and what matched; the
+    report ``sqlsynth decontaminate`` left in the folder, when there is one."""
+    import json
+
+    checked = [r for r in folder.rows if isinstance(r.get("contamination"), list)]
+    by_benchmark: Counter[str] = Counter()
+    by_kind: Counter[str] = Counter()
+    flagged = 0
+    for row in checked:
+        matches = [m for m in row["contamination"] if isinstance(m, dict)]
+        flagged += bool(matches)
+        for match in matches:
+            by_benchmark[str(match.get("benchmark"))] += 1
+            by_kind.update(str(k) for k in match.get("kind") or [])
+    report = None
+    path = folder.path / "contamination.json"
+    if path.is_file():
+        try:
+            loaded = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            loaded = None
+        if isinstance(loaded, dict):
+            report = {k: loaded.get(k) for k in ("mode", "rows", "flagged", "dropped",
+                                                 "benchmarks", "options")}
+    return {"checked": len(checked), "flagged": flagged,
+            "by_benchmark": by_benchmark.most_common(), "by_kind": by_kind.most_common(),
+            "report": report}
+
+
+def training_summary(folder: RunFolder) -> dict[str, Any]:
+    """What the RL, DPO and decontamination exports would find in the run's rows."""
+    from sqlsynth.training.dpo import pair_counts
+
+    return {"pass_rate": pass_rate_buckets(folder.rows), "preference": pair_counts(folder.rows),
+            "contamination": contamination_summary(folder)}
+
+
 def run_summary(folder: RunFolder, prices: dict[str, tuple[float, float]]) -> dict[str, Any]:
     rows = folder.rows
     dialect = str(folder.last_run.get("dialect") or "sqlite")
@@ -68,12 +117,16 @@ def run_summary(folder: RunFolder, prices: dict[str, tuple[float, float]]) -> di
                           for g in folder.reject_groups()],
         "difficulty": {name: ordered_difficulties(folder.values(name))
                        for name in DIFFICULTY_FIELDS},
+        # a label written as null with a reason (no endpoint: execution difficulty)
+        "not_measured": {name: folder.values(f"{name}_reason").most_common(1)[0][0]
+                         for name in DIFFICULTY_FIELDS if folder.values(f"{name}_reason")},
         "labels": {name: folder.values(name).most_common() for name in LABEL_FIELDS
                    if folder.values(name)},
         "per_database": folder.values("db_id").most_common(),
         "features": features,
         "dialect": dialect,
         "quality": _quality(folder),
+        "training": training_summary(folder),
         "usage": [line.__dict__ for line in costs],
         "total_usd": total_usd(costs),
         "runs": folder.runs,

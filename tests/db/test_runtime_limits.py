@@ -313,3 +313,21 @@ def test_result_cache_is_bounded_in_bytes(make_manager):
         assert res.ok and len(res.rows) == 3125, res
     assert 0 < manager.cache_bytes_used <= 2 * 2**20
     assert len(manager._cache) < 40
+
+
+@pytest.mark.servers
+@pytest.mark.parametrize("kind", ["mysql", "postgres"])
+def test_a_row_past_the_cap_is_stopped_while_the_driver_reads_it(kind, request):
+    # five 10 MB values: one row of 50 MB against the 32 MB default cap. The driver's byte
+    # meter stops it mid-row (metering.py), before the row, or its later values, are built.
+    server = request.getfixturevalue("mariadb_server" if kind == "mysql" else "postgres_server")
+    fn = "REPEAT" if kind == "mysql" else "repeat"
+    sql = "SELECT " + ", ".join(f"{fn}('{c}', 10000000) AS {c}" for c in "abcde")
+    manager = DatabaseManager(kind, server.config(), timeout=20.0)
+    try:
+        res = manager.execute(DB, sql)
+        assert res.status is ExecStatus.TOO_LARGE, res
+        assert "while reading" in (res.error or ""), res.error
+        assert manager.execute(DB, "SELECT 1").ok  # the stopped connection was not reused
+    finally:
+        manager.close()

@@ -109,6 +109,7 @@ async def test_openai_chat_passes_grammar_through_when_configured(openai_server,
 
 def test_only_the_llama_cpp_backend_supports_grammars():
     assert not LocalChat(backend="transformers", cache=None).supports_grammar
+    pytest.importorskip("llama_cpp")  # an explicit backend that is not installed is refused
     assert LocalChat(backend="llama_cpp", cache=None).supports_grammar
 
 

@@ -248,3 +248,25 @@ async def test_key_echoed_by_the_server_is_redacted(openai_server_factory, caplo
     assert "has no access" in str(info.value)
     assert secret not in str(info.value)
     assert secret not in caplog.text
+
+
+@pytest.mark.parametrize("status", ["500", "401"])
+async def test_no_error_log_or_waiting_reason_shows_an_echoed_key(openai_server_factory, caplog,
+                                                                  status):
+    # the server quotes the key in shapes no pattern rule knows (prose, URL-encoded, base64)
+    from sqlsynth.llm.failures import watch_failures
+    from tests.test_redaction import shapes
+
+    secret = "k3y+/=with~odd!chars"
+    server = openai_server_factory(require_key=secret, echo_credentials=True)
+    server.inject(status, 20)
+    chat = make_chat(server, api_key=secret, outage=NO_PAUSE)
+    failures = watch_failures()
+    with caplog.at_level("DEBUG", logger="sqlsynth.llm"), pytest.raises(LLMResponseError
+                                                                        if status == "500"
+                                                                        else LLMUnavailableError
+                                                                        ) as info:
+        await chat.achat(user("x"))
+    shown = " ".join([str(info.value), caplog.text, *failures.messages])
+    assert "has no access" in shown
+    assert not any(shape in shown for shape in shapes(secret))

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from sqlsynth.cli import main
-from sqlsynth.errors import ExitCode, InputFormatError, MissingDependencyError, redact_secrets
+from sqlsynth.errors import ExitCode, InputFormatError, MissingDependencyError
 from sqlsynth.examples import example_file
+from sqlsynth.redaction import redact_secrets
 from sqlsynth.storage import read_rows, write_rows_atomic
 from sqlsynth.storage.formats import read_numbered_rows, strict_json
 from sqlsynth.storage.rejects import RejectsLog
@@ -115,12 +116,12 @@ def test_parquet_without_pyarrow_names_the_extra(tmp_path, server, monkeypatch):
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow -> ImportError
     monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
-    with pytest.raises(MissingDependencyError, match=r"sqlsynth\[parquet\]"):
+    with pytest.raises(MissingDependencyError, match=r"extra 'parquet'\): .*parquet"):
         read_rows(data)
     code, err = refine(server, data, tmp_path / "o")
     assert code == ExitCode.USAGE
     line = one_error_line(err)
-    assert "pip install 'sqlsynth[parquet]'" in line and "pyarrow" in line
+    assert "(extra 'parquet'): " in line and "setup_venv.sh parquet" in line and "pyarrow" in line
 
 
 def test_oversize_jsonl_line_is_an_error_with_bounded_memory(tmp_path):

@@ -15,6 +15,7 @@ import pandas  # noqa: F401 - the contract needs it (extra `pandas`, installed b
 import pytest
 
 from sqlsynth.executors.local import LocalExecutor
+from sqlsynth.executors.shard import ShardExecutor, ShardSpec
 from sqlsynth.operators.base import Operator, Reject, Row, StepContext
 from sqlsynth.pipelines.pipeline import Pipeline, Step
 from sqlsynth.storage import FileStorage, read_rows
@@ -110,7 +111,6 @@ def test_read_dict_and_unknown_output_type(tmp_path: Path) -> None:
 
 
 def test_a_whole_table_step_refuses_to_run_in_a_shard(tmp_path: Path) -> None:
-    storage = FileStorage(str(_input(tmp_path)), str(tmp_path / "out"), "run", "jsonl",
-                          select=lambda row: True)
+    storage = FileStorage(str(_input(tmp_path)), str(tmp_path / "out"), "run", "jsonl")
     with pytest.raises(ValueError, match="cannot run in a shard"):
-        LocalExecutor().run(Pipeline([Step(LengthScorer())]).compile(), storage)
+        ShardExecutor(ShardSpec(0, 1)).run(Pipeline([Step(LengthScorer())]).compile(), storage)

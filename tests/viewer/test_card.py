@@ -83,3 +83,33 @@ def test_many_databases_are_capped(tmp_path: Path) -> None:
     section = render_card(RunFolder.load(tmp_path), {}).split('id="databases"')[1]
     section = section.split("</section>")[0]
     assert section.count("<rect") == 40 and "… and 5 more (5 rows)" in section
+
+
+def test_training_section_counts_pass_rates_pairs_and_overlaps(tmp_path: Path) -> None:
+    import json
+
+    def graded(*verdicts: str) -> list[dict]:
+        return [{"text": f"a{i}", "sql": f"SELECT {i}", "verdict": v, "error": None,
+                 "kept": i == 0} for i, v in enumerate(verdicts)]
+
+    leak = [{"benchmark": "spider", "item_id": "dev.json#0", "kind": ["question", "sql_exact"],
+             "score": 1.0}]
+    rows = [{"db_id": "a", "question": "q1", "SQL": "SELECT 1", "prompt": "p",
+             "sql_execution_pass_rate": "5/10", "cot_candidates": graded("correct", "error"),
+             "contamination": []},
+            {"db_id": "a", "question": "q2", "SQL": "SELECT 2", "prompt": "p",
+             "sql_execution_pass_rate": "10/10", "cot_candidates": graded("correct"),
+             "contamination": leak},
+            {"db_id": "a", "question": "q3", "SQL": "SELECT 3"}]
+    (tmp_path / "final.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows),
+                                          encoding="utf-8")
+    (tmp_path / "contamination.json").write_text(json.dumps(
+        {"mode": "flag", "rows": 3, "flagged": 1, "dropped": 0,
+         "benchmarks": [{"name": "spider", "items": 1034}]}))
+    section = render_card(RunFolder.load(tmp_path), {}).split('id="training"')[1]
+    section = section.split("</section>")[0]
+    assert "2 rows measured; 1 in the learnable band" in section
+    assert "rows giving a pair</td><td class=\"num\">1" in section
+    assert "rejected answer: error" in section and "no pair: one candidate only" in section
+    assert "1 of 2 rows overlap spider (1034 items)" in section
+    assert "kind sql_exact" in section

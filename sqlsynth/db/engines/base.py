@@ -13,6 +13,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
+from sqlsynth.db.engines.metering import ResultTooLarge
 from sqlsynth.db.pool import PooledConnection
 from sqlsynth.db.result import ExecResult, ExecStatus
 from sqlsynth.db.schema import Table
@@ -94,7 +95,10 @@ class Engine(ABC):
     engine_name: str
 
     def __init__(self, config: dict) -> None:
+        from sqlsynth.redaction import register_secret
+
         self.config = dict(config)
+        register_secret(self.config.get("password"))  # no driver message may show it
         self.allow_privileged = bool(self.config.get("allow_privileged_account"))
         # set once the account was judged (privileges.py); worker processes inherit the
         # verdict of the main process instead of asking the server again
@@ -166,6 +170,10 @@ class Engine(ABC):
             columns, budget = self._run(conn, sql, limits, deadline, explain)
         except Exception as exc:  # noqa: BLE001 - driver errors of every kind become statuses
             fired = WATCHDOG.disarm(alarm)
+            if _too_large(exc):  # stopped mid-result: the connection cannot be reused
+                handle.discard = True
+                return ExecResult(status=ExecStatus.TOO_LARGE, elapsed=time.monotonic() - start,
+                                  error=_message(_too_large(exc)), error_class="ResultTooLarge")
             elapsed = time.monotonic() - start
             timed_out = fired or time.monotonic() >= deadline
             status = self.classify_error(exc, timed_out=timed_out)
@@ -229,6 +237,17 @@ class Engine(ABC):
 
     @abstractmethod
     def classify_error(self, exc: Exception, *, timed_out: bool) -> ExecStatus: ...
+
+
+def _too_large(exc: BaseException) -> BaseException | None:
+    """The ``ResultTooLarge`` behind ``exc`` (drivers may wrap what a loader raised)."""
+    seen = 0
+    while exc is not None and seen < 5:
+        if isinstance(exc, ResultTooLarge):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return None
 
 
 def end_statement(

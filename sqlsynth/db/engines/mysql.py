@@ -29,6 +29,7 @@ from sqlsynth.db.engines.base import (
     end_statement,
     fetch_into,
 )
+from sqlsynth.db.engines.metering import ResultTooLarge, metered_mysql_connection
 from sqlsynth.db.result import ExecStatus
 from sqlsynth.db.schema import Column, ForeignKey, Table, quote_ident
 from sqlsynth.errors import DatabaseUnavailableError
@@ -105,7 +106,7 @@ class MySQLEngine(Engine):
         if discovery:  # catalog queries in the main process: a frozen server cannot hang them
             args["read_timeout"] = args["write_timeout"] = max(10, args["connect_timeout"])
         try:
-            return pymysql.connect(**args)
+            return metered_mysql_connection(**args)
         except pymysql.err.OperationalError as exc:
             raise DatabaseUnavailableError(self.engine_name, args.get("unix_socket") or
                                            args["host"], args["port"], args["user"], database,
@@ -149,14 +150,25 @@ class MySQLEngine(Engine):
                     lines += [str(r[0]) for r in cur.fetchall()]
         c = self.config
         only = self.only or []
+        where = f"{c.get('unix_socket') or c.get('host', 'localhost')}:{c.get('port') or 3306}"
+        user = str(c.get("user") or c.get("username") or "root")
         privileges.enforce(
             privileges.judge_mysql_grants(lines),
-            engine=self.engine_name,
-            where=f"{c.get('unix_socket') or c.get('host', 'localhost')}:{c.get('port') or 3306}",
-            user=str(c.get("user") or c.get("username") or "root"),
+            engine=self.engine_name, where=where, user=user,
             statements=privileges.mysql_read_only_statements(only),
             allow_privileged=self.allow_privileged,
         )
+        with conn.cursor() as cur:
+            definer = mysql_reach.definer_reach(cur)
+        if definer:  # runs with another account's rights: the account reaches beyond itself
+            privileges.enforce(
+                privileges.AccountReport(dangerous=definer[:8] + (
+                    [f"... {len(definer) - 8} more"] if len(definer) > 8 else [])),
+                engine=self.engine_name, where=where, user=user,
+                statements=privileges.mysql_definer_statements()
+                + privileges.mysql_read_only_statements(only),
+                allow_privileged=self.allow_privileged,
+            )
         self.account_checked = True
 
     def list_databases(self) -> list[str]:
@@ -273,17 +285,25 @@ class MySQLEngine(Engine):
         with conn.cursor() as cur:
             cur.execute("START TRANSACTION READ ONLY")
         cur = conn.cursor(pymysql.cursors.SSCursor)
+        meter = getattr(conn, "sqlsynth_meter", None)
         try:
+            if meter is not None:
+                meter.start(limits.max_bytes)
             cur.execute(f"EXPLAIN {sql}" if explain else sql)
             columns = tuple(d[0] for d in cur.description or ())
             budget = RowBudget(limits, deadline)
             fetch_into(cur, budget)
-        except Exception:
+        except Exception as exc:
             # a query killed mid-result leaves an unbuffered result open; release it here so
-            # the rollback that follows starts from a clean protocol state
-            with contextlib.suppress(Exception):
-                cur.close()
+            # the rollback that follows starts from a clean protocol state (a result stopped
+            # by the meter is not read to its end: that connection is discarded)
+            if not isinstance(exc, ResultTooLarge):
+                with contextlib.suppress(Exception):
+                    cur.close()
             raise
+        finally:
+            if meter is not None:
+                meter.start(None)
         if not (budget.truncated or budget.too_large):  # else the connection is discarded
             cur.close()
             conn.rollback()

@@ -25,6 +25,7 @@ import math
 
 from sqlsynth.db import pg_reach, privileges
 from sqlsynth.db.engines.base import Engine, RowBudget, configured_databases, end_statement
+from sqlsynth.db.engines.metering import meter_postgres_connection
 from sqlsynth.db.result import ExecStatus
 from sqlsynth.db.schema import Column, ForeignKey, Table, quote_ident
 from sqlsynth.errors import DatabaseUnavailableError
@@ -91,6 +92,7 @@ class PostgresEngine(Engine):
             raise DatabaseUnavailableError(self.engine_name, host, port, user, database,
                                            exc) from exc
         conn.read_only = True
+        conn._sqlsynth_meter = meter_postgres_connection(conn)
         return conn
 
     def server_version(self) -> str:
@@ -302,6 +304,9 @@ class PostgresEngine(Engine):
         # single-row mode, so memory holds one row however large the result; leaving the
         # stream early cancels the rest on the server.
         cur = conn.cursor()
+        meter = getattr(conn, "_sqlsynth_meter", None)
+        if meter is not None:
+            meter.start(limits.max_bytes)
         try:
             rows = cur.stream(f"EXPLAIN {sql}" if explain else sql)
             budget = RowBudget(limits, deadline)
@@ -317,6 +322,8 @@ class PostgresEngine(Engine):
             if not columns:
                 columns = tuple(d.name for d in cur.description or ())
         finally:
+            if meter is not None:
+                meter.start(None)
             cur.close()
         conn.rollback()
         return columns, budget

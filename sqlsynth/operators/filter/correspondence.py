@@ -6,10 +6,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlsynth.llm.errors import LLMError, LLMUnavailableError
 from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepContext
+from sqlsynth.operators.filter.decision import canonical_verified, verified_upstream
 from sqlsynth.operators.helpers import check_row, clip
 from sqlsynth.operators.quality import JUDGE_VERDICT, with_check
 from sqlsynth.prompts.base import chat_messages
 from sqlsynth.prompts.correspondence import Text2SQLCorrespondenceFilterPrompt, parse_verdict
+from sqlsynth.prompts.fit import budget_of
 from sqlsynth.prompts.grammars import grammar_of
 
 if TYPE_CHECKING:
@@ -42,9 +44,15 @@ class Text2SQLCorrespondenceFilter(Operator):
           ``defer_no`` (``output_verdict_key``, default ``judge_verdict``).
         - judge_reason (str): the judge's reason for a deferred NO.
         - checks_passed (list[str]): ``"judge"`` is appended (see ``sqlsynth.operators.quality``).
+    Rows whose question is canonical (``question_source``) pass without a request, with
+    ``verification_rule`` / ``verification_level`` saying why; a verified paraphrase passes
+    as the paraphrase step left it (``verified_upstream``).
+
     Reject reasons:
         - ``judged_inconsistent``: the judge answered NO (detail: the judge's reason); with
           ``defer_no`` the round-trip step rejects instead, unless it overrules the NO.
+        - ``prompt_too_long``: the prompt exceeds the model's context even with the schema cut
+          to the tables the row names.
         - ``unparseable_verdict``: no verdict line (detail: the end of the answer).
         - ``llm_error``: the request failed (``LLMUnavailableError`` stops the run instead).
         - ``missing_field``: ``SQL``, ``question`` or ``db_id`` is missing or empty.
@@ -90,6 +98,8 @@ class Text2SQLCorrespondenceFilter(Operator):
         return self._schemas[db_id]
 
     async def aprocess_row(self, row: Row, ctx: StepContext) -> RowOutcome:
+        if verified_upstream(row):
+            return [canonical_verified(row)]
         rejected = check_row(row, self.required_input_keys(), self.database_manager,
                              self.keys["input_db_id_key"])
         if rejected is not None:
@@ -98,6 +108,11 @@ class Text2SQLCorrespondenceFilter(Operator):
         schema = self._schema(db_id)
         if isinstance(schema, Reject):
             return schema
+        from sqlsynth.operators.generate.base import fit_schema_text
+
+        schema = fit_schema_text(self.database_manager, self.llm_serving, db_id, schema, " ".join(
+            str(row.get(self.keys[k]) or "") for k in ("input_sql_key", "input_question_key",
+                                                       "input_evidence_key")))
         user = self.prompt_template.build_prompt(
             engine=str(getattr(self.database_manager, "engine_name", "SQLite")),
             schema=schema,
@@ -106,9 +121,14 @@ class Text2SQLCorrespondenceFilter(Operator):
             sql=str(row[self.keys["input_sql_key"]]),
         )
         grammar = grammar_of(self.prompt_template)
+        messages = chat_messages(self.prompt_template, user)
+        budget = budget_of(self.llm_serving)
+        if budget is not None and not budget.fits(messages):
+            return Reject("prompt_too_long", f"{budget.messages_tokens(messages)} prompt tokens; "
+                          f"the model's context of {budget.window} leaves {budget.limit}")
         try:
             answers = await self.llm_serving.achat(
-                chat_messages(self.prompt_template, user),
+                messages,
                 n=1,
                 temperature=0.0,
                 max_tokens=self.max_tokens,

@@ -1,4 +1,5 @@
-"""``Text2SQLCoTVotingGenerator``: keep one reasoning answer that reaches the row's answer."""
+"""``Text2SQLCoTVotingGenerator``: keep one reasoning answer that reaches the row's answer,
+and the graded candidates (``cot_candidates``) that preference pairs are made of."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepConte
 from sqlsynth.operators.filter.decision import with_signals
 from sqlsynth.operators.filter.reasoning_text import reasoning_problem
 from sqlsynth.operators.helpers import clip, dialect_of, failed_execution, unknown_db
-from sqlsynth.operators.quality import COT_VOTE, ORIGINAL_SQL, ratio, with_check
+from sqlsynth.operators.quality import COT_CANDIDATES, COT_VOTE, ORIGINAL_SQL, ratio, with_check
 from sqlsynth.sql import extract_sql, sql_meaning_key
 
 if TYPE_CHECKING:
@@ -24,8 +25,14 @@ if TYPE_CHECKING:
 COT_POLICIES = ("agree", "adopt_majority", "replace")
 
 
+#: a candidate's verdict against the row's final answer: ``correct`` (same result),
+#: ``wrong_result``, ``error`` (its SQL failed: ``error`` names the status), ``no_sql`` (no SQL
+#: block), ``not_comparable`` (cut at the row cap: neither right nor wrong)
+CANDIDATE_VERDICTS = ("correct", "wrong_result", "error", "no_sql", "not_comparable")
+
+
 class Text2SQLCoTVotingGenerator(Operator):
-    """Keeps one reasoning answer that reaches the row's answer, and drops the candidates.
+    """Keeps one reasoning answer that reaches the row's answer, and grades every candidate.
 
     Each answer's final SQL block is executed (identical SQL once, all in one batch); only
     answers whose SQL runs to a complete result take part (one cut at the row cap cannot be
@@ -67,6 +74,10 @@ class Text2SQLCoTVotingGenerator(Operator):
         - SQL (str): set only by ``adopt_majority`` (when adopting) and ``replace``
           (``output_sql_key``, default ``SQL``), in the guard's rendering.
         - original_SQL (str): the row's SQL before ``adopt_majority`` replaced it.
+        - cot_candidates (list[dict]): every answer graded against the row's final result
+          (the row's SQL; the adopted or majority SQL under ``adopt_majority``/``replace``):
+          ``{text, sql, verdict, error, kept}``, verdict one of ``CANDIDATE_VERDICTS``; what
+          ``sqlsynth export --format dpo`` pairs (ExCoT-style preference data).
         - cot_vote (str): ``agree`` and ``adopt_majority`` record the vote ("answers agreeing with
           the kept SQL / answers whose SQL ran", e.g. ``2/3``; ``output_vote_key``, default
           ``cot_vote``).
@@ -164,6 +175,9 @@ class Text2SQLCoTVotingGenerator(Operator):
             assert chosen is not None  # valid > 0
             base[self.keys["output_sql_key"]] = self._stored(candidates[chosen])
             base[self.keys["output_cot_key"]] = responses[chosen]
+            base[COT_CANDIDATES] = graded_candidates(responses, candidates, by_sql,
+                                                     by_sql[candidates[chosen]], chosen,
+                                                     dialect)
             return [base]
 
         gold = results[-1]
@@ -220,6 +234,8 @@ class Text2SQLCoTVotingGenerator(Operator):
         chosen = choose_among_agreeing(candidates, agreeing, dialect)
         base[self.keys["output_cot_key"]] = responses[chosen]
         base[self.keys["output_vote_key"]] = ratio(votes, valid)
+        base[COT_CANDIDATES] = graded_candidates(responses, candidates, by_sql, gold, chosen,
+                                                 dialect, reference_sql=gold_sql)
         return [with_check(base, "cot_agrees_with_sql")]
 
     def _stored(self, sql: str | None) -> str | None:
@@ -237,7 +253,10 @@ class Text2SQLCoTVotingGenerator(Operator):
                    sql_key: self._stored(candidates[majority]),
                    self.keys["output_cot_key"]: responses[majority],
                    self.keys["output_vote_key"]: ratio(
-                       _group_size(candidates, by_sql, dialect, majority), valid)}
+                       _group_size(candidates, by_sql, dialect, majority), valid),
+                   COT_CANDIDATES: graded_candidates(responses, candidates, by_sql,
+                                                     by_sql[candidates[majority]], majority,
+                                                     dialect)}
         rows: list[Row] = [adopted]
         for op in self.recheck:
             outcome = await op.aprocess_row(rows[0], ctx)
@@ -248,6 +267,34 @@ class Text2SQLCoTVotingGenerator(Operator):
                 return Reject("adopted_sql_dropped", f"{op.step_name} returned no row")
             rows = outcome
         return [with_check(rows[0], "cot_adopted_majority")]
+
+
+def graded_candidates(responses: list, candidates: list[str | None],
+                      results: dict[str, ExecResult], reference: ExecResult, kept: int,
+                      dialect: str, *, reference_sql: str | None = None) -> list[dict]:
+    """Each answer with its verdict against ``reference`` (the row's final result).
+
+    Order matters as EX does: by ``reference_sql``'s ORDER BY when given, else by the kept
+    answer's SQL's.
+    """
+    order_sql = reference_sql or candidates[kept]
+    ordered = bool(order_sql) and query_orders_output(order_sql, dialect)
+    graded = []
+    for i, (text, sql) in enumerate(zip(responses, candidates)):
+        error = None
+        if not sql:
+            verdict = "no_sql"
+        elif not results[sql].ok:
+            verdict, error = "error", results[sql].status.value
+        elif not comparable(results[sql]):
+            verdict = "not_comparable"
+        elif results_match(reference, results[sql], ordered=ordered):
+            verdict = "correct"
+        else:
+            verdict = "wrong_result"
+        graded.append({"text": text if isinstance(text, str) else None, "sql": sql,
+                       "verdict": verdict, "error": error, "kept": i == kept})
+    return graded
 
 
 def _group_size(candidates: list[str | None], results: dict[str, ExecResult], dialect: str,

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlsynth.operators.base import Row
-from sqlsynth.operators.quality import (  # noqa: F401 - re-exported for the deciding steps
+from sqlsynth.operators.quality import (
     VERIFICATION_LEVEL,
     VERIFICATION_RULE,
     VERIFICATION_SIGNALS,
@@ -45,6 +45,15 @@ ROUNDTRIP_POLICIES = ("evidence", "agreement")
 LEVEL_VERIFIED = "verified"
 LEVEL_JUDGE_OVERRULED = "judge_overruled"
 LEVEL_HARD = "hard"
+#: a canonical question, written from the SQL: correct by construction, not asked of a model
+LEVEL_CANONICAL = "canonical"
+
+#: where the row's question came from (``CanonicalQuestionGenerator`` writes ``canonical``,
+#: ``Text2SQLQuestionParaphraser`` ``paraphrase`` when it kept a verified rewrite)
+QUESTION_SOURCE = "question_source"
+CANONICAL_RULE = ("canonical: the question was written from the SQL, correct by "
+                  "construction; the judge and the round trip are not asked (the deterministic "
+                  "question checks ran)")
 
 
 
@@ -159,3 +168,22 @@ def with_signals(row: Row, **signals: Any) -> Row:
     merged = dict(held) if isinstance(held, dict) else {}
     merged.update(signals)
     return {**row, VERIFICATION_SIGNALS: merged}
+
+
+def verified_upstream(row: Row) -> bool:
+    """Whether the judge and the round trip have nothing to add for this row: its question is
+    canonical (correct by construction) or a paraphrase the paraphrase step already verified
+    with the same checks."""
+    return row.get(QUESTION_SOURCE) in ("canonical", "paraphrase")
+
+
+def canonical_verified(row: Row) -> Row:
+    """``row`` as the judge and round trip pass it on when ``verified_upstream``: a canonical
+    question gets the rule and level that say why it was not asked; a verified paraphrase
+    keeps what the paraphrase step recorded."""
+    if row.get(QUESTION_SOURCE) != "canonical":
+        return row
+    passed = row.get("checks_passed") if isinstance(row.get("checks_passed"), list) else []
+    out = with_signals(row, question=("canonical"),
+                       **({"question_checks": "passed"} if "question_checks" in passed else {}))
+    return {**out, VERIFICATION_RULE: CANONICAL_RULE, VERIFICATION_LEVEL: LEVEL_CANONICAL}

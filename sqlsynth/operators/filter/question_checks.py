@@ -43,6 +43,8 @@ _ASKS_BACK = re.compile(
 )
 # a question does not end on these words (prepositions may: "which city do they live in?")
 _DANGLING = {"a", "an", "the", "of", "and", "or", "whose", "than", "between", "per", "versus"}
+# a question that ends on a quoted value ("... the grade 'A'?") ends on the value, not on "a"
+_ENDS_QUOTED = re.compile(r"('[^']*'|\"[^\"]*\")\W*$")
 # words that mark a copied run as query text (not "and", "between", "in": English has them)
 _SQL_KEYWORDS = {"select", "from", "where", "group", "order", "join", "having", "limit", "count",
                  "sum", "avg", "min", "max", "distinct", "desc", "asc", "like", "inner", "left",
@@ -104,7 +106,7 @@ def fragment(question: str) -> str | None:
     words = _WORD.findall(question)
     if len(words) < 3:
         return f"only {len(words)} word(s)"
-    if words[-1].lower() in _DANGLING:
+    if words[-1].lower() in _DANGLING and not _ENDS_QUOTED.search(question):
         return f"ends on {words[-1]!r}"
     for opening, closing in ("()", "[]", "{}"):
         if question.count(opening) != question.count(closing):

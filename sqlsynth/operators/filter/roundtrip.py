@@ -15,8 +15,10 @@ from sqlsynth.operators.filter.decision import (
     VERIFICATION_RULE,
     DecisionPolicy,
     RoundTripEvidence,
+    canonical_verified,
     decide,
     largest_other_group,
+    verified_upstream,
     with_signals,
 )
 from sqlsynth.operators.helpers import check_row, clip, failed_execution
@@ -49,6 +51,10 @@ class Text2SQLRoundTripFilter(Operator):
     ``min_agree``). The solver is the one ``SQLExecutionClassifier`` uses; pass the same
     ``SharedSolver`` to both and the classifier reuses these answers. ``min_agree`` defaults to
     a quarter of ``num_generations`` (3 of 10).
+
+    A canonical question (``question_source`` ``canonical``, correct by construction) is not
+    asked: the row passes with level ``canonical`` and the rule saying why; a paraphrase the
+    paraphrase step verified passes as it is.
 
     Input columns:
         - SQL (str): the query (``input_sql_key``, default ``SQL``).
@@ -121,6 +127,8 @@ class Text2SQLRoundTripFilter(Operator):
         return keys
 
     async def aprocess_row(self, row: Row, ctx: StepContext) -> RowOutcome:
+        if verified_upstream(row):
+            return [canonical_verified(row)]
         rejected = check_row(row, self.required_input_keys(), self.database_manager,
                              self.keys["input_db_id_key"])
         if rejected is not None:

@@ -13,6 +13,25 @@ from sqlsynth.prompts.grammars import grammar_of
 #: tokens kept for a prompt's instructions and fields besides the schema and the row's texts
 PROMPT_ROOM = 400
 
+
+def fit_schema_text(database_manager: Any, llm: Any, db_id: str, full: str, focus: str) -> str:
+    """``full`` (the compact schema with examples), cut to ``llm``'s context when it would not
+    fit beside ``focus`` (the row's texts): the tables ``focus`` names first, then their
+    foreign-key neighbours, as ``ask`` cuts its prompts (``sqlsynth.prompts.fit``)."""
+    budget = budget_of(llm)
+    if budget is None:
+        return full
+    room = budget.limit - PROMPT_ROOM - budget.count(focus)
+    if budget.count(full) <= room:
+        return full
+    from sqlsynth.db.schema import render_schema_with_examples
+
+    engine = getattr(database_manager, "engine_name", "SQLite")
+    schema = database_manager.get_schema(db_id)
+    fitted, dropped = fit_schema(schema, focus, lambda candidate: budget.count(
+        render_schema_with_examples(candidate, engine)) <= room)
+    return render_schema_with_examples(fitted, engine) if dropped else full
+
 if TYPE_CHECKING:
     from sqlsynth.db.protocol import Database
     from sqlsynth.llm.base import ChatModel
@@ -101,19 +120,11 @@ class GenerateOperator(Operator):
         as ``prompt_too_long``.
         """
         full = self.checked_schema(row, db_id_key)
-        budget = budget_of(self.llm_serving)
-        if isinstance(full, Reject) or budget is None:
+        if isinstance(full, Reject):
             return full
         focus = " ".join(str(row.get(key) or "") for key in focus_keys)
-        room = budget.limit - PROMPT_ROOM - budget.count(focus)
-        if budget.count(full) <= room:
-            return full
-        from sqlsynth.db.schema import render_schema_with_examples
-
-        schema = self.database_manager.get_schema(str(row[db_id_key]))
-        fitted, dropped = fit_schema(schema, focus, lambda candidate: budget.count(
-            render_schema_with_examples(candidate, self.engine_name)) <= room)
-        return render_schema_with_examples(fitted, self.engine_name) if dropped else full
+        return fit_schema_text(self.database_manager, self.llm_serving, str(row[db_id_key]),
+                               full, focus)
 
     def schema_text(self, method: str, db_id: str, **kwargs: Any) -> str | Reject:
         try:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlsynth.operators.base import Reject, Row, RowOutcome, StepContext
-from sqlsynth.operators.generate.base import GenerateOperator
+from sqlsynth.operators.generate.base import PROMPT_ROOM, GenerateOperator
 from sqlsynth.operators.helpers import clip, draw_llm_seed
+from sqlsynth.prompts.fit import budget_of
 from sqlsynth.prompts.sql_functions import functions_for
-from sqlsynth.prompts.sql_generation import COMPLEXITY_LEVELS, SelectSQLGeneratorPrompt
+from sqlsynth.prompts.sql_generation import (
+    COMPLEXITY_LEVELS,
+    HARDNESS_OF_COMPLEXITY,
+    SelectSQLGeneratorPrompt,
+)
 from sqlsynth.sql import extract_sql, sql_meaning_key, sql_template
 
 if TYPE_CHECKING:
@@ -25,7 +31,9 @@ class SQLGenerator(GenerateOperator):
     0-2 engine functions to suggest and a target column count, and shows the CREATE statements
     plus a few INSERT rows so filters use real values. ``seed`` salts every draw (the run's seed
     comes from the step context), so two generators with different seeds write different prompts
-    for the same slots.
+    for the same slots. With ``examples_per_prompt`` > 0 (``sql_source = "mixed"``) the prompt
+    also shows that many queries of the drawn level's Spider hardness sampled from the database
+    (``sqlsynth.sampling.sample_queries``), so the model sees this schema's joins and values.
 
     Input columns:
         - none: a source step; its seed rows are ``{db_id, slot}`` from ``plan_sources``.
@@ -70,6 +78,7 @@ class SQLGenerator(GenerateOperator):
         max_functions: int = 2,
         column_counts: Sequence[int] = (1, 1, 2, 2, 3, 4),
         dedup_by_meaning: bool = True,
+        examples_per_prompt: int = 0,
     ) -> None:
         super().__init__(
             database_manager,
@@ -86,6 +95,7 @@ class SQLGenerator(GenerateOperator):
         self.max_functions = max_functions
         self.column_counts = tuple(column_counts)
         self.dedup_by_meaning = dedup_by_meaning
+        self.examples_per_prompt = int(examples_per_prompt)
 
     def plan_sources(self, ctx: StepContext) -> list[Row]:
         db_ids = self.database_manager.list_databases()
@@ -118,6 +128,52 @@ class SQLGenerator(GenerateOperator):
             "llm_seed": draw_llm_seed(rng),
         }
 
+    async def _examples(self, db_id: str, choices: dict[str, Any]) -> list[str]:
+        """Sampled SQL of the drawn level's hardness (deterministic per seed and level)."""
+        from sqlsynth.sampling import sample_queries
+
+        level = HARDNESS_OF_COMPLEXITY.get(choices["complexity"], "medium")
+        sampled = await sample_queries(self.database_manager, db_id,
+                                       num=self.examples_per_prompt, seed=choices["llm_seed"],
+                                       hardness_mix={level: 1.0})
+        return [query.sql for query in sampled]
+
+    def _fitted(self, db_id: str, schema: str, samples: str, row: Row) -> tuple[str, str]:
+        """CREATE statements and sample rows cut to the model's context when both would not
+        fit: a table order drawn per slot (so the slots of a big database cover all its
+        tables) with foreign-key neighbours kept together (``sqlsynth.prompts.fit``)."""
+        budget = budget_of(self.llm_serving)
+        room = None if budget is None else budget.limit - PROMPT_ROOM
+        if room is None or budget.count(schema) + budget.count(samples) <= room:
+            return schema, samples
+        from dataclasses import replace
+
+        from sqlsynth.db.schema import render_create_statements, render_inserts
+        from sqlsynth.prompts.fit import fit_schema
+
+        full = self.database_manager.get_schema(db_id)
+        # the slot's own starting table: the ranking keeps the schema's order on ties, so a
+        # rotated schema makes each slot show another stretch of a big database
+        start = random.Random(f"{self.seed}:{db_id}:{row.get('slot')}").randrange(
+            max(1, len(full.tables)))
+        full = replace(full, tables=[*full.tables[start:], *full.tables[:start]])
+
+        manager = self.database_manager
+        inserts: dict[str, str] = {}
+        for table in full.tables:
+            result = manager.sample_rows(db_id, table.name, self.sample_rows_per_table)
+            if result.ok and result.rows:
+                inserts[table.name] = render_inserts(table, result.columns, result.rows,
+                                                     self.dialect)
+
+        def render(candidate: Any) -> tuple[str, str]:
+            return (render_create_statements(candidate),
+                    "\n\n".join(inserts[t.name] for t in candidate.tables if t.name in inserts))
+
+        fitted, dropped = fit_schema(full, "", lambda candidate: sum(
+            budget.count(text) for text in render(candidate)) <= room)
+        return render(fitted) if dropped else (schema, samples)
+
     async def aprocess_row(self, row: Row, ctx: StepContext) -> RowOutcome:
         db_id = row.get("db_id")
         if not isinstance(db_id, str) or not self.database_manager.database_exists(db_id):
@@ -131,6 +187,7 @@ class SQLGenerator(GenerateOperator):
         )
         if isinstance(samples, Reject):
             return samples
+        schema, samples = self._fitted(db_id, schema, samples, row)
         user = self.prompt_template.build_prompt(
             engine=self.engine_name,
             schema=schema,
@@ -138,6 +195,7 @@ class SQLGenerator(GenerateOperator):
             complexity=choices["complexity"],
             functions=choices["functions"],
             column_count=choices["column_count"],
+            **({"examples": await self._examples(db_id, choices)} if self.examples_per_prompt else {}),
         )
         answers = await self.ask(user, n=1, seed=choices["llm_seed"])
         if isinstance(answers, Reject):

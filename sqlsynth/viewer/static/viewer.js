@@ -70,7 +70,8 @@ async function loadRows() {
 }
 
 function fieldTable(row) {
-  const skip = new Set(["question", "evidence", "SQL", "cot_reasoning", "prompt", "cot_responses"]);
+  const skip = new Set(["question", "evidence", "SQL", "cot_reasoning", "prompt", "cot_responses",
+                        "cot_candidates"]);
   const table = el("table", {class: "fields"});
   for (const [k, v] of Object.entries(row)) {
     if (skip.has(k)) continue;
@@ -128,7 +129,12 @@ async function showRow(key) {
     row.cot_reasoning ? el("details", {open: ""}, el("summary", {text: "reasoning"}),
       el("pre", {text: row.cot_reasoning})) : null,
     row.prompt ? el("details", {}, el("summary", {text: "training prompt"}),
-      el("pre", {text: row.prompt})) : null);
+      el("pre", {text: row.prompt})) : null,
+    Array.isArray(row.cot_candidates) ? el("details", {},
+      el("summary", {text: `graded reasoning answers (${row.cot_candidates.length})`}),
+      ...row.cot_candidates.map(c => el("div", {class: "candidate"},
+        el("b", {text: `${c.verdict}${c.error ? " (" + c.error + ")" : ""}${c.kept ? " · kept" : ""}`}),
+        el("pre", {text: c.sql ?? "(no SQL)"})))) : null);
   try {
     result.replaceChildren(resultTable(await getJSON(`/api/rows/${key}/result`)));
   } catch (error) {
@@ -187,6 +193,20 @@ function showOverview(s) {
     el("td", {text: u.model}), el("td", {text: u.requests}), el("td", {text: u.cache_hits}),
     el("td", {text: u.prompt_tokens}), el("td", {text: u.completion_tokens}),
     el("td", {text: u.usd === null ? "tokens only (no price)" : "$" + u.usd.toFixed(4)}))));
+  const t = s.training, lines = [];
+  lines.push(["pass rate measured", t.pass_rate.measured],
+             ["pass rate in the learnable band 0.1-0.9", t.pass_rate.learnable]);
+  for (const [bucket, n] of t.pass_rate.buckets) if (n) lines.push([`pass rate ${bucket}`, n]);
+  lines.push(["rows giving a preference pair", t.preference.rows_paired]);
+  for (const [k, v] of Object.entries(t.preference.rejected_reasons))
+    lines.push([`pair's rejected answer: ${k}`, v]);
+  for (const [k, v] of Object.entries(t.preference.unpaired)) lines.push([`no pair: ${k}`, v]);
+  lines.push(["rows checked against benchmarks", t.contamination.checked],
+             ["rows overlapping a benchmark", t.contamination.flagged]);
+  for (const [k, v] of t.contamination.by_benchmark) lines.push([`overlaps ${k}`, v]);
+  for (const [k, v] of t.contamination.by_kind) lines.push([`overlap kind ${k}`, v]);
+  document.querySelector("#training tbody").replaceChildren(...lines.map(([k, v]) =>
+    el("tr", {}, el("td", {text: k}), el("td", {text: v}))));
   document.getElementById("usage-note").textContent = s.usage.length ?
     "Estimated from list prices per million tokens; unknown models show tokens only." :
     "No LLM usage recorded for this folder.";

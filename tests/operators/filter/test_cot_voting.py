@@ -27,8 +27,12 @@ async def test_majority_result_wins_and_sql_follows_the_chosen_answer(dbm, ctx):
     responses = [answer(YORK, "first"), answer(BROKEN), answer(LEEDS_B, "second"), answer(None),
                  answer(LEEDS_A, "third")]
     out = await Text2SQLCoTVotingGenerator(dbm, policy="replace").aprocess_row(row(responses), ctx)
+    graded = out[0].pop("cot_candidates")
     assert out == [{"db_id": "shop", "SQL": LEEDS_B, "question": "q",
                     "cot_reasoning": responses[2]}]
+    # graded against the SQL that replaced the row's
+    assert [c["verdict"] for c in graded] == ["wrong_result", "error", "correct", "no_sql",
+                                              "correct"]
 
 
 async def test_tie_goes_to_group_with_earliest_answer(dbm, ctx):

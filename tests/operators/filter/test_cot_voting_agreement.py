@@ -27,9 +27,33 @@ def row(responses, sql=LEEDS):
 async def test_keeps_an_agreeing_answer_even_against_the_majority(dbm, ctx):
     responses = [answer(YORK, "y1"), answer(YORK, "y2"), answer(LEEDS_LIKE, "l")]
     out = await Text2SQLCoTVotingGenerator(dbm).aprocess_row(row(responses), ctx)
+    graded = out[0].pop("cot_candidates")
     assert out == [{"db_id": "shop", "SQL": LEEDS, "question": "Who lives in Leeds?",
                     "cot_reasoning": responses[2], "cot_vote": "1/3",
                     "checks_passed": ["cot_agrees_with_sql"]}]
+    assert [(c["verdict"], c["kept"]) for c in graded] == [
+        ("wrong_result", False), ("wrong_result", False), ("correct", True)]
+    assert [c["text"] for c in graded] == responses and graded[2]["sql"] == LEEDS_LIKE
+
+
+async def test_candidates_are_graded_against_the_row_not_the_majority(dbm, ctx):
+    # the candidates a DPO pair is made of: error and no-SQL answers keep their reason, and an
+    # ORDER BY in the row's SQL makes the order part of the answer
+    ordered = "SELECT name FROM customers ORDER BY name"
+    responses = [answer(ordered, "asc"), answer(ordered + " DESC", "desc"), answer(BROKEN),
+                 answer(None), answer("SELECT name FROM customers", "unordered")]
+    out = await Text2SQLCoTVotingGenerator(dbm).aprocess_row(row(responses, ordered), ctx)
+    graded = out[0]["cot_candidates"]
+    assert [c["verdict"] for c in graded] == ["correct", "wrong_result", "error", "no_sql",
+                                              "correct" if _same_order(dbm) else "wrong_result"]
+    assert graded[2]["error"] == "runtime_error" and graded[3]["sql"] is None
+    assert [c["kept"] for c in graded].count(True) == 1 and graded[0]["kept"]
+
+
+def _same_order(dbm) -> bool:
+    """Whether the engine happens to return the unordered query in name order."""
+    plain = dbm.execute("shop", "SELECT name FROM customers").rows
+    return list(plain) == sorted(plain)
 
 
 async def test_among_agreeing_answers_the_vote_by_meaning_decides(dbm, ctx):

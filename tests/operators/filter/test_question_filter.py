@@ -21,6 +21,8 @@ SQL = "SELECT name FROM customers WHERE city = 'Leeds' ORDER BY name"
         "List the customers (by name) who live in Leeds.",
         "What is the average order amount per customer for 2023?",
         "Who placed the largest order, and how much was it?",
+        "Which students have the grade 'A'?",  # ends on a quoted value, not on the word "a"
+        'How many cities are there whose name is "The"?',
     ],
 )
 def test_natural_questions_pass(question):

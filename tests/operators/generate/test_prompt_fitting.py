@@ -112,3 +112,28 @@ async def test_a_model_without_a_declared_context_gets_the_whole_schema(dbm, ctx
                            "question": "Names of customers?", "evidence": ""}, ctx)
     user = llm.calls[0]["messages"][-1]["content"]
     assert "orders" in user and "customers" in user
+
+
+async def test_sql_generation_cuts_the_schema_and_slots_cover_other_tables(wide, ctx) -> None:
+    from sqlsynth.operators.generate import SQLGenerator
+
+    llm = SmallContextChat(2048, "```sql\nSELECT c_name FROM t1\n```")
+    op = SQLGenerator(llm, wide, generate_num=4)
+    seen: set[str] = set()
+    for slot in range(4):
+        out = await op.aprocess_row({"db_id": "wide", "slot": slot}, ctx)
+        assert not isinstance(out, Reject), out
+        prompt = llm.prompts[-1]
+        assert estimate_tokens(prompt) <= 2048
+        seen |= {f"t{i}" for i in range(TABLES) if f"CREATE TABLE t{i} " in prompt}
+    assert len(seen) > len({f"t{i}" for i in range(TABLES)
+                            if f"CREATE TABLE t{i} " in llm.prompts[0]})  # slots differ
+
+
+async def test_the_judge_cuts_the_schema_to_fit(wide, ctx) -> None:
+    from sqlsynth.operators.filter import Text2SQLCorrespondenceFilter
+
+    llm = SmallContextChat(2048, "It matches.\nVERDICT: YES")
+    out = await Text2SQLCorrespondenceFilter(llm, wide).aprocess_row(dict(ROW), ctx)
+    assert not isinstance(out, Reject), out
+    assert estimate_tokens(llm.prompts[0]) <= 2048 and "t7" in llm.prompts[0]
