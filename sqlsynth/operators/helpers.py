@@ -10,7 +10,7 @@ waits for the rerun: see ``sqlsynth.llm.failures``).
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from sqlsynth.db.result import ExecResult, ExecStatus
@@ -116,6 +116,37 @@ def normalized_sql(sql: str, dialect: str) -> str:
         return _folded(sql)
     except Exception:  # noqa: BLE001 - sqlglot generation errors on exotic trees
         return _folded(sql)
+
+
+def sql_dedup_key(row: Row, sql_key: str, db_id_key: str, dialect: str, *, by_meaning: bool,
+                  literal_form: Callable[[str, str], str] | None = None) -> Hashable | None:
+    """The runner's duplicate key of a row's SQL: (database, form of the SQL).
+
+    With ``by_meaning`` the form is ``sql_meaning_key`` (literals, layout, quoting and aliases
+    of one template are one query); otherwise ``literal_form`` (default ``normalized_sql``:
+    layout and quoting only). None when the row has no SQL text (never a duplicate).
+    """
+    from sqlsynth.sql import sql_meaning_key
+
+    sql = row.get(sql_key)
+    if not isinstance(sql, str):
+        return None
+    form = sql_meaning_key if by_meaning else (literal_form or normalized_sql)
+    return (row.get(db_id_key), form(sql, dialect))
+
+
+def database_slots(database_manager: Database, count: int, what: str) -> list[Row]:
+    """Seed rows ``{db_id, slot}`` of a source step: ``count`` slots per selected database.
+
+    A run over no database would "succeed" with zero rows and no hint why, so that is an
+    error naming where the databases were looked for.
+    """
+    db_ids = database_manager.list_databases()
+    if not db_ids:
+        config = getattr(database_manager, "config", None) or {}
+        where = config.get("root_path") or getattr(database_manager, "db_type", "")
+        raise ValueError(f"no databases to {what} in {where}")
+    return [{"db_id": db_id, "slot": slot} for db_id in db_ids for slot in range(count)]
 
 
 def _folded(sql: str) -> str:

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, ClassVar
 from sqlsynth.operators.base import Operator, Row, RowOutcome, StepContext
 from sqlsynth.operators.generate.mixed_sql_source import SQL_SOURCE
 from sqlsynth.operators.generate.sql_variation_generator import SQL_BOUND_FIELDS
-from sqlsynth.operators.helpers import normalized_sql
+from sqlsynth.operators.helpers import sql_dedup_key
 from sqlsynth.source_fields import consistent_source_fields
-from sqlsynth.sql import HARDNESS_LEVELS, spider_hardness, sql_meaning_key
+from sqlsynth.sql import HARDNESS_LEVELS, spider_hardness
 
 if TYPE_CHECKING:
     from sqlsynth.db.protocol import Database
@@ -65,11 +65,8 @@ class SampledVariationGenerator(Operator):
         return getattr(self.database_manager, "dialect", "sqlite")
 
     def dedup_key(self, row: Row) -> Hashable | None:
-        sql = row.get(self.keys["input_sql_key"])
-        if not isinstance(sql, str):
-            return None
-        key = sql_meaning_key if self.dedup_by_meaning else normalized_sql
-        return (row.get(self.keys["input_db_id_key"]), key(sql, self.dialect))
+        return sql_dedup_key(row, self.keys["input_sql_key"], self.keys["input_db_id_key"], self.dialect,
+                             by_meaning=self.dedup_by_meaning)
 
     async def aprocess_row(self, row: Row, ctx: StepContext) -> RowOutcome:
         from sqlsynth.sampling import sample_queries

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlsynth.operators.base import Reject, Row, RowOutcome, StepContext
 from sqlsynth.operators.generate.base import PROMPT_ROOM, GenerateOperator
-from sqlsynth.operators.helpers import clip, draw_llm_seed
+from sqlsynth.operators.helpers import clip, database_slots, draw_llm_seed, sql_dedup_key
 from sqlsynth.prompts.fit import budget_of
 from sqlsynth.prompts.sql_functions import functions_for
 from sqlsynth.prompts.sql_generation import (
@@ -16,7 +16,7 @@ from sqlsynth.prompts.sql_generation import (
     HARDNESS_OF_COMPLEXITY,
     SelectSQLGeneratorPrompt,
 )
-from sqlsynth.sql import extract_sql, sql_meaning_key, sql_template
+from sqlsynth.sql import extract_sql, sql_template
 
 if TYPE_CHECKING:
     from sqlsynth.db.protocol import Database
@@ -98,20 +98,11 @@ class SQLGenerator(GenerateOperator):
         self.examples_per_prompt = int(examples_per_prompt)
 
     def plan_sources(self, ctx: StepContext) -> list[Row]:
-        db_ids = self.database_manager.list_databases()
-        if not db_ids:
-            # a run over nothing would "succeed" with zero rows and no hint why
-            config = getattr(self.database_manager, "config", None) or {}
-            where = config.get("root_path") or getattr(self.database_manager, "db_type", "")
-            raise ValueError(f"no databases to generate from in {where}")
-        return [{"db_id": db_id, "slot": slot} for db_id in db_ids for slot in range(self.generate_num)]
+        return database_slots(self.database_manager, self.generate_num, "generate from")
 
     def dedup_key(self, row: Row) -> Hashable | None:
-        sql = row.get(self.keys["output_sql_key"])
-        if not isinstance(sql, str):
-            return None
-        key = sql_meaning_key if self.dedup_by_meaning else sql_template
-        return (row.get(self.keys["output_db_id_key"]), key(sql, self.dialect))
+        return sql_dedup_key(row, self.keys["output_sql_key"], self.keys["output_db_id_key"], self.dialect,
+                             by_meaning=self.dedup_by_meaning, literal_form=sql_template)
 
     def draw_prompt_choices(self, row: Row, ctx: StepContext) -> dict[str, Any]:
         """The prompt's random parts for one seed row; pure in (run seed, operator seed, row)."""

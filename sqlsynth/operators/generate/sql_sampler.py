@@ -9,8 +9,9 @@ from collections.abc import Hashable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlsynth.operators.base import Operator, Reject, Row, RowOutcome, StepContext
+from sqlsynth.operators.helpers import database_slots, sql_dedup_key
 from sqlsynth.sampling.sampler import DatabaseSampler, level_schedule
-from sqlsynth.sql import sql_meaning_key, sql_template
+from sqlsynth.sql import sql_template
 from sqlsynth.sql.hardness import HARDNESS_LEVELS
 
 if TYPE_CHECKING:
@@ -81,18 +82,13 @@ class SQLSampler(Operator):
         return getattr(self.database_manager, "dialect", "sqlite")
 
     def plan_sources(self, ctx: StepContext) -> list[Row]:
-        db_ids = self.database_manager.list_databases()
-        if not db_ids:
-            raise ValueError("no databases to sample SQL from")
-        return [{"db_id": db_id, "slot": slot, "level": self.schedule[slot]}
-                for db_id in db_ids for slot in range(self.generate_num)]
+        return [{**seed, "level": self.schedule[seed["slot"]]}
+                for seed in database_slots(self.database_manager, self.generate_num,
+                                           "sample SQL from")]
 
     def dedup_key(self, row: Row) -> Hashable | None:
-        sql = row.get(self.keys["output_sql_key"])
-        if not isinstance(sql, str):
-            return None
-        key = sql_meaning_key if self.dedup_by_meaning else sql_template
-        return (row.get(self.keys["output_db_id_key"]), key(sql, self.dialect))
+        return sql_dedup_key(row, self.keys["output_sql_key"], self.keys["output_db_id_key"], self.dialect,
+                             by_meaning=self.dedup_by_meaning, literal_form=sql_template)
 
     def sampler_for(self, db_id: str) -> DatabaseSampler:
         if db_id not in self._samplers:

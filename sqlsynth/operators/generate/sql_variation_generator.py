@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlsynth.operators.base import Reject, Row, RowOutcome, StepContext
 from sqlsynth.operators.generate.base import GenerateOperator
-from sqlsynth.operators.helpers import clip, draw_llm_seed, normalized_sql
+from sqlsynth.operators.helpers import clip, draw_llm_seed, sql_dedup_key
 from sqlsynth.operators.quality import QUALITY_FIELDS
 from sqlsynth.prompts.sql_variation import VARIATION_KINDS, SQLVariationGeneratorPrompt
 from sqlsynth.source_fields import consistent_source_fields
-from sqlsynth.sql import extract_sql, sql_meaning_key
+from sqlsynth.sql import extract_sql
 
 if TYPE_CHECKING:
     from sqlsynth.db.protocol import Database
@@ -115,11 +115,8 @@ class SQLVariationGenerator(GenerateOperator):
         return [self.keys["input_sql_key"], self.keys["input_db_id_key"]]
 
     def dedup_key(self, row: Row) -> Hashable | None:
-        sql = row.get(self.keys["input_sql_key"])
-        if not isinstance(sql, str):
-            return None
-        key = sql_meaning_key if self.dedup_by_meaning else normalized_sql
-        return (row.get(self.keys["input_db_id_key"]), key(sql, self.dialect))
+        return sql_dedup_key(row, self.keys["input_sql_key"], self.keys["input_db_id_key"], self.dialect,
+                             by_meaning=self.dedup_by_meaning)
 
     async def _one_variation(self, schema: str, sql: str, kind: str, llm_seed: int) -> str | Reject:
         user = self.prompt_template.build_prompt(
