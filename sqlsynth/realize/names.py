@@ -1,7 +1,7 @@
 """Human names for tables and columns: ``order_items`` -> "order items", ``FirstName`` ->
 "first name", ``"Unit Price"`` -> "unit price".
 
-The realizer and the mention check share these functions, so "the question names the column"
+The realizer, the SQL sampler's canonical texts and the mention check share these functions, so "the question names the column"
 means one thing: its humanized name (or the table's singular/plural form) occurs in the text.
 """
 
@@ -68,3 +68,17 @@ def name_forms(name: str) -> tuple[str, ...]:
     """Every form under which a text may name the identifier ``name``."""
     base = humanize(name)
     return tuple(dict.fromkeys((base, plural(base), singular(base))))
+
+
+def relation_name(fk_column: str, target_table: str, target_column: str = "") -> str:
+    """What a foreign key calls its target: ``manager_id`` -> "manager", else the table.
+
+    A key named like the column it references (``roworder`` -> ``indicators.roworder``) says
+    nothing about the relation, so the target table names it.
+    """
+    target = singular(humanize(target_table))
+    if target_column and fk_column.lower() == target_column.lower():
+        return target
+    stem = re.sub(r"(_?id|_?code|_?no|_?key)$", "", fk_column, flags=re.IGNORECASE)
+    words = humanize(stem) if stem else ""
+    return words if words and words != target and words not in target else target

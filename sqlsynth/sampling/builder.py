@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlsynth.db.schema import quote_ident
+from sqlsynth.realize.names import humanize, plural, relation_name, singular
 from sqlsynth.sampling.graph import ColumnRef, Edge, SchemaGraph
-from sqlsynth.sampling.names import humanize, plural, relation_name, singular
 from sqlsynth.sampling.values import StoredValues
 
 SELECT_KINDS = ("column", "columns", "count", "aggregate", "distinct", "group", "case")

@@ -14,8 +14,8 @@ from sqlsynth.db import DatabaseManager
 from sqlsynth.db.guard import check_read_only
 from sqlsynth.factory import example_databases
 from sqlsynth.operators.filter.question_checks import question_problem
+from sqlsynth.realize.names import humanize, plural, singular
 from sqlsynth.sampling import level_schedule, sample_queries
-from sqlsynth.sampling.names import humanize, plural, singular
 from sqlsynth.sql.hardness import spider_hardness
 
 
@@ -108,7 +108,7 @@ def test_names_read_as_english():
     assert humanize("Order Items") == "order items"
     assert singular("diagnoses") == "diagnosis"
     assert singular("categories") == "category"
-    assert plural("person") == "persons" and plural("stores") == "stores"
+    assert plural("person") == "people" and plural("stores") == "stores"
 
 
 @pytest.fixture(scope="module")
