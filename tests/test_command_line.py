@@ -544,7 +544,9 @@ def test_ctrl_c_with_the_local_model_stops_promptly_and_the_run_resumes(tmp_path
 
     pytest.importorskip("llama_cpp")
     out = tmp_path / "run"
-    command = [sys.executable, "-m", "sqlsynth.cli", "generate", "--num", "2", "--out", str(out)]
+    # the model writes the SQL: the no-key default (sampled SQL, canonical texts) asks no model
+    command = [sys.executable, "-m", "sqlsynth.cli", "generate", "--num", "2", "--sql-source",
+               "llm", "--question-source", "llm", "--cot-source", "llm", "--out", str(out)]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
 
     def interrupted(after: float) -> tuple[int, str, float]:
